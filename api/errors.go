@@ -1,0 +1,63 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// errorBody is the error shape the web client already speaks: {"detail": "..."}.
+type errorBody struct {
+	Detail string `json:"detail"`
+}
+
+// abort ends the request with status and a detail message.
+func abort(c *gin.Context, status int, detail string) {
+	c.AbortWithStatusJSON(status, errorBody{Detail: detail})
+}
+
+// fail maps an error from below to its HTTP status, in this one place.
+// Errors of unknown kind are logged and answered with a bare 500, so that no
+// internal detail reaches the client.
+func (s *Server) fail(c *gin.Context, err error) {
+	status, detail := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.log(c).ErrorContext(c.Request.Context(), "request failed", "error", err)
+	}
+	abort(c, status, detail)
+}
+
+func statusOf(err error) (int, string) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return http.StatusNotFound, "Not found"
+	case errors.Is(err, domain.ErrForbidden):
+		return http.StatusForbidden, "Not enough permissions"
+	case errors.Is(err, domain.ErrConflict):
+		return http.StatusConflict, conflictDetail(err)
+	case errors.Is(err, domain.ErrInvalid):
+		return http.StatusUnprocessableEntity, err.Error()
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, "Request body too large"
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "Service temporarily unavailable"
+	}
+	return http.StatusInternalServerError, "Internal Server Error"
+}
+
+// conflictDetail keeps the domain's explanation of a conflict, which is
+// meant for the user ("report is resolved"), without the wrapping context.
+func conflictDetail(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil || next == domain.ErrConflict {
+			return err.Error()
+		}
+		err = next
+	}
+}

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+const (
+	requestIDKey    = "request_id"
+	requestIDHeader = "X-Request-ID"
+	maxRequestIDLen = 128
+)
+
+// requestID takes the caller's X-Request-ID (from a proxy) or makes one, and
+// echoes it in the response so a client can quote it.
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(requestIDHeader)
+		if id == "" || len(id) > maxRequestIDLen {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Set(requestIDKey, id)
+		c.Header(requestIDHeader, id)
+		c.Next()
+	}
+}
+
+// requestLogger writes one structured line per request.
+func requestLogger(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelInfo
+		if status >= http.StatusInternalServerError {
+			level = slog.LevelError
+		}
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		logger.LogAttrs(c.Request.Context(), level, "http request",
+			slog.String("request_id", c.GetString(requestIDKey)),
+			slog.String("method", c.Request.Method),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("client_ip", c.ClientIP()),
+			slog.Int("bytes", c.Writer.Size()))
+	}
+}
+
+// recovery turns a panic into a logged 500 with the usual error body.
+func recovery(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p) // the client went away; let net/http handle it
+				}
+				logger.ErrorContext(c.Request.Context(), "panic in handler",
+					"request_id", c.GetString(requestIDKey),
+					"error", fmt.Sprint(p), "stack", string(debug.Stack()))
+				abort(c, http.StatusInternalServerError, "Internal Server Error")
+			}
+		}()
+		c.Next()
+	}
+}
+
+// limitBody refuses bodies over max bytes: at once when Content-Length says
+// so, and while reading otherwise.
+func limitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > max {
+			abort(c, http.StatusRequestEntityTooLarge, "Request body too large")
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
+		c.Next()
+	}
+}

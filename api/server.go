@@ -1,0 +1,51 @@
+// Package api is aimsg's HTTP interface: the gin router, its middleware and
+// one file of handlers per resource.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/logs"
+)
+
+// TemporalHealth is the part of the Temporal client the API needs to report
+// its health.
+type TemporalHealth interface {
+	CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	cfg      config.Config
+	logs     *logs.Set
+	db       *bun.DB
+	temporal TemporalHealth
+}
+
+// NewServer builds the HTTP handler of the whole API.
+func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth) (http.Handler, error) {
+	s := &Server{cfg: cfg, logs: logSet, db: db, temporal: temporal}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
+	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
+	r.Use(requestID(), requestLogger(logSet.Root), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes))
+	s.routes(r)
+	return r, nil
+}
+
+// log is the root logger, tagged with the request's id.
+func (s *Server) log(c *gin.Context) *slog.Logger {
+	return s.logs.Root.With("request_id", c.GetString(requestIDKey))
+}

@@ -1,0 +1,61 @@
+// Package auth holds what several parts of aimsg need to authenticate
+// people: password hashing and rules, and (with the auth API) tokens.
+package auth
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Password length rules. bcrypt reads only the first 72 bytes of its input;
+// longer passwords are refused rather than silently cut, so every byte a
+// person types counts.
+const (
+	MinPasswordLen   = 8
+	MaxPasswordBytes = 72
+	MinBcryptCost    = 10
+)
+
+// Password rule violations, worded for the person who typed the password.
+var (
+	ErrPasswordTooShort = fmt.Errorf("password must be at least %d characters", MinPasswordLen)
+	ErrPasswordTooLong  = fmt.Errorf("password must be at most %d bytes", MaxPasswordBytes)
+)
+
+// CheckPassword applies the length rules.
+func CheckPassword(pw string) error {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLen:
+		return ErrPasswordTooShort
+	case len(pw) > MaxPasswordBytes:
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// HashPassword checks the rules and hashes pw with bcrypt at cost.
+func HashPassword(pw string, cost int) (string, error) {
+	if err := CheckPassword(pw); err != nil {
+		return "", err
+	}
+	if cost < MinBcryptCost {
+		return "", fmt.Errorf("bcrypt cost %d is below the minimum %d", cost, MinBcryptCost)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// VerifyPassword reports whether pw matches hash. A password over the length
+// limit never matches, so no stored hash can be reached by a truncated input.
+func VerifyPassword(hash, pw string) bool {
+	if len(pw) > MaxPasswordBytes {
+		return false
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
+	return err == nil
+}

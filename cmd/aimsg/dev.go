@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/schema"
+)
+
+// devCmd runs the whole stack in one process for a laptop: the Temporal dev
+// server (unless one already answers), migrations, the worker and the API.
+// Ctrl-C stops all of it.
+func devCmd(ctx context.Context, e *env) error {
+	cfg, err := e.config(config.Dev)
+	if err != nil {
+		return err
+	}
+	uiURL := ""
+	if !devserver.Listening(cfg.TemporalAddress) {
+		host, port, _ := net.SplitHostPort(cfg.TemporalAddress)
+		p, _ := strconv.Atoi(port)
+		uiPort := strconv.Itoa(p + 1000)
+		if err := os.MkdirAll(cfg.TemporalDataDir, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", cfg.TemporalDataDir, err)
+		}
+		logPath := filepath.Join(cfg.TemporalDataDir, "temporal.log")
+		out, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", logPath, err)
+		}
+		defer out.Close()
+		e.logs.Root.Info("starting the Temporal dev server", "cli", cfg.TemporalCLIPath,
+			"address", cfg.TemporalAddress, "log", logPath)
+		srv, err := devserver.Start(ctx, devserver.Options{
+			CLIPath: cfg.TemporalCLIPath, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+			DBFile: filepath.Join(cfg.TemporalDataDir, "temporal.db"), UIPort: uiPort,
+			Output: out, Logger: e.logs.Root,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := srv.Stop(); err != nil {
+				e.logs.Root.Warn("stop temporal dev server", "error", err)
+			}
+		}()
+		uiURL = "http://" + net.JoinHostPort(displayHost(host), uiPort)
+	} else {
+		e.logs.Root.Info("using the Temporal server already running", "address", cfg.TemporalAddress)
+	}
+
+	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	tc, err := dialTemporal(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	stop, err := startWorker(e, cfg, tc, db)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	ready := make(chan net.Addr, 1)
+	go func() {
+		select {
+		case addr := <-ready:
+			_, port, _ := net.SplitHostPort(addr.String())
+			printURLs(e, cfg, port, uiURL)
+		case <-ctx.Done():
+		}
+	}()
+	return serveHTTP(ctx, e, cfg, db, tc, ready)
+}
+
+// printURLs tells the person at the terminal where everything is.
+func printURLs(e *env, cfg config.Config, port, uiURL string) {
+	scheme := "http"
+	if cfg.TLSFiles() {
+		scheme = "https"
+	}
+	api := scheme + "://" + net.JoinHostPort(displayHost(cfg.Host), port)
+	fmt.Fprintf(e.stdout, "\naimsg is running (Ctrl-C stops everything)\n")
+	fmt.Fprintf(e.stdout, "  API:             %s\n", api)
+	fmt.Fprintf(e.stdout, "  Health:          %s/health\n", api)
+	if uiURL != "" {
+		fmt.Fprintf(e.stdout, "  Temporal Web UI: %s\n", uiURL)
+	}
+	fmt.Fprintf(e.stdout, "  Temporal:        %s (namespace %s, task queue %s)\n\n",
+		cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TemporalTaskQueue)
+}
+
+// displayHost turns a wildcard bind address into one a browser can open.
+func displayHost(host string) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return "localhost"
+	}
+	return host
+}

@@ -1,0 +1,117 @@
+// Command aimsg is the one binary of the service: the API, the Temporal
+// worker, migrations, a dev mode that runs everything, and admin tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/joho/godotenv"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/logs"
+)
+
+const usage = `usage: aimsg <command> [arguments]
+
+commands:
+  serve            run the HTTP API
+  worker           run the Temporal worker
+  dev              run Temporal dev server (if none answers), migrations, API and worker
+  migrate          apply or inspect database migrations (aimsg migrate for more)
+  createsuperuser  create or update a superuser (flags or AIMSG_SUPERUSER_* variables)
+
+Settings come from the environment and from .env when present; see .env.example.`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout)
+	stop()
+	var u usageError
+	switch {
+	case errors.As(err, &u):
+		fmt.Fprintln(os.Stderr, u)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "aimsg:", err)
+		os.Exit(1)
+	}
+}
+
+// env is what every subcommand receives: the environment and the output.
+type env struct {
+	getenv config.Getenv
+	stdout io.Writer
+	logs   *logs.Set
+}
+
+// run is the whole program; main only supplies the process's context,
+// arguments, environment and output.
+func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer) error {
+	if len(args) < 2 {
+		return usageError(usage)
+	}
+	getenv, err := withDotEnv(getenv, ".env")
+	if err != nil {
+		return err
+	}
+	level, err := logs.ParseLevel(getenv("LOG_LEVEL"))
+	if err != nil {
+		return err
+	}
+	folder := getenv("AI_MESSAGE_LOGS_FOLDER")
+	if folder == "" {
+		folder = "logs"
+	}
+	logSet, err := logs.New(stdout, folder, level)
+	if err != nil {
+		return err
+	}
+	defer logSet.Close()
+	e := &env{getenv: getenv, stdout: stdout, logs: logSet}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, e)
+	case "worker":
+		return workerCmd(ctx, e)
+	case "dev":
+		return devCmd(ctx, e)
+	case "migrate":
+		return migrateCmd(ctx, e, rest)
+	case "createsuperuser":
+		return createSuperuserCmd(ctx, e, rest)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError(usage)
+}
+
+// config loads the settings; mode says how strict the secret key rule is.
+func (e *env) config(mode config.Mode) (config.Config, error) {
+	return config.Load(e.getenv, mode)
+}
+
+// withDotEnv lets variables in a .env file fill in what the environment
+// does not set; the real environment always wins.
+func withDotEnv(getenv config.Getenv, path string) (config.Getenv, error) {
+	vars, err := godotenv.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return getenv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return vars[k]
+	}, nil
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/schema"
+)
+
+// shutdownTimeout is how long in-flight requests get to finish on stop.
+const shutdownTimeout = 15 * time.Second
+
+// serveCmd runs the API alone (production: scale it out behind a proxy).
+func serveCmd(ctx context.Context, e *env) error {
+	cfg, err := e.config(config.Production)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// Lazy: the API starts while Temporal is down and /health says so.
+	tc, err := client.NewLazyClient(temporalOptions(e, cfg))
+	if err != nil {
+		return fmt.Errorf("temporal client: %w", err)
+	}
+	defer tc.Close()
+	return serveHTTP(ctx, e, cfg, db, tc, nil)
+}
+
+// openMigrated opens the database and refuses to go on if migrations are
+// pending, rather than fail later on a missing column.
+func openMigrated(ctx context.Context, e *env, cfg config.Config) (*bun.DB, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
+	if err != nil {
+		return nil, err
+	}
+	files, err := schema.Status(ctx, db, schema.Migrations(database.Dialect(db)))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("check migrations: %w", err)
+	}
+	pending := 0
+	for _, f := range files {
+		if f.Applied.IsZero() {
+			pending++
+		}
+	}
+	if pending > 0 {
+		db.Close()
+		return nil, fmt.Errorf("the database has %d pending migrations: run `aimsg migrate up`", pending)
+	}
+	return db, nil
+}
+
+func temporalOptions(e *env, cfg config.Config) client.Options {
+	return client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(e.logs.Root),
+	}
+}
+
+// serveHTTP serves the API until ctx ends, then drains in-flight requests.
+// ready, when set, receives the listening address.
+func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, ready chan<- net.Addr) error {
+	handler, err := api.NewServer(cfg, e.logs, db, tc)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	tls := cfg.TLSFiles()
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	e.logs.Root.Info("API listening", "address", ln.Addr().String(), "scheme", scheme, "tls", tls,
+		"cert", cfg.SSLCert)
+	if !tls {
+		e.logs.Root.Info("serving plain HTTP: no certificate and key at AI_MESSAGE_SSL_CERT / AI_MESSAGE_SSL_KEY; terminate TLS at a proxy")
+	}
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tls {
+			errc <- srv.ServeTLS(ln, cfg.SSLCert, cfg.SSLKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	e.logs.Root.Info("API shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

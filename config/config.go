@@ -1,0 +1,293 @@
+// Package config reads aimsg's settings from the environment, once, with the
+// defaults of the functional spec, and refuses values that cannot work.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. It is built by Load and passed down.
+type Config struct {
+	// DatabaseURL is sqlite:///path or postgres(ql)://user@host:port/db.
+	DatabaseURL string
+	// SecretKey signs the JWTs; at least 32 bytes outside dev mode.
+	SecretKey string
+	// Mode says how strict the secret key rule is.
+	Mode Mode
+
+	LiteLLMBaseURL string
+	LiteLLMAPIKey  string
+	LiteLLMModel   string
+	ChatHistoryMax int
+
+	TwilioAccountSID  string
+	TwilioAuthToken   string
+	TwilioPhoneNumber string
+
+	TelegramBotToken      string
+	TelegramWebhookSecret string
+
+	Host       string
+	Port       int
+	Domain     string
+	SSLCert    string
+	SSLKey     string
+	LogsFolder string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// MaxBodyBytes bounds every request body read by the API.
+	MaxBodyBytes int64
+
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalTaskQueue string
+	// TemporalCLIPath is the temporal binary `aimsg dev` starts when no server answers.
+	TemporalCLIPath string
+	// TemporalDataDir holds the dev server's database file.
+	TemporalDataDir string
+
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	BcryptCost      int
+}
+
+// minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
+const minSecretKeyLen = 32
+
+// placeholderSecrets are keys found in examples and tutorials; a server
+// signing tokens with one of them would accept forged tokens.
+var placeholderSecrets = []string{
+	"your-secret-key-here-change-in-production",
+	"your-secret-key",
+	"change-me",
+	"changeme",
+	"secret",
+	"supersecret",
+	"dev-secret-key-not-for-production-use!!",
+}
+
+// DevSecretKey signs tokens under `aimsg dev` when SECRET_KEY is unset. It is
+// refused everywhere else.
+const DevSecretKey = "dev-secret-key-not-for-production-use!!"
+
+// Getenv is the signature of os.Getenv, passed in so tests control the environment.
+type Getenv func(string) string
+
+// Mode is what a command needs from the configuration.
+type Mode int
+
+const (
+	// Production requires a strong SECRET_KEY.
+	Production Mode = iota
+	// Dev (`aimsg dev` on a laptop) signs with DevSecretKey when SECRET_KEY is unset.
+	Dev
+	// NoTokens is for commands that never sign or check tokens (worker,
+	// migrate, createsuperuser): SECRET_KEY is not needed there.
+	NoTokens
+)
+
+// Load reads the configuration for a command of the given mode.
+func Load(getenv Getenv, mode Mode) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		DatabaseURL:           r.str("DATABASE_URL", "sqlite:///./backend.db"),
+		SecretKey:             r.str("SECRET_KEY", ""),
+		Mode:                  mode,
+		LiteLLMBaseURL:        r.url("LITELLM_BASEURL", "http://localhost:5678"),
+		LiteLLMAPIKey:         r.str("LITELLM_API_KEY", "sk-...."),
+		LiteLLMModel:          r.str("LITELLM_MODEL", "openai/gpt-4o-mini"),
+		ChatHistoryMax:        r.intRange("CHAT_HISTORY_MAX", 50, 1, 1000),
+		TwilioAccountSID:      r.str("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:       r.str("TWILIO_AUTH_TOKEN", ""),
+		TwilioPhoneNumber:     r.str("TWILIO_PHONE_NUMBER", ""),
+		TelegramBotToken:      r.str("TELEGRAM_BOT_TOKEN", ""),
+		TelegramWebhookSecret: r.str("TELEGRAM_WEBHOOK_SECRET", ""),
+		Host:                  r.str("AI_MESSAGE_HOST", "0.0.0.0"),
+		Port:                  r.intRange("AI_MESSAGE_PORT", 8000, 0, 65535),
+		Domain:                r.str("AI_MESSAGE_DOMAIN", "localhost"),
+		SSLCert:               r.str("AI_MESSAGE_SSL_CERT", "ssl/cert.pem"),
+		SSLKey:                r.str("AI_MESSAGE_SSL_KEY", "ssl/key.pem"),
+		LogsFolder:            r.str("AI_MESSAGE_LOGS_FOLDER", "logs"),
+		TrustedProxies:        r.list("AI_MESSAGE_TRUSTED_PROXIES", []string{"127.0.0.1", "::1"}),
+		MaxBodyBytes:          int64(r.intRange("AI_MESSAGE_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
+		TemporalAddress:       r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:     r.str("TEMPORAL_NAMESPACE", "default"),
+		TemporalTaskQueue:     r.str("TEMPORAL_TASK_QUEUE", "aimsg"),
+		TemporalCLIPath:       r.str("TEMPORAL_CLI_PATH", filepath.Join("bin", "temporal")),
+		TemporalDataDir:       r.str("TEMPORAL_DATA_DIR", ".data"),
+		AccessTokenTTL:        time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
+		RefreshTokenTTL:       time.Duration(r.intRange("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 365)) * 24 * time.Hour,
+		BcryptCost:            r.intRange("BCRYPT_COST", 12, 10, 16),
+	}
+	c.checkDatabaseURL(&r)
+	c.checkSecretKey(&r)
+	if err := errors.Join(r.errs...); err != nil {
+		return Config{}, fmt.Errorf("invalid configuration: %w", err)
+	}
+	return c, nil
+}
+
+// ListenAddr is the address the API binds to.
+func (c Config) ListenAddr() string {
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// TLSFiles reports whether both the certificate and the key exist, in which
+// case the API serves HTTPS.
+func (c Config) TLSFiles() bool {
+	return fileExists(c.SSLCert) && fileExists(c.SSLKey)
+}
+
+func fileExists(path string) bool {
+	if path == "" {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
+func (c *Config) checkDatabaseURL(r *reader) {
+	if _, _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		r.fail("DATABASE_URL", err.Error())
+	}
+}
+
+func (c *Config) checkSecretKey(r *reader) {
+	switch {
+	case c.Mode == NoTokens:
+		return
+	case c.Mode == Dev && c.SecretKey == "":
+		c.SecretKey = DevSecretKey
+		return
+	}
+	switch {
+	case c.SecretKey == "":
+		r.fail("SECRET_KEY", "is required (at least 32 bytes; generate one with `openssl rand -hex 32`)")
+	case len(c.SecretKey) < minSecretKeyLen:
+		r.fail("SECRET_KEY", fmt.Sprintf("is %d bytes long, at least %d are required", len(c.SecretKey), minSecretKeyLen))
+	case c.Mode != Dev && isPlaceholder(c.SecretKey):
+		r.fail("SECRET_KEY", "is a well-known placeholder; generate a random one")
+	}
+}
+
+func isPlaceholder(key string) bool {
+	for _, p := range placeholderSecrets {
+		if strings.EqualFold(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Dialect names the SQL dialect of a database URL.
+type Dialect string
+
+// The supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// ParseDatabaseURL splits a DATABASE_URL into its dialect and the DSN its
+// driver takes. SQLite URLs follow the SQLAlchemy form of the spec:
+// sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:.
+func ParseDatabaseURL(raw string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		rest := strings.TrimPrefix(raw, "sqlite://")
+		if !strings.HasPrefix(rest, "/") || len(rest) < 2 {
+			return "", "", errors.New("sqlite URL must look like sqlite:///path/to/file.db")
+		}
+		path, query, _ := strings.Cut(rest[1:], "?")
+		if path == "" {
+			return "", "", errors.New("sqlite URL has no file path")
+		}
+		if query != "" {
+			path += "?" + query
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"),
+		strings.HasPrefix(raw, "postgresql+"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", "", fmt.Errorf("postgres URL: %w", err)
+		}
+		// SQLAlchemy spells the driver into the scheme (postgresql+psycopg2).
+		u.Scheme = "postgres"
+		if u.Host == "" {
+			return "", "", errors.New("postgres URL has no host")
+		}
+		return Postgres, u.String(), nil
+	default:
+		return "", "", errors.New("must start with sqlite:/// or postgresql://")
+	}
+}
+
+// reader collects every invalid variable so that one start reports them all.
+type reader struct {
+	getenv Getenv
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) intRange(name string, def, lo, hi int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (r *reader) url(name, def string) string {
+	v := r.str(name, def)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, fmt.Sprintf("must be an http(s) URL, got %q", v))
+	}
+	return v
+}
+
+func (r *reader) hostPort(name, def string) string {
+	v := r.str(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		r.fail(name, fmt.Sprintf("must be host:port, got %q", v))
+	}
+	return v
+}
+
+func (r *reader) list(name string, def []string) []string {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

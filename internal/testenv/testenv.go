@@ -1,0 +1,149 @@
+// Package testenv gives tests the real things they run against: scratch
+// databases of both dialects (SQLite always, PostgreSQL when
+// TEST_DATABASE_URL is set) and a Temporal dev server from ./bin/temporal.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/schema"
+)
+
+// Logger discards everything below warnings, so test output stays readable.
+func Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// DatabaseURLs are the databases every store test runs on. Under CI the
+// PostgreSQL one is required, so its tests can never be skipped silently.
+func DatabaseURLs(t testing.TB) []string {
+	urls := []string{"sqlite:///:memory:"}
+	pg := os.Getenv("TEST_DATABASE_URL")
+	if pg == "" && os.Getenv("CI") != "" {
+		t.Fatal("CI is set but TEST_DATABASE_URL is not: the PostgreSQL tests would not run")
+	}
+	if pg != "" {
+		urls = append(urls, pg)
+	}
+	return urls
+}
+
+// EachDatabase runs fn as a subtest per dialect.
+func EachDatabase(t *testing.T, fn func(t *testing.T, baseURL string)) {
+	for _, u := range DatabaseURLs(t) {
+		d, _, err := config.ParseDatabaseURL(u)
+		require.NoError(t, err)
+		t.Run(string(d), func(t *testing.T) { fn(t, u) })
+	}
+}
+
+// ScratchURL is the URL of an empty database like baseURL's, removed when
+// the test ends: a new schema on PostgreSQL, a new file on SQLite.
+func ScratchURL(t testing.TB, baseURL string) string {
+	t.Helper()
+	d, _, err := config.ParseDatabaseURL(baseURL)
+	require.NoError(t, err)
+	if d == config.SQLite {
+		return "sqlite:///" + filepath.Join(t.TempDir(), "test.db")
+	}
+	u, drop, err := database.ScratchSchema(context.Background(), baseURL, "test")
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	return u
+}
+
+// Open opens url for the test's duration.
+func Open(t testing.TB, url string) *bun.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), url, Logger())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// Scratch is an empty database like baseURL's, removed when the test ends.
+func Scratch(t testing.TB, baseURL string) *bun.DB {
+	t.Helper()
+	return Open(t, ScratchURL(t, baseURL))
+}
+
+// Migrated is a scratch database with every migration applied.
+func Migrated(t testing.TB, baseURL string) *bun.DB {
+	t.Helper()
+	db := Scratch(t, baseURL)
+	_, err := schema.Up(context.Background(), db, schema.Migrations(database.Dialect(db)), Logger())
+	require.NoError(t, err)
+	return db
+}
+
+// RepoRoot is the folder holding go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Temporal is a running dev server for a test package.
+type Temporal struct {
+	Server   *testsuite.DevServer
+	HostPort string
+}
+
+// StartTemporal starts a dev server on a free port from ./bin/temporal (built
+// by `make temporal`), with aimsg's flags and search attributes. Call it from
+// TestMain and Stop it there.
+func StartTemporal() (*Temporal, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := devserver.Start(context.Background(), devserver.Options{
+		CLIPath:   filepath.Join(root, "bin", "temporal"),
+		Namespace: "default",
+		Output:    io.Discard,
+		Logger:    Logger(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Temporal{Server: srv, HostPort: srv.FrontendHostPort()}, nil
+}
+
+// Client is a client of the dev server, closed when the test ends.
+func (tp *Temporal) Client(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: tp.HostPort, Namespace: "default"})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Stop ends the dev server.
+func (tp *Temporal) Stop() {
+	_ = tp.Server.Stop()
+}

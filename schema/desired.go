@@ -1,0 +1,86 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// table is a domain model with the constraints bun's tags cannot say.
+type table struct {
+	model       any
+	foreignKeys []string
+}
+
+// tables is the desired schema, in creation order. New columns go on the
+// models in domain/; `make migrate-diff` turns the difference into SQL.
+var tables = []table{
+	{model: (*domain.User)(nil)},
+	{model: (*domain.Role)(nil)},
+	{model: (*domain.UserRole)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(role_id) REFERENCES roles (id) ON DELETE CASCADE",
+	}},
+	{model: (*domain.Session)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
+	{model: (*domain.RefreshToken)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(session_id) REFERENCES sessions (id) ON DELETE CASCADE",
+	}},
+	{model: (*domain.Message)(nil), foreignKeys: []string{
+		"(sender_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(recipient_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(parent_id) REFERENCES messages (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.Report)(nil), foreignKeys: []string{
+		"(reporter_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(resolved_by) REFERENCES users (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.TelegramLink)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
+}
+
+// index is a secondary index; unique constraints are on the models.
+type index struct {
+	table, name string
+	columns     []string
+}
+
+// indexes back the foreign keys and every list query (newest first by id).
+var indexes = []index{
+	{"user_roles", "user_roles_role_id_idx", []string{"role_id"}},
+	{"sessions", "sessions_user_id_idx", []string{"user_id"}},
+	{"refresh_tokens", "refresh_tokens_user_id_idx", []string{"user_id"}},
+	{"refresh_tokens", "refresh_tokens_session_id_idx", []string{"session_id"}},
+	{"messages", "messages_sender_id_id_idx", []string{"sender_id", "id"}},
+	{"messages", "messages_recipient_id_id_idx", []string{"recipient_id", "id"}},
+	{"messages", "messages_conversation_id_id_idx", []string{"conversation_id", "id"}},
+	{"messages", "messages_parent_id_idx", []string{"parent_id"}},
+	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},
+	{"reports", "reports_status_id_idx", []string{"status", "id"}},
+	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},
+}
+
+// createDesired builds the schema the models expect in an empty database.
+func createDesired(ctx context.Context, db bun.IDB) error {
+	for _, t := range tables {
+		q := db.NewCreateTable().Model(t.model)
+		for _, fk := range t.foreignKeys {
+			q = q.ForeignKey(fk)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("create table for %T: %w", t.model, err)
+		}
+	}
+	for _, ix := range indexes {
+		if _, err := db.NewCreateIndex().Table(ix.table).Index(ix.name).Column(ix.columns...).Exec(ctx); err != nil {
+			return fmt.Errorf("create index %s: %w", ix.name, err)
+		}
+	}
+	return nil
+}
