@@ -25,6 +25,7 @@ commands:
   dev              run Temporal dev server (if none answers), migrations, API and worker
   migrate          apply or inspect database migrations (aimsg migrate for more)
   createsuperuser  create or update a superuser (flags or AIMSG_SUPERUSER_* variables)
+  health           exit 0 if the local API answers /health with 200 (container probes)
 
 Settings come from the environment and from .env when present; see .env.example.`
 
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return migrateCmd(ctx, e, rest)
 	case "createsuperuser":
 		return createSuperuserCmd(ctx, e, rest)
+	case "health":
+		return healthCmd(ctx, e)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

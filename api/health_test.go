@@ -1,0 +1,142 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/logs"
+)
+
+var temporalServer *testenv.Temporal
+
+func TestMain(m *testing.M) {
+	var err error
+	if temporalServer, err = testenv.StartTemporal(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	temporalServer.Stop()
+	os.Exit(code)
+}
+
+func testConfig(t *testing.T, extra map[string]string) config.Config {
+	t.Helper()
+	env := map[string]string{"SECRET_KEY": "test-secret-key-0123456789abcdef0123456789"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] }, config.Production)
+	require.NoError(t, err)
+	return cfg
+}
+
+func newHandler(t *testing.T, cfg config.Config, db *bun.DB, tc api.TemporalHealth) http.Handler {
+	t.Helper()
+	logSet, err := logs.New(io.Discard, "", -8)
+	require.NoError(t, err)
+	h, err := api.NewServer(cfg, logSet, db, tc)
+	require.NoError(t, err)
+	return h
+}
+
+func do(h http.Handler, method, path string, body io.Reader) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(method, path, body))
+	return w
+}
+
+func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &m), w.Body.String())
+	return m
+}
+
+func TestRootSaysHelloWorld(t *testing.T) {
+	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+	w := do(h, http.MethodGet, "/", nil)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, "Hello World", decode(t, w)["message"])
+}
+
+func TestHealthReportsDatabaseAndTemporal(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.Migrated(t, url)
+		h := newHandler(t, testConfig(t, nil), db, temporalServer.Client(t))
+		w := do(h, http.MethodGet, "/health", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, map[string]any{"status": "ok", "database": "ok", "temporal": "ok"}, decode(t, w))
+
+		w = do(h, http.MethodGet, "/db-test", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, "ok", decode(t, w)["status"])
+	})
+}
+
+func TestHealthIs503WhenTemporalIsDown(t *testing.T) {
+	// Nothing listens on port 1; a lazy client fails on first use, as the API's does.
+	dead, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
+	require.NoError(t, err)
+	defer dead.Close()
+	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), dead)
+	w := do(h, http.MethodGet, "/health", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, map[string]any{"status": "degraded", "database": "ok", "temporal": "unavailable"}, decode(t, w))
+}
+
+func TestHealthIs503WhenDatabaseIsDown(t *testing.T) {
+	db := testenv.Migrated(t, "sqlite:///:memory:")
+	h := newHandler(t, testConfig(t, nil), db, temporalServer.Client(t))
+	require.NoError(t, db.Close())
+	w := do(h, http.MethodGet, "/health", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, map[string]any{"status": "degraded", "database": "unavailable", "temporal": "ok"}, decode(t, w))
+	w = do(h, http.MethodGet, "/db-test", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "Database connection failed", decode(t, w)["detail"])
+}
+
+func TestErrorsAreJSON(t *testing.T) {
+	h := newHandler(t, testConfig(t, map[string]string{"AI_MESSAGE_MAX_BODY_BYTES": "2048"}),
+		testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+
+	w := do(h, http.MethodGet, "/no/such/route", nil)
+	assert.Equal(t, http.StatusNotFound, w.Code)
+	assert.Equal(t, "Not Found", decode(t, w)["detail"])
+
+	w = do(h, http.MethodDelete, "/health", nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	assert.Equal(t, "Method Not Allowed", decode(t, w)["detail"])
+
+	w = do(h, http.MethodPost, "/health", strings.NewReader(strings.Repeat("x", 4096)))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	assert.Equal(t, "Request body too large", decode(t, w)["detail"])
+}
+
+func TestRequestIDIsEchoedOrMade(t *testing.T) {
+	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(context.Background())
+	req.Header.Set("X-Request-ID", "abc-123")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	assert.Equal(t, "abc-123", w.Header().Get("X-Request-ID"))
+
+	w = do(h, http.MethodGet, "/", nil)
+	assert.Len(t, w.Header().Get("X-Request-ID"), 24)
+}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+var temporalServer *testenv.Temporal
+
+func TestMain(m *testing.M) {
+	var err error
+	if temporalServer, err = testenv.StartTemporal(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	temporalServer.Stop()
+	os.Exit(code)
+}
+
+const testSecret = "test-secret-key-0123456789abcdef0123456789"
+
+// output is a stdout that several goroutines write to and a test reads.
+type output struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// testEnv is a process environment for run: a fresh database per test,
+// logs in a temporary folder, the shared Temporal dev server.
+func testEnv(t *testing.T, baseURL string, extra map[string]string) map[string]string {
+	t.Helper()
+	env := map[string]string{
+		"DATABASE_URL":           testenv.ScratchURL(t, baseURL),
+		"AI_MESSAGE_LOGS_FOLDER": t.TempDir(),
+		"AI_MESSAGE_HOST":        "127.0.0.1",
+		"AI_MESSAGE_PORT":        "0",
+		"TEMPORAL_ADDRESS":       temporalServer.HostPort,
+		"BCRYPT_COST":            "10",
+		"LOG_LEVEL":              "warn",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func runWith(ctx context.Context, env map[string]string, out *output, args ...string) error {
+	return run(ctx, append([]string{"aimsg"}, args...), func(k string) string { return env[k] }, out)
+}
+
+func TestUsage(t *testing.T) {
+	var out output
+	var u usageError
+	require.ErrorAs(t, runWith(context.Background(), nil, &out), &u)
+	require.ErrorAs(t, runWith(context.Background(), nil, &out, "fly"), &u)
+	require.ErrorAs(t, runWith(context.Background(), nil, &out, "migrate", "sideways"), &u)
+}
+
+func TestMigrateUpAndStatus(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, base string) {
+		ctx := context.Background()
+		env := testEnv(t, base, nil)
+		var out output
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "status"))
+		assert.Contains(t, out.String(), "0 applied, 2 pending")
+
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+		assert.Contains(t, out.String(), "applied 20261125200800_init")
+
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+		assert.Contains(t, out.String(), "database is up to date")
+
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "status"))
+		assert.Contains(t, out.String(), "2 applied, 0 pending")
+	})
+}
+
+func TestCreateSuperuserIsIdempotent(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, base string) {
+		ctx := context.Background()
+		env := testEnv(t, base, map[string]string{"AIMSG_SUPERUSER_PASSWORD": "first-password"})
+		var out output
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+
+		args := []string{"createsuperuser", "--username", "admin", "--email", "admin@example.com"}
+		require.NoError(t, runWith(ctx, env, &out, args...))
+		assert.Contains(t, out.String(), "created superuser admin")
+		env["AIMSG_SUPERUSER_PASSWORD"] = "second-password"
+		require.NoError(t, runWith(ctx, env, &out, args...))
+		assert.Contains(t, out.String(), "updated superuser admin")
+
+		db := testenv.Open(t, env["DATABASE_URL"])
+		n, err := domain.CountUsers(ctx, db)
+		require.NoError(t, err)
+		assert.EqualValues(t, 1, n)
+		u, err := domain.UserByUsername(ctx, db, "admin")
+		require.NoError(t, err)
+		assert.True(t, u.IsSuperuser)
+		assert.True(t, u.IsActive)
+		assert.NotContains(t, u.HashedPassword, "second-password")
+	})
+}
+
+func TestCreateSuperuserRefusesBadInput(t *testing.T) {
+	ctx := context.Background()
+	env := testEnv(t, "sqlite:///:memory:", nil)
+	var out output
+	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+
+	var u usageError
+	require.ErrorAs(t, runWith(ctx, env, &out, "createsuperuser", "--username", "admin"), &u)
+
+	env["AIMSG_SUPERUSER_PASSWORD"] = "long-enough"
+	err := runWith(ctx, env, &out, "createsuperuser", "--username", "admin", "--email", "not-an-email")
+	require.ErrorContains(t, err, "not a valid address")
+
+	env["AIMSG_SUPERUSER_PASSWORD"] = "short"
+	err = runWith(ctx, env, &out, "createsuperuser", "--username", "admin", "--email", "a@example.com")
+	require.ErrorContains(t, err, "at least 8")
+
+	env["AIMSG_SUPERUSER_PASSWORD"] = "long-enough"
+	err = runWith(ctx, env, &out, "createsuperuser", "--username", "assistant", "--email", "a@example.com")
+	require.ErrorIs(t, err, domain.ErrConflict, "the assistant cannot be turned into a superuser")
+}
+
+func TestDotEnvFillsInButEnvironmentWins(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	fromFile := "sqlite:///" + filepath.Join(dir, "from-dotenv.db")
+	require.NoError(t, os.WriteFile(".env", []byte("DATABASE_URL="+fromFile+"\nLOG_LEVEL=warn\n"), 0o600))
+
+	var out output
+	env := map[string]string{"AI_MESSAGE_LOGS_FOLDER": t.TempDir()}
+	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+	assert.FileExists(t, filepath.Join(dir, "from-dotenv.db"))
+
+	env["DATABASE_URL"] = "sqlite:///" + filepath.Join(dir, "from-env.db")
+	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+	assert.FileExists(t, filepath.Join(dir, "from-env.db"))
+}
+
+var listening = regexp.MustCompile(`"msg":"API listening","address":"([^"]+)"`)
+
+// startCmd runs a long-running command until the test ends and returns
+// the API's base URL once it listens, and a function that stops it and
+// returns its error.
+func startCmd(t *testing.T, env map[string]string, out *output, args ...string) (string, func() error) {
+	t.Helper()
+	env["LOG_LEVEL"] = "info"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runWith(ctx, env, out, args...) }()
+	var base string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		select {
+		case err := <-done:
+			require.FailNow(t, "command ended early", "error: %v\noutput:\n%s", err, out.String())
+		default:
+		}
+		m := listening.FindStringSubmatch(out.String())
+		require.Len(c, m, 2)
+		base = "http://" + m[1]
+	}, 60*time.Second, 50*time.Millisecond)
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("command did not stop within 30 s")
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
+}
+
+func getHealth(t *testing.T, base string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(base + "/health")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, body
+}
+
+func TestServeAnswersAndStopsCleanly(t *testing.T) {
+	env := testEnv(t, "sqlite:///:memory:", map[string]string{"SECRET_KEY": testSecret})
+	var out output
+	require.NoError(t, runWith(context.Background(), env, &out, "migrate", "up"))
+
+	base, stop := startCmd(t, env, &out, "serve")
+	status, body := getHealth(t, base)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "ok", body["temporal"])
+	assert.Equal(t, "ok", body["database"])
+
+	require.NoError(t, stop())
+	assert.Contains(t, out.String(), "API shutting down")
+	_, err := http.Get(base + "/health")
+	assert.Error(t, err, "nothing listens after the stop")
+}
+
+func TestServeRefusesToStartWrongly(t *testing.T) {
+	ctx := context.Background()
+	var out output
+	env := testEnv(t, "sqlite:///:memory:", nil)
+	require.ErrorContains(t, runWith(ctx, env, &out, "serve"), "SECRET_KEY is required")
+
+	env["SECRET_KEY"] = testSecret
+	require.ErrorContains(t, runWith(ctx, env, &out, "serve"), "pending migrations")
+	require.ErrorContains(t, runWith(ctx, env, &out, "worker"), "pending migrations")
+}
+
+func TestWorkerPollsAndStops(t *testing.T) {
+	env := testEnv(t, "sqlite:///:memory:", nil)
+	var out output
+	require.NoError(t, runWith(context.Background(), env, &out, "migrate", "up"))
+	env["LOG_LEVEL"] = "info"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runWith(ctx, env, &out, "worker") }()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, out.String(), "worker polling")
+	}, 30*time.Second, 50*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, out.String(), "Stopped Worker")
+}
+
+// freePort finds a port nobody listens on, with a free port 1000 above it
+// for the Web UI.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if port+1000 > 65535 {
+			continue
+		}
+		if ui, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1000)); err == nil {
+			ui.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// TestDevRunsTheWholeStack is `make run`: no Temporal server answers, so dev
+// starts one from bin/temporal, with its Web UI, migrates SQLite and serves.
+func TestDevRunsTheWholeStack(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	require.NoError(t, err)
+	port := freePort(t)
+	dataDir := t.TempDir()
+	dbPath := filepath.Join(t.TempDir(), "dev.db")
+	env := testEnv(t, "sqlite:///:memory:", map[string]string{
+		"DATABASE_URL":      "sqlite:///" + dbPath,
+		"TEMPORAL_ADDRESS":  fmt.Sprintf("127.0.0.1:%d", port),
+		"TEMPORAL_CLI_PATH": filepath.Join(root, "bin", "temporal"),
+		"TEMPORAL_DATA_DIR": dataDir,
+	})
+	var out output
+	base, stop := startCmd(t, env, &out, "dev")
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, out.String(), "Temporal Web UI: http://127.0.0.1:")
+	}, 10*time.Second, 50*time.Millisecond)
+	status, body := getHealth(t, base)
+	assert.Equal(t, http.StatusOK, status, body)
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port+1000))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the Web UI answers")
+	assert.FileExists(t, filepath.Join(dataDir, "temporal.db"), "the dev server keeps its state in a file")
+
+	require.NoError(t, stop())
+	assert.False(t, devListening(port), "the dev server stopped with aimsg")
+
+	db, err := database.Open(context.Background(), "sqlite:///"+dbPath, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = domain.Assistant(context.Background(), db)
+	assert.NoError(t, err, "dev migrated the database")
+	assert.True(t, strings.Contains(out.String(), "API:"))
+}
+
+func devListening(port int) bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}

@@ -1,0 +1,113 @@
+package config_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/config"
+)
+
+const goodKey = "0123456789abcdef0123456789abcdef-test"
+
+func envOf(kv map[string]string) config.Getenv {
+	return func(k string) string { return kv[k] }
+}
+
+func TestDefaultsFollowTheSpec(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey}), config.Production)
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite:///./backend.db", c.DatabaseURL)
+	assert.Equal(t, "http://localhost:5678", c.LiteLLMBaseURL)
+	assert.Equal(t, 50, c.ChatHistoryMax)
+	assert.Equal(t, "0.0.0.0:8000", c.ListenAddr())
+	assert.Equal(t, "localhost", c.Domain)
+	assert.Equal(t, "ssl/cert.pem", c.SSLCert)
+	assert.Equal(t, "ssl/key.pem", c.SSLKey)
+	assert.Equal(t, "logs", c.LogsFolder)
+	assert.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+	assert.Equal(t, "default", c.TemporalNamespace)
+	assert.Equal(t, "aimsg", c.TemporalTaskQueue)
+	assert.Equal(t, 30*time.Minute, c.AccessTokenTTL)
+	assert.Equal(t, 7*24*time.Hour, c.RefreshTokenTTL)
+	assert.Equal(t, 12, c.BcryptCost)
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	for name, tc := range map[string]struct{ key, value string }{
+		"history not a number": {"CHAT_HISTORY_MAX", "lots"},
+		"history zero":         {"CHAT_HISTORY_MAX", "0"},
+		"port out of range":    {"AI_MESSAGE_PORT", "70000"},
+		"llm url":              {"LITELLM_BASEURL", "localhost:5678"},
+		"temporal address":     {"TEMPORAL_ADDRESS", "temporal"},
+		"database scheme":      {"DATABASE_URL", "mysql://db/x"},
+		"sqlite without path":  {"DATABASE_URL", "sqlite:///"},
+		"bcrypt cost too low":  {"BCRYPT_COST", "4"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.key)
+		})
+	}
+}
+
+func TestEveryInvalidVariableIsReportedAtOnce(t *testing.T) {
+	_, err := config.Load(envOf(map[string]string{"CHAT_HISTORY_MAX": "x", "AI_MESSAGE_PORT": "y"}), config.Production)
+	require.Error(t, err)
+	for _, v := range []string{"CHAT_HISTORY_MAX", "AI_MESSAGE_PORT", "SECRET_KEY"} {
+		assert.Contains(t, err.Error(), v)
+	}
+}
+
+func TestSecretKeyRules(t *testing.T) {
+	for name, tc := range map[string]struct {
+		key  string
+		mode config.Mode
+		ok   bool
+	}{
+		"missing in production":     {"", config.Production, false},
+		"short":                     {"too-short", config.Production, false},
+		"placeholder":               {"your-secret-key-here-change-in-production", config.Production, false},
+		"dev key outside dev":       {config.DevSecretKey, config.Production, false},
+		"good":                      {goodKey, config.Production, true},
+		"missing in dev":            {"", config.Dev, true},
+		"short in dev":              {"short", config.Dev, false},
+		"not needed by tools":       {"", config.NoTokens, true},
+		"short but unused by tools": {"short", config.NoTokens, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := config.Load(envOf(map[string]string{"SECRET_KEY": tc.key}), tc.mode)
+			if !tc.ok {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "SECRET_KEY")
+				return
+			}
+			require.NoError(t, err)
+			if tc.mode == config.Dev && tc.key == "" {
+				assert.Equal(t, config.DevSecretKey, c.SecretKey)
+			}
+		})
+	}
+}
+
+func TestParseDatabaseURL(t *testing.T) {
+	for raw, want := range map[string]struct {
+		dialect config.Dialect
+		dsn     string
+	}{
+		"sqlite:///./backend.db":                      {config.SQLite, "./backend.db"},
+		"sqlite:////var/lib/aimsg/aimsg.db":           {config.SQLite, "/var/lib/aimsg/aimsg.db"},
+		"sqlite:///:memory:":                          {config.SQLite, ":memory:"},
+		"postgresql://u:p@db:5432/aimsg":              {config.Postgres, "postgres://u:p@db:5432/aimsg"},
+		"postgresql+psycopg2://u@db/aimsg":            {config.Postgres, "postgres://u@db/aimsg"},
+		"postgres://u@127.0.0.1/test?sslmode=disable": {config.Postgres, "postgres://u@127.0.0.1/test?sslmode=disable"},
+	} {
+		d, dsn, err := config.ParseDatabaseURL(raw)
+		require.NoError(t, err, raw)
+		assert.Equal(t, want.dialect, d, raw)
+		assert.Equal(t, want.dsn, dsn, raw)
+	}
+}
