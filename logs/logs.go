@@ -1,0 +1,100 @@
+// Package logs builds the service's structured loggers: JSON on stdout plus,
+// per area (auth, twilio webhook, messages, reports), a rotating file in the
+// logs folder, as the functional spec lays them out.
+package logs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// Rotation limits from the spec: 1 MB a file, 50 backups.
+const (
+	maxFileMB   = 1
+	maxBackups  = 50
+	fileMode    = 0o750
+	levelEnvVar = "LOG_LEVEL"
+)
+
+// Area names one of the per-area log files.
+type Area string
+
+// The areas that get a file of their own.
+const (
+	Auth     Area = "auth"
+	Twilio   Area = "twilio_webhook"
+	Messages Area = "messages"
+	Reports  Area = "reports"
+)
+
+var areas = []Area{Auth, Twilio, Messages, Reports}
+
+// Set is the root logger and one logger per area. Every logger writes to
+// stdout; area loggers also write to their own file.
+type Set struct {
+	Root    *slog.Logger
+	byArea  map[Area]*slog.Logger
+	closers []io.Closer
+}
+
+// Area returns the logger of one area, or the root logger for an unknown one.
+func (s *Set) Area(a Area) *slog.Logger {
+	if l, ok := s.byArea[a]; ok {
+		return l
+	}
+	return s.Root
+}
+
+// Close flushes and closes the log files.
+func (s *Set) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// New builds the loggers. An empty folder disables the files (tests).
+func New(stdout io.Writer, folder string, level slog.Level) (*Set, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	console := slog.NewJSONHandler(stdout, opts)
+	s := &Set{Root: slog.New(console), byArea: map[Area]*slog.Logger{}}
+	if folder != "" {
+		if err := os.MkdirAll(folder, fileMode); err != nil {
+			return nil, fmt.Errorf("create logs folder: %w", err)
+		}
+	}
+	for _, a := range areas {
+		if folder == "" {
+			s.byArea[a] = s.Root.With("area", string(a))
+			continue
+		}
+		file := &lumberjack.Logger{
+			Filename:   filepath.Join(folder, string(a)+".log"),
+			MaxSize:    maxFileMB,
+			MaxBackups: maxBackups,
+		}
+		s.closers = append(s.closers, file)
+		h := slog.NewMultiHandler(console, slog.NewJSONHandler(file, opts))
+		s.byArea[a] = slog.New(h).With("area", string(a))
+	}
+	return s, nil
+}
+
+// ParseLevel reads a level name (debug, info, warn, error); empty is info.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if s == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%s: %w", levelEnvVar, err)
+	}
+	return l, nil
+}
