@@ -24,6 +24,10 @@ func abort(c *gin.Context, status int, detail string) {
 // Errors of unknown kind are logged and answered with a bare 500, so that no
 // internal detail reaches the client.
 func (s *Server) fail(c *gin.Context, err error) {
+	if errors.Is(err, domain.ErrInvalid) {
+		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: userMessage(err), Type: "value_error"})
+		return
+	}
 	status, detail := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.log(c).ErrorContext(c.Request.Context(), "request failed", "error", err)
@@ -39,25 +43,11 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, domain.ErrForbidden):
 		return http.StatusForbidden, "Not enough permissions"
 	case errors.Is(err, domain.ErrConflict):
-		return http.StatusConflict, conflictDetail(err)
-	case errors.Is(err, domain.ErrInvalid):
-		return http.StatusUnprocessableEntity, err.Error()
+		return http.StatusConflict, userMessage(err)
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "Service temporarily unavailable"
 	}
 	return http.StatusInternalServerError, "Internal Server Error"
-}
-
-// conflictDetail keeps the domain's explanation of a conflict, which is
-// meant for the user ("report is resolved"), without the wrapping context.
-func conflictDetail(err error) string {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil || next == domain.ErrConflict {
-			return err.Error()
-		}
-		err = next
-	}
 }

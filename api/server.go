@@ -6,11 +6,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
+	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/logs"
 )
@@ -23,15 +25,22 @@ type TemporalHealth interface {
 
 // Server holds the dependencies of the handlers.
 type Server struct {
-	cfg      config.Config
-	logs     *logs.Set
-	db       *bun.DB
-	temporal TemporalHealth
+	cfg       config.Config
+	logs      *logs.Set
+	db        *bun.DB
+	temporal  TemporalHealth
+	tokens    *auth.Tokens
+	passwords *auth.Passwords
 }
 
 // NewServer builds the HTTP handler of the whole API.
 func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth) (http.Handler, error) {
-	s := &Server{cfg: cfg, logs: logSet, db: db, temporal: temporal}
+	s := &Server{
+		cfg: cfg, logs: logSet, db: db, temporal: temporal,
+		tokens:    auth.NewTokens(cfg.SecretKey),
+		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
+	}
+	useJSONNames()
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -45,7 +54,28 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	return r, nil
 }
 
+// maxHeaderBytes bounds request headers (a 1 MB Authorization header gets
+// 431 before any handler runs).
+const maxHeaderBytes = 32 << 10
+
+// NewHTTPServer wraps the handler in a server with the timeouts and limits
+// a public endpoint needs.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
 // log is the root logger, tagged with the request's id.
 func (s *Server) log(c *gin.Context) *slog.Logger {
 	return s.logs.Root.With("request_id", c.GetString(requestIDKey))
+}
+
+// authLog is the auth area's logger, tagged with the request's id and client.
+func (s *Server) authLog(c *gin.Context) *slog.Logger {
+	return s.logs.Area(logs.Auth).With("request_id", c.GetString(requestIDKey), "client_ip", c.ClientIP())
 }

@@ -4,6 +4,7 @@ package auth
 
 import (
 	"fmt"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -58,4 +59,39 @@ func VerifyPassword(hash, pw string) bool {
 	}
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
 	return err == nil
+}
+
+// Passwords hashes and checks passwords at one cost, and spends the same
+// time on a login for an unknown user as on a wrong password, so the two
+// cannot be told apart by timing.
+type Passwords struct {
+	Cost  int
+	once  sync.Once
+	dummy []byte
+}
+
+// Hash checks the rules and hashes pw.
+func (p *Passwords) Hash(pw string) (string, error) {
+	return HashPassword(pw, p.Cost)
+}
+
+// Verify reports whether pw matches hash. An overlong password costs the
+// same time as any other before it is refused.
+func (p *Passwords) Verify(hash, pw string) bool {
+	if len(pw) > MaxPasswordBytes {
+		p.Burn(pw)
+		return false
+	}
+	return VerifyPassword(hash, pw)
+}
+
+// Burn runs a comparison as costly as Verify's, for logins that have no hash.
+func (p *Passwords) Burn(pw string) {
+	p.once.Do(func() {
+		p.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user, no such password"), p.Cost)
+	})
+	if len(pw) > MaxPasswordBytes {
+		pw = pw[:MaxPasswordBytes]
+	}
+	_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(pw))
 }

@@ -57,6 +57,10 @@ type Config struct {
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	BcryptCost      int
+	// LoginMaxFailures failed logins per account, and per client address,
+	// within LoginFailureWindow make further logins wait (429).
+	LoginMaxFailures   int
+	LoginFailureWindow time.Duration
 }
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
@@ -126,6 +130,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		AccessTokenTTL:        time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
 		RefreshTokenTTL:       time.Duration(r.intRange("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 365)) * 24 * time.Hour,
 		BcryptCost:            r.intRange("BCRYPT_COST", 12, 10, 16),
+		LoginMaxFailures:      r.intRange("LOGIN_MAX_FAILURES", 10, 1, 1000),
+		LoginFailureWindow:    time.Duration(r.intRange("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 24*60)) * time.Minute,
 	}
 	c.checkDatabaseURL(&r)
 	c.checkSecretKey(&r)

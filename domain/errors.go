@@ -1,6 +1,12 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
 
 // Sentinel errors that callers map to their own vocabulary (HTTP status,
 // non-retryable activity errors, tool results for the LLM).
@@ -14,3 +20,23 @@ var (
 	// ErrInvalid: the input breaks a rule of the domain.
 	ErrInvalid = errors.New("invalid")
 )
+
+// isUniqueViolation reports whether err is a unique constraint failing, in
+// either dialect.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// conflict wraps ErrConflict with a message meant for the user.
+func conflict(msg string) error {
+	return fmt.Errorf("%s: %w", msg, ErrConflict)
+}
+
+// invalid wraps ErrInvalid with a message meant for the user.
+func invalid(msg string) error {
+	return fmt.Errorf("%s: %w", msg, ErrInvalid)
+}

@@ -43,6 +43,7 @@ var tables = []table{
 	{model: (*domain.TelegramLink)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.LoginFailure)(nil)},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -64,6 +65,7 @@ var indexes = []index{
 	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},
 	{"reports", "reports_status_id_idx", []string{"status", "id"}},
 	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},
+	{"login_failures", "login_failures_key_created_at_idx", []string{"key", "created_at"}},
 }
 
 // createDesired builds the schema the models expect in an empty database.

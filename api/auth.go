@@ -1,0 +1,279 @@
+package api
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/domain"
+)
+
+// authResponse is the login answer the web client expects.
+type authResponse struct {
+	AccessToken  string       `json:"access_token"`
+	RefreshToken string       `json:"refresh_token"`
+	TokenType    string       `json:"token_type"`
+	User         *domain.User `json:"user"`
+}
+
+type messageResponse struct {
+	Message string `json:"message"`
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// newAccount is the body of register and of the admin's create user.
+type newAccount struct {
+	Username    string  `json:"username" binding:"required,min=3,max=100"`
+	Email       string  `json:"email" binding:"required,email,max=255"`
+	Password    string  `json:"password" binding:"required"`
+	FullName    *string `json:"full_name" binding:"omitempty,max=255"`
+	Bio         *string `json:"bio" binding:"omitempty,max=5000"`
+	PhoneNumber *string `json:"phone_number"`
+	IsSuperuser bool    `json:"is_superuser"`
+}
+
+// toNewUser applies the rules the tags cannot say and hashes the password;
+// on failure it has answered 422.
+func (s *Server) toNewUser(c *gin.Context, in newAccount) (domain.NewUser, bool) {
+	var errs []fieldError
+	if !usernamePattern.MatchString(in.Username) {
+		errs = append(errs, bodyError("username", "Username may contain letters, digits, '.', '_' and '-' only", "value_error"))
+	}
+	var phone *string
+	if in.PhoneNumber != nil && *in.PhoneNumber != "" {
+		p, err := domain.NormalizePhone(*in.PhoneNumber)
+		if err != nil {
+			errs = append(errs, bodyError("phone_number", userMessage(err), "value_error"))
+		}
+		phone = &p
+	}
+	if err := auth.CheckPassword(in.Password); err != nil {
+		errs = append(errs, bodyError("password", err.Error(), "value_error"))
+	}
+	if len(errs) > 0 {
+		invalidInput(c, errs...)
+		return domain.NewUser{}, false
+	}
+	hash, err := s.passwords.Hash(in.Password)
+	if err != nil {
+		s.fail(c, err)
+		return domain.NewUser{}, false
+	}
+	return domain.NewUser{Username: in.Username, Email: in.Email, HashedPassword: hash,
+		FullName: in.FullName, Bio: in.Bio, PhoneNumber: phone}, true
+}
+
+// register creates an account for anyone; superuser rights are never taken
+// from this body.
+func (s *Server) register(c *gin.Context) {
+	var in newAccount
+	if !s.bind(c, &in) {
+		return
+	}
+	in.IsSuperuser = false
+	nu, ok := s.toNewUser(c, in)
+	if !ok {
+		return
+	}
+	u, err := domain.CreateUser(c.Request.Context(), s.db, nu)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("user registered", "user_id", u.ID)
+	c.JSON(http.StatusCreated, u)
+}
+
+type loginRequest struct {
+	Username string `json:"username" form:"username" binding:"required,max=255"`
+	Password string `json:"password" form:"password" binding:"required"`
+}
+
+const badCredentials = "Incorrect username or password"
+
+// login checks a password and starts a session. Unknown user and wrong
+// password look the same (status, body, time); repeated failures per account
+// and per client address are throttled.
+func (s *Server) login(c *gin.Context) {
+	var in loginRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	accountKey, clientKey := "account:"+strings.ToLower(in.Username), "client:"+c.ClientIP()
+	wait, err := domain.LoginRetryAfter(ctx, s.db, s.cfg.LoginMaxFailures, s.cfg.LoginFailureWindow, accountKey, clientKey)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if wait > 0 {
+		s.authLog(c).Warn("login throttled", "username", clip(in.Username), "retry_after", wait)
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		abort(c, http.StatusTooManyRequests, "Too many failed login attempts; try again later")
+		return
+	}
+	u, err := domain.UserByLogin(ctx, s.db, in.Username)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		s.fail(c, err)
+		return
+	}
+	if u == nil {
+		s.passwords.Burn(in.Password)
+	}
+	if u == nil || !s.passwords.Verify(u.HashedPassword, in.Password) {
+		if err := domain.RecordLoginFailure(ctx, s.db, accountKey, clientKey); err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.authLog(c).Warn("login failed", "username", clip(in.Username))
+		unauthorized(c, badCredentials)
+		return
+	}
+	if !u.IsActive {
+		s.authLog(c).Warn("login refused: user disabled", "user_id", u.ID)
+		abort(c, http.StatusForbidden, "Account disabled")
+		return
+	}
+	if err := domain.ClearLoginFailures(ctx, s.db, accountKey); err != nil {
+		s.fail(c, err)
+		return
+	}
+	resp, session, err := s.startSession(c, u)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("login succeeded", "user_id", u.ID, "session_id", session.ID)
+	c.JSON(http.StatusOK, resp)
+}
+
+// startSession records a new session and issues its first tokens.
+func (s *Server) startSession(c *gin.Context, u *domain.User) (authResponse, *domain.Session, error) {
+	now := time.Now()
+	sessionToken := auth.RandomToken(32)
+	expires := now.Add(s.cfg.RefreshTokenTTL)
+	refresh, err := s.tokens.Issue(auth.Refresh, u.ID, sessionToken, expires)
+	if err != nil {
+		return authResponse{}, nil, err
+	}
+	session, err := domain.StartSession(c.Request.Context(), s.db, domain.NewSession{
+		UserID: u.ID, SessionToken: sessionToken, DeviceInfo: c.Request.UserAgent(),
+		IPAddress: c.ClientIP(), ExpiresAt: expires, RefreshHash: auth.HashToken(refresh),
+	})
+	if err != nil {
+		return authResponse{}, nil, err
+	}
+	access, err := s.issueAccess(u.ID, sessionToken, expires)
+	if err != nil {
+		return authResponse{}, nil, err
+	}
+	return authResponse{AccessToken: access, RefreshToken: refresh, TokenType: "bearer", User: u}, session, nil
+}
+
+// issueAccess signs an access token that outlives neither its TTL nor its session.
+func (s *Server) issueAccess(userID int64, sessionToken string, sessionExpires time.Time) (string, error) {
+	exp := time.Now().Add(s.cfg.AccessTokenTTL)
+	if sessionExpires.Before(exp) {
+		exp = sessionExpires
+	}
+	return s.tokens.Issue(auth.Access, userID, sessionToken, exp)
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token" binding:"required,max=4096"`
+}
+
+// refresh rotates a refresh token: the presented one is spent, a new pair
+// is issued for the same session. A spent token presented again revokes
+// the session.
+func (s *Server) refresh(c *gin.Context) {
+	var in refreshRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	claims, err := s.tokens.Parse(auth.Refresh, in.RefreshToken)
+	if err != nil {
+		s.authLog(c).Info("refresh token refused", "error", err)
+		unauthorized(c, "Invalid refresh token")
+		return
+	}
+	uid, _ := claims.UserID()
+	next, err := s.tokens.Issue(auth.Refresh, uid, claims.SessionToken, claims.ExpiresAt.Time)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	session, user, err := domain.RotateRefresh(c.Request.Context(), s.db, auth.HashToken(in.RefreshToken), auth.HashToken(next))
+	switch {
+	case errors.Is(err, domain.ErrRefreshReused):
+		s.authLog(c).Warn("refresh token reuse detected: session revoked", "user_id", uid)
+		unauthorized(c, "Invalid refresh token")
+		return
+	case errors.Is(err, domain.ErrRefreshInvalid):
+		unauthorized(c, "Invalid refresh token")
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	if user.ID != uid || session.SessionToken != claims.SessionToken {
+		s.authLog(c).Warn("refresh token does not match its session", "user_id", uid, "session_id", session.ID)
+		unauthorized(c, "Invalid refresh token")
+		return
+	}
+	access, err := s.issueAccess(user.ID, session.SessionToken, session.ExpiresAt)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("token refreshed", "user_id", user.ID, "session_id", session.ID)
+	c.JSON(http.StatusOK, authResponse{AccessToken: access, RefreshToken: next, TokenType: "bearer", User: user})
+}
+
+// logout ends the session of the access token.
+func (s *Server) logout(c *gin.Context) {
+	u, session := currentUser(c), currentSession(c)
+	if err := domain.EndSession(c.Request.Context(), s.db, u.ID, session.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("logout", "user_id", u.ID, "session_id", session.ID)
+	c.JSON(http.StatusOK, messageResponse{Message: "Successfully logged out"})
+}
+
+// logoutAll ends every session of the user, this one included.
+func (s *Server) logoutAll(c *gin.Context) {
+	u := currentUser(c)
+	n, err := domain.EndSessions(c.Request.Context(), s.db, u.ID, 0)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("logout from all devices", "user_id", u.ID, "sessions_ended", n)
+	c.JSON(http.StatusOK, gin.H{"message": "Logged out from all devices", "sessions_ended": n})
+}
+
+// clip keeps what a client typed short enough for a log line.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 100 {
+		return string(r[:100])
+	}
+	return s
+}
+
+// userMessage is the part of a domain error meant for the user.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, suffix := range []string{": " + domain.ErrInvalid.Error(), ": " + domain.ErrConflict.Error()} {
+		msg = strings.TrimSuffix(msg, suffix)
+	}
+	return msg
+}

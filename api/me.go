@@ -1,0 +1,97 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/domain"
+)
+
+func (s *Server) getMe(c *gin.Context) {
+	c.JSON(http.StatusOK, currentUser(c))
+}
+
+type profileRequest struct {
+	Email    *string `json:"email" binding:"omitempty,email,max=255"`
+	FullName *string `json:"full_name" binding:"omitempty,max=255"`
+	Bio      *string `json:"bio" binding:"omitempty,max=5000"`
+}
+
+func (s *Server) updateMe(c *gin.Context) {
+	var in profileRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	u, err := domain.UpdateProfile(c.Request.Context(), s.db, currentUser(c).ID,
+		domain.ProfileUpdate{Email: in.Email, FullName: in.FullName, Bio: in.Bio})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+type phoneRequest struct {
+	// PhoneNumber in international form; null or "" removes it.
+	PhoneNumber *string `json:"phone_number" binding:"omitempty,max=32"`
+}
+
+// updatePhone stores the number in E.164, the form SMS arrive from.
+func (s *Server) updatePhone(c *gin.Context) {
+	var in phoneRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	var phone *string
+	if in.PhoneNumber != nil && *in.PhoneNumber != "" {
+		p, err := domain.NormalizePhone(*in.PhoneNumber)
+		if err != nil {
+			invalidInput(c, bodyError("phone_number", userMessage(err), "value_error"))
+			return
+		}
+		phone = &p
+	}
+	u, err := domain.SetPhone(c.Request.Context(), s.db, currentUser(c).ID, phone)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("phone number changed", "user_id", u.ID)
+	c.JSON(http.StatusOK, u)
+}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password" binding:"required"`
+	NewPassword     string `json:"new_password" binding:"required"`
+}
+
+// changePassword needs the current password and ends the user's other sessions.
+func (s *Server) changePassword(c *gin.Context) {
+	var in passwordRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	u, session := currentUser(c), currentSession(c)
+	if !s.passwords.Verify(u.HashedPassword, in.CurrentPassword) {
+		s.authLog(c).Warn("password change refused: wrong current password", "user_id", u.ID)
+		abort(c, http.StatusBadRequest, "Current password is incorrect")
+		return
+	}
+	if err := auth.CheckPassword(in.NewPassword); err != nil {
+		invalidInput(c, bodyError("new_password", err.Error(), "value_error"))
+		return
+	}
+	hash, err := s.passwords.Hash(in.NewPassword)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := domain.SetPassword(c.Request.Context(), s.db, u.ID, hash, session.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("password changed; other sessions ended", "user_id", u.ID)
+	c.JSON(http.StatusOK, messageResponse{Message: "Password updated"})
+}

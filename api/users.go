@@ -1,0 +1,165 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// Superuser routes: every one runs behind requireSuperuser.
+
+func (s *Server) listUsers(c *gin.Context) {
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	users, total, err := domain.ListUsers(c.Request.Context(), s.db, domain.UserFilter{Search: c.Query("search"), Page: p})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if users == nil {
+		users = []domain.User{}
+	}
+	setTotal(c, total)
+	c.JSON(http.StatusOK, users)
+}
+
+func (s *Server) getUser(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	u, err := domain.UserByID(c.Request.Context(), s.db, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) createUser(c *gin.Context) {
+	var in newAccount
+	if !s.bind(c, &in) {
+		return
+	}
+	nu, ok := s.toNewUser(c, in)
+	if !ok {
+		return
+	}
+	nu.IsSuperuser = in.IsSuperuser
+	u, err := domain.CreateUser(c.Request.Context(), s.db, nu)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.adminLog(c, "user created", u.ID, "is_superuser", u.IsSuperuser)
+	c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) deleteUser(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	if err := domain.DeleteUser(c.Request.Context(), s.db, id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.adminLog(c, "user deleted", id)
+	c.JSON(http.StatusOK, messageResponse{Message: "User deleted"})
+}
+
+// setActive builds the disable and enable handlers.
+func (s *Server) setActive(active bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, ok := pathID(c, "id")
+		if !ok {
+			return
+		}
+		u, err := domain.SetActive(c.Request.Context(), s.db, id, active)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.adminLog(c, "user active set", id, "is_active", active)
+		c.JSON(http.StatusOK, u)
+	}
+}
+
+type superuserRequest struct {
+	IsSuperuser *bool `json:"is_superuser"`
+}
+
+// setSuperuser sets is_superuser from the body, or toggles it when the
+// body says nothing.
+func (s *Server) setSuperuser(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	var in superuserRequest
+	if c.Request.ContentLength != 0 && !s.bind(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	if in.IsSuperuser == nil {
+		u, err := domain.UserByID(ctx, s.db, id)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		toggled := !u.IsSuperuser
+		in.IsSuperuser = &toggled
+	}
+	u, err := domain.SetSuperuser(ctx, s.db, id, *in.IsSuperuser)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.adminLog(c, "superuser set", id, "is_superuser", u.IsSuperuser)
+	c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) getUserRoles(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	roles, err := domain.RolesOfUser(c.Request.Context(), s.db, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, roles)
+}
+
+type rolesRequest struct {
+	RoleIDs []int64 `json:"role_ids" binding:"required,max=100"`
+}
+
+// setUserRoles replaces the user's roles with role_ids.
+func (s *Server) setUserRoles(c *gin.Context) {
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	var in rolesRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	roles, err := domain.SetUserRoles(c.Request.Context(), s.db, id, in.RoleIDs)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.adminLog(c, "roles assigned", id, "role_ids", in.RoleIDs)
+	c.JSON(http.StatusOK, roles)
+}
+
+// adminLog records an admin action in the auth log: who did what to whom.
+func (s *Server) adminLog(c *gin.Context, action string, targetID int64, attrs ...any) {
+	s.authLog(c).Info("admin: "+action, append([]any{"admin_id", currentUser(c).ID, "target_id", targetID}, attrs...)...)
+}
