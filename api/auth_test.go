@@ -51,108 +51,116 @@ func TestRegisterLoginAndMe(t *testing.T) {
 }
 
 func TestLoginAcceptsTheOAuth2PasswordForm(t *testing.T) {
-	hs := newHarness(t, "sqlite:///:memory:", nil)
-	hs.register("formuser", "form-password")
-	form := url.Values{"grant_type": {"password"}, "username": {"formuser"}, "password": {"form-password"}}
-	w := hs.call("POST", "/auth/login", form.Encode(), "", header("Content-Type", "application/x-www-form-urlencoded"))
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.Equal(t, "bearer", decode(t, w)["token_type"])
+	testenv.EachDatabase(t, func(t *testing.T, dbURL string) {
+		hs := newHarness(t, dbURL, nil)
+		hs.register("formuser", "form-password")
+		form := url.Values{"grant_type": {"password"}, "username": {"formuser"}, "password": {"form-password"}}
+		w := hs.call("POST", "/auth/login", form.Encode(), "", header("Content-Type", "application/x-www-form-urlencoded"))
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, "bearer", decode(t, w)["token_type"])
+	})
 }
 
 func TestRegisterValidation(t *testing.T) {
-	hs := newHarness(t, "sqlite:///:memory:", nil)
-	for name, tc := range map[string]struct {
-		body       any
-		loc, typ   string
-		wantStatus int
-	}{
-		"missing username": {map[string]any{"email": "a@example.com", "password": "long enough"}, "username", "missing", 422},
-		"bad email":        {map[string]any{"username": "bob", "email": "nope", "password": "long enough"}, "email", "value_error", 422},
-		"short password":   {map[string]any{"username": "bob", "email": "b@example.com", "password": "short"}, "password", "value_error", 422},
-		"73-byte password": {map[string]any{"username": "bob", "email": "b@example.com", "password": strings.Repeat("p", 73)}, "password", "value_error", 422},
-		"username chars":   {map[string]any{"username": "bob smith", "email": "b@example.com", "password": "long enough"}, "username", "value_error", 422},
-		"short username":   {map[string]any{"username": "bo", "email": "b@example.com", "password": "long enough"}, "username", "string_too_short", 422},
-		"bad phone":        {map[string]any{"username": "bob", "email": "b@example.com", "password": "long enough", "phone_number": "12345"}, "phone_number", "value_error", 422},
-		"wrong type":       {`{"username": 5, "email": "b@example.com", "password": "long enough"}`, "username", "type_error", 422},
-	} {
-		t.Run(name, func(t *testing.T) {
-			w := hs.call("POST", "/auth/register", tc.body, "")
-			require.Equal(t, tc.wantStatus, w.Code, w.Body.String())
-			detail := decode(t, w)["detail"].([]any)
-			require.NotEmpty(t, detail)
-			first := detail[0].(map[string]any)
-			assert.Equal(t, []any{"body", tc.loc}, first["loc"])
-			assert.Equal(t, tc.typ, first["type"])
-			assert.NotEmpty(t, first["msg"])
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		for name, tc := range map[string]struct {
+			body       any
+			loc, typ   string
+			wantStatus int
+		}{
+			"missing username": {map[string]any{"email": "a@example.com", "password": "long enough"}, "username", "missing", 422},
+			"bad email":        {map[string]any{"username": "bob", "email": "nope", "password": "long enough"}, "email", "value_error", 422},
+			"short password":   {map[string]any{"username": "bob", "email": "b@example.com", "password": "short"}, "password", "value_error", 422},
+			"73-byte password": {map[string]any{"username": "bob", "email": "b@example.com", "password": strings.Repeat("p", 73)}, "password", "value_error", 422},
+			"username chars":   {map[string]any{"username": "bob smith", "email": "b@example.com", "password": "long enough"}, "username", "value_error", 422},
+			"short username":   {map[string]any{"username": "bo", "email": "b@example.com", "password": "long enough"}, "username", "string_too_short", 422},
+			"bad phone":        {map[string]any{"username": "bob", "email": "b@example.com", "password": "long enough", "phone_number": "12345"}, "phone_number", "value_error", 422},
+			"wrong type":       {`{"username": 5, "email": "b@example.com", "password": "long enough"}`, "username", "type_error", 422},
+		} {
+			t.Run(name, func(t *testing.T) {
+				w := hs.call("POST", "/auth/register", tc.body, "")
+				require.Equal(t, tc.wantStatus, w.Code, w.Body.String())
+				detail := decode(t, w)["detail"].([]any)
+				require.NotEmpty(t, detail)
+				first := detail[0].(map[string]any)
+				assert.Equal(t, []any{"body", tc.loc}, first["loc"])
+				assert.Equal(t, tc.typ, first["type"])
+				assert.NotEmpty(t, first["msg"])
+			})
+		}
+		t.Run("malformed JSON", func(t *testing.T) {
+			w := hs.call("POST", "/auth/register", `{"username": `, "")
+			require.Equal(t, http.StatusUnprocessableEntity, w.Code)
+			assert.Equal(t, "json_invalid", decode(t, w)["detail"].([]any)[0].(map[string]any)["type"])
 		})
-	}
-	t.Run("malformed JSON", func(t *testing.T) {
-		w := hs.call("POST", "/auth/register", `{"username": `, "")
-		require.Equal(t, http.StatusUnprocessableEntity, w.Code)
-		assert.Equal(t, "json_invalid", decode(t, w)["detail"].([]any)[0].(map[string]any)["type"])
-	})
-	t.Run("duplicate", func(t *testing.T) {
-		hs.register("carol", "long enough")
-		w := hs.call("POST", "/auth/register", map[string]any{"username": "carol", "email": "other@example.com", "password": "long enough"}, "")
-		assert.Equal(t, http.StatusConflict, w.Code)
-		assert.Equal(t, "username, email or phone number already registered", decode(t, w)["detail"])
-	})
-	t.Run("superuser flag is ignored", func(t *testing.T) {
-		w := hs.call("POST", "/auth/register", map[string]any{"username": "mallory", "email": "m@example.com",
-			"password": "long enough", "is_superuser": true}, "")
-		require.Equal(t, http.StatusCreated, w.Code)
-		assert.Equal(t, false, decode(t, w)["is_superuser"])
-	})
-	t.Run("assistant name is taken", func(t *testing.T) {
-		w := hs.call("POST", "/auth/register", map[string]any{"username": "assistant", "email": "x@example.com", "password": "long enough"}, "")
-		assert.Equal(t, http.StatusConflict, w.Code)
+		t.Run("duplicate", func(t *testing.T) {
+			hs.register("carol", "long enough")
+			w := hs.call("POST", "/auth/register", map[string]any{"username": "carol", "email": "other@example.com", "password": "long enough"}, "")
+			assert.Equal(t, http.StatusConflict, w.Code)
+			assert.Equal(t, "username, email or phone number already registered", decode(t, w)["detail"])
+		})
+		t.Run("superuser flag is ignored", func(t *testing.T) {
+			w := hs.call("POST", "/auth/register", map[string]any{"username": "mallory", "email": "m@example.com",
+				"password": "long enough", "is_superuser": true}, "")
+			require.Equal(t, http.StatusCreated, w.Code)
+			assert.Equal(t, false, decode(t, w)["is_superuser"])
+		})
+		t.Run("assistant name is taken", func(t *testing.T) {
+			w := hs.call("POST", "/auth/register", map[string]any{"username": "assistant", "email": "x@example.com", "password": "long enough"}, "")
+			assert.Equal(t, http.StatusConflict, w.Code)
+		})
 	})
 }
 
 // bcrypt reads 72 bytes. A 72-byte password is the longest accepted, and a
 // login with a 73rd byte added must fail rather than match a truncation.
 func TestByte73CountsAtLogin(t *testing.T) {
-	hs := newHarness(t, "sqlite:///:memory:", nil)
-	pw := strings.Repeat("a", 71) + "b"
-	hs.register("longpw", pw)
-	hs.login("longpw", pw)
-	for _, wrong := range []string{pw + "c", pw[:71] + "c", pw[:71]} {
-		w := hs.call("POST", "/auth/login", map[string]any{"username": "longpw", "password": wrong}, "")
-		assert.Equal(t, http.StatusUnauthorized, w.Code, "len %d", len(wrong))
-	}
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		pw := strings.Repeat("a", 71) + "b"
+		hs.register("longpw", pw)
+		hs.login("longpw", pw)
+		for _, wrong := range []string{pw + "c", pw[:71] + "c", pw[:71]} {
+			w := hs.call("POST", "/auth/login", map[string]any{"username": "longpw", "password": wrong}, "")
+			assert.Equal(t, http.StatusUnauthorized, w.Code, "len %d", len(wrong))
+		}
+	})
 }
 
 func TestNoUserEnumeration(t *testing.T) {
-	hs := newHarness(t, "sqlite:///:memory:", map[string]string{"LOGIN_MAX_FAILURES": "1000"})
-	hs.register("known", "right password")
-	attempt := func(username, password string) (int, string, string, time.Duration) {
-		start := time.Now()
-		w := hs.call("POST", "/auth/login", map[string]any{"username": username, "password": password}, "")
-		return w.Code, w.Body.String(), w.Header().Get("WWW-Authenticate"), time.Since(start)
-	}
-	median := func(username, password string) time.Duration {
-		var ds []time.Duration
-		for range 7 {
-			_, _, _, d := attempt(username, password)
-			ds = append(ds, d)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"LOGIN_MAX_FAILURES": "1000"})
+		hs.register("known", "right password")
+		attempt := func(username, password string) (int, string, string, time.Duration) {
+			start := time.Now()
+			w := hs.call("POST", "/auth/login", map[string]any{"username": username, "password": password}, "")
+			return w.Code, w.Body.String(), w.Header().Get("WWW-Authenticate"), time.Since(start)
 		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		return ds[len(ds)/2]
-	}
-	c1, b1, h1, _ := attempt("known", "wrong password")
-	c2, b2, h2, _ := attempt("unknown", "wrong password")
-	assert.Equal(t, http.StatusUnauthorized, c1)
-	assert.Equal(t, c1, c2)
-	assert.Equal(t, b1, b2)
-	assert.Equal(t, h1, h2)
+		median := func(username, password string) time.Duration {
+			var ds []time.Duration
+			for range 7 {
+				_, _, _, d := attempt(username, password)
+				ds = append(ds, d)
+			}
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+			return ds[len(ds)/2]
+		}
+		c1, b1, h1, _ := attempt("known", "wrong password")
+		c2, b2, h2, _ := attempt("unknown", "wrong password")
+		assert.Equal(t, http.StatusUnauthorized, c1)
+		assert.Equal(t, c1, c2)
+		assert.Equal(t, b1, b2)
+		assert.Equal(t, h1, h2)
 
-	// Every path runs one bcrypt comparison, so none is markedly faster.
-	known, unknown := median("known", "wrong password"), median("unknown", "wrong password")
-	overlong := median("known", strings.Repeat("x", 100))
-	for name, d := range map[string]time.Duration{"unknown user": unknown, "overlong password": overlong} {
-		ratio := float64(d) / float64(known)
-		assert.True(t, ratio > 0.5 && ratio < 2, "%s took %v, wrong password %v", name, d, known)
-	}
+		// Every path runs one bcrypt comparison, so none is markedly faster.
+		known, unknown := median("known", "wrong password"), median("unknown", "wrong password")
+		overlong := median("known", strings.Repeat("x", 100))
+		for name, d := range map[string]time.Duration{"unknown user": unknown, "overlong password": overlong} {
+			ratio := float64(d) / float64(known)
+			assert.True(t, ratio > 0.5 && ratio < 2, "%s took %v, wrong password %v", name, d, known)
+		}
+	})
 }
 
 // forge signs claims with the server's key and the given method.
@@ -168,57 +176,59 @@ func forge(t *testing.T, hs *harness, method jwt.SigningMethod, claims jwt.MapCl
 }
 
 func TestHostileTokensAreRefused(t *testing.T) {
-	hs := newHarness(t, "sqlite:///:memory:", nil)
-	tk := hs.user("victim")
-	good, _, err := jwt.NewParser().ParseUnverified(tk.AccessToken, jwt.MapClaims{})
-	require.NoError(t, err)
-	base := good.Claims.(jwt.MapClaims)
-	with := func(changes map[string]any) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for k, v := range base {
-			c[k] = v
-		}
-		for k, v := range changes {
-			if v == nil {
-				delete(c, k)
-			} else {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		tk := hs.user("victim")
+		good, _, err := jwt.NewParser().ParseUnverified(tk.AccessToken, jwt.MapClaims{})
+		require.NoError(t, err)
+		base := good.Claims.(jwt.MapClaims)
+		with := func(changes map[string]any) jwt.MapClaims {
+			c := jwt.MapClaims{}
+			for k, v := range base {
 				c[k] = v
 			}
+			for k, v := range changes {
+				if v == nil {
+					delete(c, k)
+				} else {
+					c[k] = v
+				}
+			}
+			return c
 		}
-		return c
-	}
-	require.Equal(t, http.StatusOK, hs.call("GET", "/auth/me", nil, forge(t, hs, jwt.SigningMethodHS256, with(nil))).Code,
-		"the forging itself is right: unchanged claims pass")
+		require.Equal(t, http.StatusOK, hs.call("GET", "/auth/me", nil, forge(t, hs, jwt.SigningMethodHS256, with(nil))).Code,
+			"the forging itself is right: unchanged claims pass")
 
-	for name, token := range map[string]string{
-		"alg none":            forge(t, hs, jwt.SigningMethodNone, with(nil)),
-		"HS512 with same key": forge(t, hs, jwt.SigningMethodHS512, with(nil)),
-		"missing exp":         forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"exp": nil})),
-		"missing iat":         forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"iat": nil})),
-		"expired":             forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})),
-		"wrong aud":           forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"aud": "someone-else"})),
-		"wrong iss":           forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"iss": "evil"})),
-		"other user":          forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"sub": "1"})),
-		"refresh as access":   tk.RefreshToken,
-		"other key":           mustSign(t, with(nil), "another-secret-key-0123456789abcdef0123"),
-		"garbage":             "not.a.jwt",
-	} {
-		t.Run(name, func(t *testing.T) {
-			w := hs.call("GET", "/auth/me", nil, token)
+		for name, token := range map[string]string{
+			"alg none":            forge(t, hs, jwt.SigningMethodNone, with(nil)),
+			"HS512 with same key": forge(t, hs, jwt.SigningMethodHS512, with(nil)),
+			"missing exp":         forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"exp": nil})),
+			"missing iat":         forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"iat": nil})),
+			"expired":             forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})),
+			"wrong aud":           forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"aud": "someone-else"})),
+			"wrong iss":           forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"iss": "evil"})),
+			"other user":          forge(t, hs, jwt.SigningMethodHS256, with(map[string]any{"sub": "1"})),
+			"refresh as access":   tk.RefreshToken,
+			"other key":           mustSign(t, with(nil), "another-secret-key-0123456789abcdef0123"),
+			"garbage":             "not.a.jwt",
+		} {
+			t.Run(name, func(t *testing.T) {
+				w := hs.call("GET", "/auth/me", nil, token)
+				assert.Equal(t, http.StatusUnauthorized, w.Code)
+				assert.Equal(t, "Bearer", w.Header().Get("WWW-Authenticate"))
+				assert.Equal(t, "Could not validate credentials", decode(t, w)["detail"])
+			})
+		}
+		t.Run("access as refresh", func(t *testing.T) {
+			w := hs.call("POST", "/auth/refresh", map[string]any{"refresh_token": tk.AccessToken}, "")
+			assert.Equal(t, http.StatusUnauthorized, w.Code)
+		})
+		t.Run("no token", func(t *testing.T) {
+			w := hs.call("GET", "/auth/me", nil, "")
 			assert.Equal(t, http.StatusUnauthorized, w.Code)
 			assert.Equal(t, "Bearer", w.Header().Get("WWW-Authenticate"))
-			assert.Equal(t, "Could not validate credentials", decode(t, w)["detail"])
+			assert.Equal(t, "Not authenticated", decode(t, w)["detail"])
 		})
-	}
-	t.Run("access as refresh", func(t *testing.T) {
-		w := hs.call("POST", "/auth/refresh", map[string]any{"refresh_token": tk.AccessToken}, "")
-		assert.Equal(t, http.StatusUnauthorized, w.Code)
-	})
-	t.Run("no token", func(t *testing.T) {
-		w := hs.call("GET", "/auth/me", nil, "")
-		assert.Equal(t, http.StatusUnauthorized, w.Code)
-		assert.Equal(t, "Bearer", w.Header().Get("WWW-Authenticate"))
-		assert.Equal(t, "Not authenticated", decode(t, w)["detail"])
 	})
 }
 

@@ -23,13 +23,13 @@ import (
 
 // harness is the API on a fresh migrated database, driven over HTTP.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	h   http.Handler
 	db  *bun.DB
 	cfg config.Config
 }
 
-func newHarness(t *testing.T, baseURL string, env map[string]string) *harness {
+func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	t.Helper()
 	merged := map[string]string{"BCRYPT_COST": "10"}
 	for k, v := range env {

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func testConfig(t *testing.T, extra map[string]string) config.Config {
+func testConfig(t testing.TB, extra map[string]string) config.Config {
 	t.Helper()
 	env := map[string]string{"SECRET_KEY": "test-secret-key-0123456789abcdef0123456789"}
 	for k, v := range extra {
@@ -46,7 +46,7 @@ func testConfig(t *testing.T, extra map[string]string) config.Config {
 	return cfg
 }
 
-func newHandler(t *testing.T, cfg config.Config, db *bun.DB, tc api.TemporalHealth) http.Handler {
+func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHealth) http.Handler {
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func do(h http.Handler, method, path string, body io.Reader) *httptest.ResponseR
 	return w
 }
 
-func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &m), w.Body.String())

@@ -1,0 +1,46 @@
+package api_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/logs"
+)
+
+func TestAuthEventsGoToTheAuthLog(t *testing.T) {
+	dir := t.TempDir()
+	logSet, err := logs.New(io.Discard, dir, 0)
+	require.NoError(t, err)
+	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
+	db := testenv.Migrated(t, "sqlite:///:memory:")
+	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t))
+	require.NoError(t, err)
+	hs := &harness{t: t, h: h, db: db, cfg: cfg}
+
+	root := hs.superuser("root")
+	tk := hs.user("logged")
+	hs.call("POST", "/auth/login", map[string]any{"username": "logged", "password": "nope-nope"}, "")
+	w := hs.call("POST", "/auth/refresh", map[string]any{"refresh_token": tk.RefreshToken}, "")
+	require.Equal(t, http.StatusOK, w.Code)
+	hs.call("POST", "/auth/refresh", map[string]any{"refresh_token": tk.RefreshToken}, "")
+	hs.call("POST", "/auth/logout", nil, root.AccessToken)
+	root = hs.login("root", "root-password")
+	hs.call("POST", "/auth/roles", map[string]any{"name": "audited"}, root.AccessToken)
+	require.NoError(t, logSet.Close())
+
+	b, err := os.ReadFile(filepath.Join(dir, "auth.log"))
+	require.NoError(t, err)
+	for _, event := range []string{"user registered", "login succeeded", "login failed", "token refreshed",
+		"refresh token reuse detected", "logout", "admin: role created"} {
+		assert.Contains(t, string(b), event)
+	}
+	assert.NotContains(t, string(b), "nope-nope", "passwords are never logged")
+}
