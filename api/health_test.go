@@ -3,11 +3,9 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -25,14 +23,7 @@ import (
 var temporalServer *testenv.Temporal
 
 func TestMain(m *testing.M) {
-	var err error
-	if temporalServer, err = testenv.StartTemporal(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	temporalServer.Stop()
-	os.Exit(code)
+	testenv.MainWithTemporal(m, &temporalServer)
 }
 
 func testConfig(t testing.TB, extra map[string]string) config.Config {

@@ -30,14 +30,7 @@ import (
 var temporalServer *testenv.Temporal
 
 func TestMain(m *testing.M) {
-	var err error
-	if temporalServer, err = testenv.StartTemporal(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	temporalServer.Stop()
-	os.Exit(code)
+	testenv.MainWithTemporal(m, &temporalServer)
 }
 
 const testSecret = "test-secret-key-0123456789abcdef0123456789"

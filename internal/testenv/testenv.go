@@ -147,3 +147,17 @@ func (tp *Temporal) Client(t testing.TB) client.Client {
 func (tp *Temporal) Stop() {
 	_ = tp.Server.Stop()
 }
+
+// MainWithTemporal is a TestMain for packages whose tests need Temporal: it
+// starts a dev server into *tp, runs the tests, stops the server and exits.
+func MainWithTemporal(m *testing.M, tp **Temporal) {
+	srv, err := StartTemporal()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*tp = srv
+	code := m.Run()
+	srv.Stop()
+	os.Exit(code)
+}
