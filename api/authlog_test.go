@@ -15,7 +15,7 @@ import (
 	"github.com/aimsg/aimsg/logs"
 )
 
-func TestAuthEventsGoToTheAuthLog(t *testing.T) {
+func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	dir := t.TempDir()
 	logSet, err := logs.New(io.Discard, dir, 0)
 	require.NoError(t, err)
@@ -34,7 +34,23 @@ func TestAuthEventsGoToTheAuthLog(t *testing.T) {
 	hs.call("POST", "/auth/logout", nil, root.AccessToken)
 	root = hs.login("root", "root-password")
 	hs.call("POST", "/auth/roles", map[string]any{"name": "audited"}, root.AccessToken)
+	tk = hs.login("logged", "logged-password") // the reuse above ended the first session
+	m := hs.send(tk, userID(root), "logged message")
+	hs.call("DELETE", "/messages/"+itoa(id(m)), nil, tk.AccessToken)
+	r := hs.report(tk, "logged report")
+	hs.call("PUT", "/reports/"+itoa(id(r))+"/resolve", nil, root.AccessToken)
 	require.NoError(t, logSet.Close())
+
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		return string(b)
+	}
+	assert.Contains(t, read("messages.log"), "message sent")
+	assert.Contains(t, read("messages.log"), "message deleted")
+	assert.NotContains(t, read("messages.log"), "logged message", "message text stays out of the logs")
+	assert.Contains(t, read("reports.log"), "report created")
+	assert.Contains(t, read("reports.log"), "report resolved")
 
 	b, err := os.ReadFile(filepath.Join(dir, "auth.log"))
 	require.NoError(t, err)

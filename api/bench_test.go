@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -43,5 +46,52 @@ func BenchmarkLogin(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		hs.login("bench", "bench-password")
+	}
+}
+
+// BenchmarkListMessages measures GET /messages?limit=50 for a user with
+// 10,000 messages, on each database.
+//
+//	go test ./api -run '^$' -bench ListMessages -cpu 2
+func BenchmarkListMessages(b *testing.B) {
+	for _, url := range testenv.DatabaseURLs(b) {
+		d, _, _ := config.ParseDatabaseURL(url)
+		b.Run(string(d), func(b *testing.B) {
+			hs := newHarness(b, url, nil)
+			me, other := hs.user("reader"), hs.user("writer")
+			seedMessages(b, hs, userID(me), userID(other), 10000)
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if w := hs.call("GET", "/messages?limit=50", nil, me.AccessToken); w.Code != http.StatusOK {
+						b.Fatalf("status %d", w.Code)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}
+
+// seedMessages stores n messages between two users, alternating direction.
+func seedMessages(tb testing.TB, hs *harness, a, b int64, n int) {
+	tb.Helper()
+	conv := domain.DirectConversationID(a, b)
+	batch := make([]domain.Message, 0, 1000)
+	for i := range n {
+		from, to := a, b
+		if i%2 == 1 {
+			from, to = b, a
+		}
+		batch = append(batch, domain.Message{SenderID: from, RecipientID: to, Content: "message number " + strconv.Itoa(i),
+			ConversationID: &conv, Channel: domain.ChannelWeb})
+		if len(batch) == cap(batch) || i == n-1 {
+			if _, err := hs.db.NewInsert().Model(&batch).Exec(context.Background()); err != nil {
+				tb.Fatal(err)
+			}
+			batch = batch[:0]
+		}
 	}
 }

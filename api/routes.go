@@ -1,6 +1,10 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/domain"
+)
 
 // routes is the whole API at a glance.
 func (s *Server) routes(r *gin.Engine) {
@@ -22,6 +26,32 @@ func (s *Server) routes(r *gin.Engine) {
 	user.PUT("/me/password", s.changePassword)
 	user.GET("/sessions", s.listSessions)
 	user.DELETE("/sessions/:id", s.deleteSession)
+
+	user.GET("/conversations", s.listConversations)
+	user.GET("/conversations/:id/messages", s.conversationMessages)
+	user.POST("/conversations/:id/messages", s.sendToConversation)
+	user.PUT("/conversations/:id/read", s.readConversation)
+
+	messages := r.Group("/messages", s.requireUser)
+	messages.GET("", s.listMessages(domain.BoxAll))
+	messages.GET("/sent", s.listMessages(domain.BoxSent))
+	messages.GET("/received", s.listMessages(domain.BoxReceived))
+	messages.GET("/unread/count", s.unreadCount)
+	messages.PUT("/read-all", s.readAll)
+	messages.POST("", s.sendMessage)
+	messages.GET("/:id", s.getMessage)
+	messages.PUT("/:id", s.editMessage)
+	messages.PUT("/:id/read", s.markRead)
+	messages.DELETE("/:id", s.deleteMessage)
+
+	reports := r.Group("/reports", s.requireUser)
+	reports.POST("", s.createReport)
+	reports.GET("", s.listMyReports)
+	reports.GET("/admin/all", s.requireSuperuser, s.listAllReports)
+	reports.GET("/:id", s.getReport)
+	reports.PUT("/:id", s.updateReport)
+	reports.POST("/:id/comment", s.requireSuperuser, s.commentReport)
+	reports.PUT("/:id/resolve", s.requireSuperuser, s.resolveReport)
 
 	admin := r.Group("/auth", s.requireUser, s.requireSuperuser)
 	admin.GET("/users", s.listUsers)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/logs"
 )
 
@@ -31,6 +33,8 @@ type Server struct {
 	temporal  TemporalHealth
 	tokens    *auth.Tokens
 	passwords *auth.Passwords
+	// assistant caches the AI's user id once read (it never changes).
+	assistant atomic.Int64
 }
 
 // NewServer builds the HTTP handler of the whole API.
@@ -68,6 +72,19 @@ func NewHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
+}
+
+// assistantID is the id of the AI's system user.
+func (s *Server) assistantID(c *gin.Context) (int64, error) {
+	if id := s.assistant.Load(); id != 0 {
+		return id, nil
+	}
+	a, err := domain.Assistant(c.Request.Context(), s.db)
+	if err != nil {
+		return 0, err
+	}
+	s.assistant.Store(a.ID)
+	return a.ID, nil
 }
 
 // log is the root logger, tagged with the request's id.

@@ -1,7 +1,12 @@
 package domain
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -38,6 +43,16 @@ const (
 	DeliveryFailed      DeliveryStatus = "failed"
 )
 
+// TurnStatus is where an inbound message to the assistant stands.
+type TurnStatus string
+
+// Turn states: pending until the AI's reply is saved (or the turn gave up).
+const (
+	TurnPending TurnStatus = "pending"
+	TurnReplied TurnStatus = "replied"
+	TurnFailed  TurnStatus = "failed"
+)
+
 // Message is one message between two users; the assistant is a user too.
 // Inbound messages from a provider keep the provider's id in ExternalID,
 // unique per channel, so a webhook delivered twice stores one message.
@@ -55,5 +70,252 @@ type Message struct {
 	ExternalID        *string         `bun:"external_id,type:varchar(255),unique:messages_channel_external_id_key" json:"-"`
 	DeliveryStatus    *DeliveryStatus `bun:"delivery_status,type:varchar(20)" json:"delivery_status,omitempty"`
 	ProviderMessageID *string         `bun:"provider_message_id,type:varchar(255)" json:"-"`
+	// TurnStatus is set on messages to the assistant: the AI's turn for them.
+	TurnStatus *TurnStatus `bun:"turn_status,type:varchar(20)" json:"turn_status,omitempty"`
 	Timestamps
+}
+
+// MaxMessageLength bounds a message's content, in characters.
+const MaxMessageLength = 10000
+
+// Box selects messages by the user's part in them.
+type Box int
+
+// The boxes of the message lists.
+const (
+	BoxAll Box = iota
+	BoxSent
+	BoxReceived
+)
+
+// MessageFilter narrows a message list.
+type MessageFilter struct {
+	Box Box
+	// ConversationID, when set, keeps one conversation's messages.
+	ConversationID string
+	Page
+}
+
+// ListMessages returns one page of a user's messages, newest first, and how
+// many match in all. Only messages the user sent or received are listed.
+func ListMessages(ctx context.Context, db bun.IDB, userID int64, f MessageFilter) ([]Message, int, error) {
+	if f.Box == BoxAll && f.ConversationID == "" {
+		return listAllMessages(ctx, db, userID, f.Page)
+	}
+	msgs := []Message{}
+	q := db.NewSelect().Model(&msgs)
+	switch f.Box {
+	case BoxSent:
+		q = q.Where("sender_id = ?", userID)
+	case BoxReceived:
+		q = q.Where("recipient_id = ?", userID)
+	default:
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("sender_id = ?", userID).WhereOr("recipient_id = ?", userID)
+		})
+	}
+	if f.ConversationID != "" {
+		q = q.Where("conversation_id = ?", f.ConversationID)
+	}
+	total, err := q.Order("id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list messages: %w", err)
+	}
+	return msgs, int(total), nil
+}
+
+// listAllMessages pages through everything a user sent or received. A
+// "sender OR recipient" condition defeats both indexes; instead each side
+// reads only its newest offset+limit rows from its own index, and the two
+// short lists are merged. No message is in both: nobody writes to themselves.
+func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Message, int, error) {
+	window := int64(p.Offset + p.Limit)
+	side := func(col string) *bun.SelectQuery {
+		return db.NewSelect().Model((*Message)(nil)).Where("? = ?", bun.Ident(col), userID).Order("id DESC").Limit(window)
+	}
+	msgs := []Message{}
+	err := db.NewRaw("SELECT * FROM (SELECT * FROM (?) AS s UNION ALL SELECT * FROM (?) AS r) AS m ORDER BY id DESC LIMIT ? OFFSET ?",
+		side("sender_id"), side("recipient_id"), p.Limit, p.Offset).Scan(ctx, &msgs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list messages: %w", err)
+	}
+	var total int
+	err = db.NewRaw("SELECT (SELECT COUNT(*) FROM messages WHERE sender_id = ?) + (SELECT COUNT(*) FROM messages WHERE recipient_id = ?)",
+		userID, userID).Scan(ctx, &total)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count messages: %w", err)
+	}
+	return msgs, total, nil
+}
+
+// MessageFor returns a message its sender or recipient asks for; to anyone
+// else it does not exist.
+func MessageFor(ctx context.Context, db bun.IDB, userID, id int64) (*Message, error) {
+	m := new(Message)
+	err := db.NewSelect().Model(m).Where("id = ?", id).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("sender_id = ?", userID).WhereOr("recipient_id = ?", userID)
+		}).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read message: %w", err)
+	}
+	return m, nil
+}
+
+// CheckContent applies the rules every message follows.
+func CheckContent(content string) error {
+	switch {
+	case strings.TrimSpace(content) == "":
+		return invalid("content must not be empty")
+	case utf8.RuneCountInString(content) > MaxMessageLength:
+		return invalid(fmt.Sprintf("content must be at most %d characters", MaxMessageLength))
+	}
+	return nil
+}
+
+// NewMessage is a message to store.
+type NewMessage struct {
+	SenderID    int64
+	RecipientID int64
+	Content     string
+	ParentID    *int64
+	Channel     Channel
+	// ExternalID is the provider's id of an inbound message (Twilio MessageSid).
+	ExternalID *string
+}
+
+// ErrRecipientNotFound: there is nobody active to send to.
+var ErrRecipientNotFound = fmt.Errorf("recipient not found: %w", ErrNotFound)
+
+// SendMessage stores a message in the conversation of its two users. A
+// message to the assistant is an inbound turn for the AI and is marked
+// pending until its reply is saved.
+func SendMessage(ctx context.Context, db bun.IDB, in NewMessage) (*Message, error) {
+	if err := CheckContent(in.Content); err != nil {
+		return nil, err
+	}
+	if in.SenderID == in.RecipientID {
+		return nil, invalid("you cannot send a message to yourself")
+	}
+	recipient := new(User)
+	err := db.NewSelect().Model(recipient).Where("id = ? AND is_active = ?", in.RecipientID, true).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrRecipientNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read recipient: %w", err)
+	}
+	convID := DirectConversationID(in.SenderID, in.RecipientID)
+	var turn *TurnStatus
+	if recipient.IsSystem {
+		convID = AIConversationID(in.SenderID)
+		pending := TurnPending
+		turn = &pending
+	}
+	if in.ParentID != nil {
+		parent, err := MessageFor(ctx, db, in.SenderID, *in.ParentID)
+		if errors.Is(err, ErrNotFound) || (err == nil && (parent.ConversationID == nil || *parent.ConversationID != convID)) {
+			return nil, invalid("parent_id must be a message of the same conversation")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelWeb
+	}
+	m := &Message{SenderID: in.SenderID, RecipientID: in.RecipientID, Content: in.Content,
+		ParentID: in.ParentID, ConversationID: &convID, Channel: in.Channel, ExternalID: in.ExternalID,
+		TurnStatus: turn}
+	if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return nil, conflict("message already received")
+		}
+		return nil, fmt.Errorf("insert message: %w", err)
+	}
+	return m, nil
+}
+
+// EditMessage changes the content of a message its sender wrote. The
+// recipient may read but not edit it; to anyone else it does not exist.
+func EditMessage(ctx context.Context, db bun.IDB, userID, id int64, content string) (*Message, error) {
+	if err := CheckContent(content); err != nil {
+		return nil, err
+	}
+	m, err := MessageFor(ctx, db, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.SenderID != userID {
+		return nil, fmt.Errorf("only the sender edits a message: %w", ErrForbidden)
+	}
+	m.Content = content
+	if _, err := db.NewUpdate().Model(m).Column("content", "updated_at").WherePK().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("edit message: %w", err)
+	}
+	return m, nil
+}
+
+// MarkRead marks a message read for its recipient.
+func MarkRead(ctx context.Context, db bun.IDB, userID, id int64) (*Message, error) {
+	m, err := MessageFor(ctx, db, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.RecipientID != userID {
+		return nil, fmt.Errorf("only the recipient marks a message read: %w", ErrForbidden)
+	}
+	if !m.IsRead {
+		m.IsRead = true
+		if _, err := db.NewUpdate().Model(m).Column("is_read", "updated_at").WherePK().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("mark read: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// DeleteMessage removes a message its sender wrote; replies to it stay,
+// without their parent.
+func DeleteMessage(ctx context.Context, db bun.IDB, userID, id int64) error {
+	m, err := MessageFor(ctx, db, userID, id)
+	if err != nil {
+		return err
+	}
+	if m.SenderID != userID {
+		return fmt.Errorf("only the sender deletes a message: %w", ErrForbidden)
+	}
+	if _, err := db.NewDelete().Model(m).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("delete message: %w", err)
+	}
+	return nil
+}
+
+// UnreadCount counts the messages a user received and has not read.
+func UnreadCount(ctx context.Context, db bun.IDB, userID int64) (int, error) {
+	n, err := db.NewSelect().Model((*Message)(nil)).
+		Where("recipient_id = ? AND is_read = ?", userID, false).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("unread count: %w", err)
+	}
+	return int(n), nil
+}
+
+// MarkAllRead marks every message the user received read, in one
+// conversation when conversationID is set, and says how many changed.
+func MarkAllRead(ctx context.Context, db bun.IDB, userID int64, conversationID string) (int64, error) {
+	q := db.NewUpdate().Model((*Message)(nil)).
+		Set("is_read = ?", true).Set("updated_at = ?", Now()).
+		Where("recipient_id = ? AND is_read = ?", userID, false)
+	if conversationID != "" {
+		q = q.Where("conversation_id = ?", conversationID)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("mark all read: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }

@@ -1,0 +1,176 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// Conversation ids have one scheme, so a client can name a conversation
+// without asking the server, and the server can tell its participants from
+// the id alone:
+//
+//	ai:<user id>                     a user's conversation with the assistant
+//	dm:<smaller id>:<larger id>      the conversation of two users
+type Conversation struct {
+	// AI is a user's thread with the assistant; then UserB is zero.
+	AI           bool
+	UserA, UserB int64
+}
+
+// AIConversationID names a user's conversation with the assistant.
+func AIConversationID(userID int64) string {
+	return "ai:" + strconv.FormatInt(userID, 10)
+}
+
+// DirectConversationID names the conversation of two users, the same whoever writes.
+func DirectConversationID(a, b int64) string {
+	a, b = min(a, b), max(a, b)
+	return "dm:" + strconv.FormatInt(a, 10) + ":" + strconv.FormatInt(b, 10)
+}
+
+// ErrBadConversationID is returned for ids outside the scheme.
+var ErrBadConversationID = invalid("conversation id must be ai:<user id> or dm:<user id>:<user id>")
+
+// ParseConversationID checks an id against the scheme.
+func ParseConversationID(s string) (Conversation, error) {
+	kind, rest, _ := strings.Cut(s, ":")
+	parse := func(p string) (int64, bool) {
+		n, err := strconv.ParseInt(p, 10, 64)
+		return n, err == nil && n > 0 && strconv.FormatInt(n, 10) == p
+	}
+	switch kind {
+	case "ai":
+		if id, ok := parse(rest); ok {
+			return Conversation{AI: true, UserA: id}, nil
+		}
+	case "dm":
+		a, b, _ := strings.Cut(rest, ":")
+		ia, okA := parse(a)
+		ib, okB := parse(b)
+		if okA && okB && ia < ib {
+			return Conversation{UserA: ia, UserB: ib}, nil
+		}
+	}
+	return Conversation{}, ErrBadConversationID
+}
+
+// ID is the conversation's id in the scheme.
+func (c Conversation) ID() string {
+	if c.AI {
+		return AIConversationID(c.UserA)
+	}
+	return DirectConversationID(c.UserA, c.UserB)
+}
+
+// Has reports whether userID takes part (the assistant aside).
+func (c Conversation) Has(userID int64) bool {
+	return c.UserA == userID || (!c.AI && c.UserB == userID)
+}
+
+// Other is the participant who is not userID; for an AI thread, the
+// assistant, whose id the caller supplies.
+func (c Conversation) Other(userID, assistantID int64) int64 {
+	switch {
+	case c.AI:
+		return assistantID
+	case c.UserA == userID:
+		return c.UserB
+	}
+	return c.UserA
+}
+
+// ConversationSummary is one line of a user's conversation list.
+type ConversationSummary struct {
+	ConversationID string       `json:"conversation_id"`
+	IsAssistant    bool         `json:"is_assistant"`
+	OtherUser      *Participant `json:"other_user"`
+	LastMessage    *Message     `json:"last_message"`
+	UnreadCount    int64        `json:"unread_count"`
+}
+
+// Participant is what one user sees of another.
+type Participant struct {
+	ID       int64   `json:"id"`
+	Username string  `json:"username"`
+	FullName *string `json:"full_name"`
+}
+
+func participantOf(u *User) *Participant {
+	return &Participant{ID: u.ID, Username: u.Username, FullName: u.FullName}
+}
+
+// Conversations lists a user's conversations: the one with the assistant
+// first, always, then the others by latest message.
+func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]ConversationSummary, error) {
+	assistant, err := Assistant(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ConversationID string `bun:"conversation_id"`
+		LastID         int64  `bun:"last_id"`
+		Unread         int64  `bun:"unread"`
+	}
+	err = db.NewSelect().Model((*Message)(nil)).
+		ColumnExpr("conversation_id, MAX(id) AS last_id").
+		ColumnExpr("SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END) AS unread", userID, false).
+		Where("sender_id = ? OR recipient_id = ?", userID, userID).
+		Where("conversation_id IS NOT NULL").
+		Group("conversation_id").
+		OrderExpr("last_id DESC").
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	lastIDs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		lastIDs = append(lastIDs, r.LastID)
+	}
+	last := map[int64]*Message{}
+	if len(lastIDs) > 0 {
+		var msgs []Message
+		if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(lastIDs)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("last messages: %w", err)
+		}
+		for i := range msgs {
+			last[msgs[i].ID] = &msgs[i]
+		}
+	}
+	aiID := AIConversationID(userID)
+	out := []ConversationSummary{{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant)}}
+	var otherIDs []int64
+	for _, r := range rows {
+		c, err := ParseConversationID(r.ConversationID)
+		if err != nil || !c.Has(userID) {
+			continue
+		}
+		if r.ConversationID == aiID {
+			out[0].LastMessage, out[0].UnreadCount = last[r.LastID], r.Unread
+			continue
+		}
+		other := c.Other(userID, assistant.ID)
+		otherIDs = append(otherIDs, other)
+		out = append(out, ConversationSummary{ConversationID: r.ConversationID, LastMessage: last[r.LastID],
+			UnreadCount: r.Unread, OtherUser: &Participant{ID: other}})
+	}
+	if len(otherIDs) > 0 {
+		var users []User
+		if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(otherIDs)).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("conversation participants: %w", err)
+		}
+		byID := map[int64]*User{}
+		for i := range users {
+			byID[users[i].ID] = &users[i]
+		}
+		for i := range out[1:] {
+			if u := byID[out[i+1].OtherUser.ID]; u != nil {
+				out[i+1].OtherUser = participantOf(u)
+			}
+		}
+	}
+	return out, nil
+}
