@@ -51,7 +51,7 @@ func (s *Server) toNewUser(c *gin.Context, in newAccount) (domain.NewUser, bool)
 	if in.PhoneNumber != nil && *in.PhoneNumber != "" {
 		p, err := domain.NormalizePhone(*in.PhoneNumber)
 		if err != nil {
-			errs = append(errs, bodyError("phone_number", userMessage(err), "value_error"))
+			errs = append(errs, bodyError("phone_number", domain.Reason(err), "value_error"))
 		}
 		phone = &p
 	}
@@ -267,13 +267,4 @@ func clip(s string) string {
 		return string(r[:100])
 	}
 	return s
-}
-
-// userMessage is the part of a domain error meant for the user.
-func userMessage(err error) string {
-	msg := err.Error()
-	for _, suffix := range []string{": " + domain.ErrInvalid.Error(), ": " + domain.ErrConflict.Error()} {
-		msg = strings.TrimSuffix(msg, suffix)
-	}
-	return msg
 }

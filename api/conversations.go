@@ -22,7 +22,7 @@ func (s *Server) listConversations(c *gin.Context) {
 func (s *Server) conversation(c *gin.Context) (domain.Conversation, bool) {
 	conv, err := domain.ParseConversationID(c.Param("id"))
 	if err != nil {
-		invalidInput(c, fieldError{Loc: []any{"path", "id"}, Msg: userMessage(err), Type: "value_error"})
+		invalidInput(c, fieldError{Loc: []any{"path", "id"}, Msg: domain.Reason(err), Type: "value_error"})
 		return conv, false
 	}
 	if !conv.Has(currentUser(c).ID) {

@@ -25,7 +25,7 @@ func abort(c *gin.Context, status int, detail string) {
 // internal detail reaches the client.
 func (s *Server) fail(c *gin.Context, err error) {
 	if errors.Is(err, domain.ErrInvalid) {
-		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: userMessage(err), Type: "value_error"})
+		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: domain.Reason(err), Type: "value_error"})
 		return
 	}
 	status, detail := statusOf(err)
@@ -43,7 +43,7 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, domain.ErrForbidden):
 		return http.StatusForbidden, "Not enough permissions"
 	case errors.Is(err, domain.ErrConflict):
-		return http.StatusConflict, userMessage(err)
+		return http.StatusConflict, domain.Reason(err)
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -18,6 +18,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/turns"
 )
 
 var temporalServer *testenv.Temporal
@@ -41,7 +42,7 @@ func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHeal
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tc)
+	h, err := api.NewServer(cfg, logSet, db, tc, testTurns(t))
 	require.NoError(t, err)
 	return h
 }
@@ -130,4 +131,10 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 
 	w = do(h, http.MethodGet, "/", nil)
 	assert.Len(t, w.Header().Get("X-Request-ID"), 24)
+}
+
+// testTurns hands turns to the test dev server, on a task queue no worker
+// polls: the API's side of the hand-over is real, nothing answers.
+func testTurns(t testing.TB) *turns.Starter {
+	return &turns.Starter{Client: temporalServer.Client(t), TaskQueue: "api-tests-no-worker"}
 }

@@ -48,7 +48,7 @@ func (s *Server) updatePhone(c *gin.Context) {
 	if in.PhoneNumber != nil && *in.PhoneNumber != "" {
 		p, err := domain.NormalizePhone(*in.PhoneNumber)
 		if err != nil {
-			invalidInput(c, bodyError("phone_number", userMessage(err), "value_error"))
+			invalidInput(c, bodyError("phone_number", domain.Reason(err), "value_error"))
 			return
 		}
 		phone = &p

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,7 +23,7 @@ func (s *Server) listMessages(box domain.Box) gin.HandlerFunc {
 		f := domain.MessageFilter{Box: box, Page: p}
 		if conv, ok := c.GetQuery("conversation_id"); ok {
 			if _, err := domain.ParseConversationID(conv); err != nil {
-				invalidInput(c, fieldError{Loc: []any{"query", "conversation_id"}, Msg: userMessage(err), Type: "value_error"})
+				invalidInput(c, fieldError{Loc: []any{"query", "conversation_id"}, Msg: domain.Reason(err), Type: "value_error"})
 				return
 			}
 			f.ConversationID = conv
@@ -87,7 +89,24 @@ func (s *Server) send(c *gin.Context, in domain.NewMessage) {
 	}
 	s.messagesLog(c).Info("message sent", "message_id", m.ID, "sender_id", m.SenderID,
 		"recipient_id", m.RecipientID, "conversation_id", *m.ConversationID, "awaits_ai", m.TurnStatus != nil)
+	if m.TurnStatus != nil {
+		s.startTurn(c, m)
+	}
 	c.JSON(http.StatusCreated, m)
+}
+
+// turnHandoverTimeout bounds the wait for Temporal while a client waits.
+const turnHandoverTimeout = 3 * time.Second
+
+// startTurn hands a stored message to the AI. The message is committed
+// already, so if Temporal cannot be reached the client still gets its 201
+// and the worker's reconciler starts the turn later.
+func (s *Server) startTurn(c *gin.Context, m *domain.Message) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), turnHandoverTimeout)
+	defer cancel()
+	if err := s.turns.Start(ctx, m); err != nil {
+		s.log(c).Warn("turn not handed over; the reconciler will start it", "message_id", m.ID, "error", err)
+	}
 }
 
 type editRequest struct {

@@ -43,7 +43,7 @@ func reportFilter(c *gin.Context, withReporter bool) (domain.ReportFilter, bool)
 	if raw, ok := c.GetQuery("status"); ok {
 		st, err := domain.ParseReportStatus(raw)
 		if err != nil {
-			invalidInput(c, fieldError{Loc: []any{"query", "status"}, Msg: userMessage(err), Type: "enum"})
+			invalidInput(c, fieldError{Loc: []any{"query", "status"}, Msg: domain.Reason(err), Type: "enum"})
 			return f, false
 		}
 		f.Status = &st

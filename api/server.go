@@ -25,12 +25,19 @@ type TemporalHealth interface {
 	CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
 
+// TurnStarter hands an inbound message for the assistant to its
+// conversation's workflow.
+type TurnStarter interface {
+	Start(ctx context.Context, m *domain.Message) error
+}
+
 // Server holds the dependencies of the handlers.
 type Server struct {
 	cfg       config.Config
 	logs      *logs.Set
 	db        *bun.DB
 	temporal  TemporalHealth
+	turns     TurnStarter
 	tokens    *auth.Tokens
 	passwords *auth.Passwords
 	// assistant caches the AI's user id once read (it never changes).
@@ -38,9 +45,9 @@ type Server struct {
 }
 
 // NewServer builds the HTTP handler of the whole API.
-func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth) (http.Handler, error) {
+func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter) (http.Handler, error) {
 	s := &Server{
-		cfg: cfg, logs: logSet, db: db, temporal: temporal,
+		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 	}

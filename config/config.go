@@ -61,6 +61,21 @@ type Config struct {
 	// within LoginFailureWindow make further logins wait (429).
 	LoginMaxFailures   int
 	LoginFailureWindow time.Duration
+
+	// LLMTimeout bounds one LLM request.
+	LLMTimeout time.Duration
+	// TurnMaxLLMCalls bounds the agent loop of a turn.
+	TurnMaxLLMCalls int
+	// TurnLLMAttempts and TurnLLMRetryInterval are the LLM's retry budget;
+	// past it the user gets an apology.
+	TurnLLMAttempts      int
+	TurnLLMRetryInterval time.Duration
+	// ReconcileInterval is how often the worker looks for messages whose
+	// turn was never started.
+	ReconcileInterval time.Duration
+	// WorkerActivities and WorkerWorkflowTasks cap what one worker runs at once.
+	WorkerActivities    int
+	WorkerWorkflowTasks int
 }
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
@@ -132,6 +147,13 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		BcryptCost:            r.intRange("BCRYPT_COST", 12, 10, 16),
 		LoginMaxFailures:      r.intRange("LOGIN_MAX_FAILURES", 10, 1, 1000),
 		LoginFailureWindow:    time.Duration(r.intRange("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 24*60)) * time.Minute,
+		LLMTimeout:            time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
+		TurnMaxLLMCalls:       r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
+		TurnLLMAttempts:       r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
+		TurnLLMRetryInterval:  time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
+		ReconcileInterval:     time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
+		WorkerActivities:      r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
+		WorkerWorkflowTasks:   r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 	}
 	c.checkDatabaseURL(&r)
 	c.checkSecretKey(&r)

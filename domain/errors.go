@@ -40,3 +40,13 @@ func conflict(msg string) error {
 func invalid(msg string) error {
 	return fmt.Errorf("%s: %w", msg, ErrInvalid)
 }
+
+// Reason is the part of an error from domain/ meant for the person who
+// caused it: "report is already resolved", without the sentinel's words.
+func Reason(err error) string {
+	msg := err.Error()
+	for _, kind := range []error{ErrInvalid, ErrConflict, ErrForbidden, ErrNotFound} {
+		msg = strings.TrimSuffix(msg, ": "+kind.Error())
+	}
+	return msg
+}

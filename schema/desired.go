@@ -62,6 +62,7 @@ var indexes = []index{
 	{"messages", "messages_recipient_id_id_idx", []string{"recipient_id", "id"}},
 	{"messages", "messages_conversation_id_id_idx", []string{"conversation_id", "id"}},
 	{"messages", "messages_parent_id_idx", []string{"parent_id"}},
+	{"messages", "messages_turn_status_id_idx", []string{"turn_status", "id"}},
 	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},
 	{"reports", "reports_status_id_idx", []string{"status", "id"}},
 	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},

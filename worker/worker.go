@@ -4,19 +4,44 @@
 package worker
 
 import (
-	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/workflows"
 )
 
-// Deps are what the activities need.
-type Deps struct {
-	DB *bun.DB
+// Options size the worker.
+type Options struct {
+	MaxConcurrentActivities    int
+	MaxConcurrentWorkflowTasks int
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
-func New(c client.Client, taskQueue string, deps Deps) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
-	_ = deps
+func New(c client.Client, taskQueue string, acts *activities.Activities, o Options) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize:      o.MaxConcurrentActivities,
+		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
+	})
+	Register(w, acts)
 	return w
+}
+
+// Register puts aimsg's workflows and activities on a worker (or a replayer's
+// or test environment's registry).
+func Register(r interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+	RegisterActivity(any)
+	RegisterActivityWithOptions(any, activity.RegisterOptions)
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.TurnWorkflow, workflow.RegisterOptions{Name: workflows.TurnWorkflowName})
+	r.RegisterActivity(acts)
+	// Each tool is an activity of its own name, so the Web UI shows which ran.
+	for _, name := range acts.Agents.ToolNames() {
+		r.RegisterActivityWithOptions(acts.RunTool, activity.RegisterOptions{Name: activities.ToolActivityName(name)})
+	}
 }

@@ -69,7 +69,7 @@ func devCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer tc.Close()
-	stop, err := startWorker(e, cfg, tc, db)
+	stop, err := startWorker(ctx, e, cfg, tc, db)
 	if err != nil {
 		return err
 	}

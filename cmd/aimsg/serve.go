@@ -77,7 +77,7 @@ func temporalOptions(e *env, cfg config.Config) client.Options {
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.
 // ready, when set, receives the listening address.
 func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, ready chan<- net.Addr) error {
-	handler, err := api.NewServer(cfg, e.logs, db, tc)
+	handler, err := api.NewServer(cfg, e.logs, db, tc, turnStarter(cfg, tc))
 	if err != nil {
 		return err
 	}

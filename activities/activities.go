@@ -1,0 +1,54 @@
+// Package activities holds the side effects of an AI turn, as methods of
+// one struct that holds their dependencies: the database, the LLM client,
+// the agents and the channel senders. Workflows refer to them through a nil
+// *Activities; the worker registers a real one.
+package activities
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// Deliverer sends a saved reply out through one channel.
+type Deliverer interface {
+	Deliver(ctx context.Context, reply *domain.Message) (providerID string, err error)
+}
+
+// Activities are the steps of a turn that touch the world.
+type Activities struct {
+	DB     *bun.DB
+	LLM    *openai.Client
+	Model  string
+	Agents Registry
+	// HistoryMax is CHAT_HISTORY_MAX: messages of history given to the LLM.
+	HistoryMax int
+	// Deliverers send replies per channel; the web channel needs none.
+	Deliverers map[domain.Channel]Deliverer
+	Logger     *slog.Logger
+}
+
+// ToolCall is one function call the LLM asked for.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// ToolResult is a tool's answer, as text for the LLM. IsError marks a
+// refused or malformed call: the LLM sees why and can tell the user.
+type ToolResult struct {
+	CallID  string `json:"call_id"`
+	Content string `json:"content"`
+	IsError bool   `json:"is_error"`
+}
+
+// Step is one round of the agent loop: the calls the LLM made and their results.
+type Step struct {
+	Calls   []ToolCall   `json:"calls"`
+	Results []ToolResult `json:"results"`
+}

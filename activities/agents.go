@@ -1,0 +1,268 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/openai/openai-go/v3/shared"
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// Tool is a function the LLM may call. Run acts as the conversation's user
+// and goes through domain/, so a tool can do exactly what that user could
+// do through the REST API, and nothing more.
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  shared.FunctionParameters
+	// SuperuserOnly tools are offered to superusers only (domain/ checks again).
+	SuperuserOnly bool
+	Run           func(ctx context.Context, db bun.IDB, actor *domain.User, args json.RawMessage) (any, error)
+}
+
+// Agent is a system prompt and the tools that go with it.
+type Agent struct {
+	Name         string
+	Instructions string
+	Tools        []Tool
+}
+
+// Prompt is the system message for a conversation with u.
+func (a *Agent) Prompt(u *domain.User) string {
+	role := "a user"
+	if u.IsSuperuser {
+		role = "a superuser (support staff)"
+	}
+	name := u.Username
+	if u.FullName != nil && *u.FullName != "" {
+		name = *u.FullName
+	}
+	return a.Instructions + fmt.Sprintf("\n\nYou are talking with %s, who is %s.", name, role)
+}
+
+// ToolsFor lists the tools offered to u.
+func (a *Agent) ToolsFor(u *domain.User) []Tool {
+	var out []Tool
+	for _, t := range a.Tools {
+		if !t.SuperuserOnly || u.IsSuperuser {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Tool finds a tool by name.
+func (a *Agent) Tool(name string) (Tool, bool) {
+	for _, t := range a.Tools {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tool{}, false
+}
+
+// Registry holds the agents by name.
+type Registry map[string]*Agent
+
+// DefaultAgent answers every conversation.
+const DefaultAgent = "report_agent"
+
+// Get finds an agent.
+func (r Registry) Get(name string) (*Agent, error) {
+	a, ok := r[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown agent %q", name)
+	}
+	return a, nil
+}
+
+// ToolNames lists every tool of every agent, sorted: each runs as an
+// activity of its own name.
+func (r Registry) ToolNames() []string {
+	seen := map[string]bool{}
+	for _, a := range r {
+		for _, t := range a.Tools {
+			seen[t.Name] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ToolActivityName is the activity type a tool runs as, so each tool call
+// shows by name in the Web UI.
+func ToolActivityName(tool string) string {
+	return "tool." + tool
+}
+
+// DefaultAgents is aimsg's registry.
+func DefaultAgents() Registry {
+	return Registry{DefaultAgent: reportAgent()}
+}
+
+const reportInstructions = `You are the assistant of a messaging service, answering by chat, SMS or Telegram.
+Keep answers short and plain: they may be read on a phone.
+You can help with reports (support tickets): list the user's reports, show one, file a new one, and change one that is still open.
+Use the tools for anything about reports; never invent a report, an id or a status.
+When a tool answers with an error, explain it simply.
+For anything else, answer directly without tools.`
+
+func object(required []string, props map[string]any) shared.FunctionParameters {
+	return shared.FunctionParameters{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+}
+
+var (
+	reportIDParam = map[string]any{"type": "integer", "description": "the report's id", "minimum": 1}
+	statusParam   = map[string]any{"type": "string", "enum": []string{"open", "in_progress", "resolved"}}
+)
+
+// decodeArgs reads a tool's JSON arguments strictly: unknown fields and
+// wrong types are the LLM's mistake, told back to it.
+func decodeArgs(raw json.RawMessage, dst any) error {
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("arguments are not valid: %v: %w", err, domain.ErrInvalid)
+	}
+	return nil
+}
+
+func reportAgent() *Agent {
+	return &Agent{Name: DefaultAgent, Instructions: reportInstructions, Tools: []Tool{
+		{
+			Name:        "list_reports",
+			Description: "List the user's own reports, newest first, optionally by status. Superusers may set all to list everyone's.",
+			Parameters:  object(nil, map[string]any{"status": statusParam, "all": map[string]any{"type": "boolean"}}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					Status *string `json:"status"`
+					All    bool    `json:"all"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				f := domain.ReportFilter{Page: domain.Page{Limit: 20}}
+				if args.Status != nil {
+					st, err := domain.ParseReportStatus(*args.Status)
+					if err != nil {
+						return nil, err
+					}
+					f.Status = &st
+				}
+				list := domain.ListMyReports
+				if args.All {
+					list = domain.ListAllReports
+				}
+				reports, total, err := list(ctx, db, actor, f)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"total": total, "reports": reports}, nil
+			},
+		},
+		{
+			Name:        "get_report",
+			Description: "Show one report by id.",
+			Parameters:  object([]string{"report_id"}, map[string]any{"report_id": reportIDParam}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					ReportID int64 `json:"report_id"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				return domain.GetReport(ctx, db, actor, args.ReportID)
+			},
+		},
+		{
+			Name:        "create_report",
+			Description: "File a new report for the user.",
+			Parameters: object([]string{"title", "content"}, map[string]any{
+				"title":   map[string]any{"type": "string", "maxLength": domain.MaxReportTitle},
+				"content": map[string]any{"type": "string"},
+			}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					Title   string `json:"title"`
+					Content string `json:"content"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				return domain.CreateReport(ctx, db, actor, args.Title, args.Content)
+			},
+		},
+		{
+			Name:        "update_report",
+			Description: "Change the title or content of one of the user's reports while it is open.",
+			Parameters: object([]string{"report_id"}, map[string]any{
+				"report_id": reportIDParam,
+				"title":     map[string]any{"type": "string", "maxLength": domain.MaxReportTitle},
+				"content":   map[string]any{"type": "string"},
+			}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					ReportID int64   `json:"report_id"`
+					Title    *string `json:"title"`
+					Content  *string `json:"content"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				return domain.UpdateReport(ctx, db, actor, args.ReportID, domain.ReportUpdate{Title: args.Title, Content: args.Content})
+			},
+		},
+		{
+			Name:          "comment_report",
+			Description:   "Superusers: comment on a report, optionally starting work on it (open -> in_progress).",
+			SuperuserOnly: true,
+			Parameters: object([]string{"report_id", "comment"}, map[string]any{
+				"report_id":  reportIDParam,
+				"comment":    map[string]any{"type": "string"},
+				"start_work": map[string]any{"type": "boolean"},
+			}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					ReportID  int64  `json:"report_id"`
+					Comment   string `json:"comment"`
+					StartWork bool   `json:"start_work"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				return domain.CommentReport(ctx, db, actor, args.ReportID, args.Comment, args.StartWork)
+			},
+		},
+		{
+			Name:          "resolve_report",
+			Description:   "Superusers: resolve a report, with an optional closing comment.",
+			SuperuserOnly: true,
+			Parameters: object([]string{"report_id"}, map[string]any{
+				"report_id": reportIDParam,
+				"comment":   map[string]any{"type": "string"},
+			}),
+			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
+				var args struct {
+					ReportID int64   `json:"report_id"`
+					Comment  *string `json:"comment"`
+				}
+				if err := decodeArgs(raw, &args); err != nil {
+					return nil, err
+				}
+				return domain.ResolveReport(ctx, db, actor, args.ReportID, args.Comment)
+			},
+		},
+	}}
+}

@@ -1,0 +1,124 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// ErrLLMRejected is the error type of LLM failures that no retry can fix:
+// a bad request, a bad key, no quota. Workflows do not retry it.
+const ErrLLMRejected = "LLMRejected"
+
+// NewLLM builds the client of an OpenAI-compatible endpoint. It never
+// retries by itself: the activity's retry policy owns retries.
+func NewLLM(baseURL, apiKey string, timeout time.Duration) *openai.Client {
+	c := openai.NewClient(
+		option.WithBaseURL(baseURL),
+		option.WithAPIKey(apiKey),
+		option.WithMaxRetries(0),
+		option.WithRequestTimeout(timeout),
+	)
+	return &c
+}
+
+// CallLLMInput is one LLM call of a turn: the fixed history, and the tool
+// rounds so far.
+type CallLLMInput struct {
+	UserID     int64   `json:"user_id"`
+	Agent      string  `json:"agent"`
+	HistoryIDs []int64 `json:"history_ids"`
+	Steps      []Step  `json:"steps,omitempty"`
+}
+
+// CallLLMResult is the LLM's answer: text, or tool calls to run first.
+type CallLLMResult struct {
+	Content          string     `json:"content"`
+	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	PromptTokens     int64      `json:"prompt_tokens"`
+	CompletionTokens int64      `json:"completion_tokens"`
+}
+
+// CallLLM asks the model for the next step of the turn.
+func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResult, error) {
+	agent, err := a.Agents.Get(in.Agent)
+	if err != nil {
+		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownAgent", err)
+	}
+	user, err := domain.UserByID(ctx, a.DB, in.UserID)
+	if err != nil {
+		return CallLLMResult{}, fmt.Errorf("load user: %w", err)
+	}
+	history, err := domain.MessagesByID(ctx, a.DB, in.HistoryIDs)
+	if err != nil {
+		return CallLLMResult{}, err
+	}
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(agent.Prompt(user))}
+	for _, m := range history {
+		if m.SenderID == user.ID {
+			msgs = append(msgs, openai.UserMessage(m.Content))
+		} else {
+			msgs = append(msgs, openai.AssistantMessage(m.Content))
+		}
+	}
+	for _, st := range in.Steps {
+		calls := make([]openai.ChatCompletionMessageToolCallUnionParam, 0, len(st.Calls))
+		for _, c := range st.Calls {
+			calls = append(calls, openai.ChatCompletionMessageToolCallUnionParam{
+				OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
+					ID:       c.ID,
+					Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: c.Name, Arguments: c.Arguments},
+				},
+			})
+		}
+		msgs = append(msgs, openai.ChatCompletionMessageParamUnion{OfAssistant: &openai.ChatCompletionAssistantMessageParam{ToolCalls: calls}})
+		for _, r := range st.Results {
+			msgs = append(msgs, openai.ToolMessage(r.Content, r.CallID))
+		}
+	}
+	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(a.Model), Messages: msgs}
+	for _, t := range agent.ToolsFor(user) {
+		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
+		}))
+	}
+	resp, err := a.LLM.Chat.Completions.New(ctx, params)
+	if err != nil {
+		return CallLLMResult{}, classifyLLMError(err)
+	}
+	if len(resp.Choices) == 0 {
+		return CallLLMResult{}, errors.New("llm answered without choices")
+	}
+	msg := resp.Choices[0].Message
+	out := CallLLMResult{Content: msg.Content, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	for _, tc := range msg.ToolCalls {
+		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
+	return out, nil
+}
+
+// classifyLLMError lets rate limits, server errors and timeouts retry, and
+// stops at once on what retrying cannot fix.
+func classifyLLMError(err error) error {
+	var apiErr *openai.Error
+	if errors.As(err, &apiErr) {
+		switch code := apiErr.StatusCode; {
+		case code == http.StatusTooManyRequests && apiErr.Code == "insufficient_quota":
+			return temporal.NewNonRetryableApplicationError("llm quota exhausted", ErrLLMRejected, err)
+		case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code >= 500:
+			return fmt.Errorf("llm unavailable (%d): %w", code, err)
+		case code >= 400:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("llm rejected the request (%d)", code), ErrLLMRejected, err)
+		}
+	}
+	return fmt.Errorf("call llm: %w", err)
+}

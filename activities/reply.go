@@ -1,0 +1,65 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// SaveReplyInput is the reply of one turn.
+type SaveReplyInput struct {
+	ConversationID string `json:"conversation_id"`
+	UserID         int64  `json:"user_id"`
+	AnswersUpTo    int64  `json:"answers_up_to"`
+	Content        string `json:"content"`
+	Channel        string `json:"channel"`
+	Failed         bool   `json:"failed"`
+}
+
+// SaveReply stores the reply; retried, it finds the one it stored.
+func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, error) {
+	ch, err := domain.ParseChannel(in.Channel)
+	if err != nil {
+		return 0, temporal.NewNonRetryableApplicationError(err.Error(), "BadChannel", err)
+	}
+	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
+		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Channel: ch, Failed: in.Failed})
+	if err != nil {
+		return 0, err
+	}
+	return m.ID, nil
+}
+
+// DeliverInput names the reply to send.
+type DeliverInput struct {
+	ReplyID int64 `json:"reply_id"`
+}
+
+// Deliver sends a saved reply through its channel, once: a reply that has a
+// provider id was accepted before and is not sent again. The web channel has
+// nothing to send: the reply is in the database, where the client reads it.
+func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
+	reply, err := domain.MessageByID(ctx, a.DB, in.ReplyID)
+	if err != nil {
+		return fmt.Errorf("read reply: %w", err)
+	}
+	if reply.ProviderMessageID != nil {
+		return nil
+	}
+	if reply.Channel == domain.ChannelWeb {
+		return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliveryDelivered, nil)
+	}
+	d, ok := a.Deliverers[reply.Channel]
+	if !ok {
+		err := fmt.Errorf("no sender configured for channel %q", reply.Channel)
+		return temporal.NewNonRetryableApplicationError(err.Error(), "ChannelNotConfigured", err)
+	}
+	providerID, err := d.Deliver(ctx, reply)
+	if err != nil {
+		return err
+	}
+	return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliverySent, &providerID)
+}

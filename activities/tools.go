@@ -1,0 +1,64 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// RunToolInput is one tool call, made on behalf of the conversation's user.
+type RunToolInput struct {
+	UserID int64    `json:"user_id"`
+	Agent  string   `json:"agent"`
+	Call   ToolCall `json:"call"`
+}
+
+// RunTool runs a tool as the conversation's user. A call the user may not
+// make, a malformed one or an unknown tool comes back as an error result for
+// the LLM to explain; only failures of the system itself (the database)
+// fail the activity, to be retried.
+func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, error) {
+	refuse := func(msg string) (ToolResult, error) {
+		b, _ := json.Marshal(map[string]string{"error": msg})
+		return ToolResult{CallID: in.Call.ID, Content: string(b), IsError: true}, nil
+	}
+	agent, err := a.Agents.Get(in.Agent)
+	if err != nil {
+		return refuse(err.Error())
+	}
+	tool, ok := agent.Tool(in.Call.Name)
+	if !ok {
+		return refuse(fmt.Sprintf("there is no tool named %q", in.Call.Name))
+	}
+	actor, err := domain.UserByID(ctx, a.DB, in.UserID)
+	if err != nil {
+		return ToolResult{}, fmt.Errorf("load user: %w", err)
+	}
+	if !actor.IsActive {
+		return refuse("the user's account is disabled")
+	}
+	if tool.SuperuserOnly && !actor.IsSuperuser {
+		return refuse("only superusers may use " + tool.Name)
+	}
+	out, err := tool.Run(ctx, a.DB, actor, json.RawMessage(in.Call.Arguments))
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return refuse("not found (or not yours to see)")
+	case errors.Is(err, domain.ErrForbidden):
+		return refuse("not allowed: " + domain.Reason(err))
+	case errors.Is(err, domain.ErrConflict):
+		return refuse(domain.Reason(err))
+	case errors.Is(err, domain.ErrInvalid):
+		return refuse(domain.Reason(err))
+	case err != nil:
+		return ToolResult{}, fmt.Errorf("tool %s: %w", tool.Name, err)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return ToolResult{}, fmt.Errorf("encode %s result: %w", tool.Name, err)
+	}
+	return ToolResult{CallID: in.Call.ID, Content: string(b)}, nil
+}

@@ -1,0 +1,137 @@
+package domain
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// The queries of the AI turn: what the worker reads and writes while it
+// answers a conversation.
+
+// HistoryWindow returns the ids of the last limit messages of a conversation
+// up to and including upTo, oldest first: the memory the LLM is given. It is
+// fixed when a turn starts, so a retried LLM call sees the same history.
+func HistoryWindow(ctx context.Context, db bun.IDB, conversationID string, upTo int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Model((*Message)(nil)).Column("id").
+		Where("conversation_id = ? AND id <= ?", conversationID, upTo).
+		Order("id DESC").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("history window: %w", err)
+	}
+	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+		ids[i], ids[j] = ids[j], ids[i]
+	}
+	return ids, nil
+}
+
+// MessagesByID reads messages in the order of ids.
+func MessagesByID(ctx context.Context, db bun.IDB, ids []int64) ([]Message, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var msgs []Message
+	if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("messages by id: %w", err)
+	}
+	return msgs, nil
+}
+
+// Reply is the AI's answer to the inbound messages of one turn.
+type Reply struct {
+	ConversationID string
+	UserID         int64
+	// AnswersUpTo is the newest inbound message the reply answers.
+	AnswersUpTo int64
+	Content     string
+	Channel     Channel
+	// Failed marks an apology: the AI could not really answer.
+	Failed bool
+}
+
+// SaveReply stores the AI's reply once per turn: a retried save finds the
+// reply it stored before (same channel and external id) and returns it. The
+// inbound messages it answers, and any earlier ones still waiting in the
+// conversation, stop waiting.
+func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
+	assistant, err := Assistant(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	key := "reply:" + strconv.FormatInt(in.AnswersUpTo, 10)
+	conv := in.ConversationID
+	parent := in.AnswersUpTo
+	pending := DeliveryPending
+	status := TurnReplied
+	if in.Failed {
+		status = TurnFailed
+	}
+	var reply *Message
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
+			ConversationID: &conv, ParentID: &parent, Channel: in.Channel, ExternalID: &key,
+			DeliveryStatus: &pending}
+		if _, err := tx.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("insert reply: %w", err)
+		}
+		reply = new(Message)
+		if err := tx.NewSelect().Model(reply).Where("channel = ? AND external_id = ?", in.Channel, key).Scan(ctx); err != nil {
+			return fmt.Errorf("read reply: %w", err)
+		}
+		_, err := tx.NewUpdate().Model((*Message)(nil)).
+			Set("turn_status = ?", status).Set("updated_at = ?", Now()).
+			Where("conversation_id = ? AND id <= ? AND turn_status = ?", conv, in.AnswersUpTo, TurnPending).
+			Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save reply: %w", err)
+	}
+	return reply, nil
+}
+
+// SetDelivery records how far a reply got with its channel and the
+// provider's id for it.
+func SetDelivery(ctx context.Context, db bun.IDB, messageID int64, status DeliveryStatus, providerID *string) error {
+	q := db.NewUpdate().Model((*Message)(nil)).
+		Set("delivery_status = ?", status).Set("updated_at = ?", Now()).Where("id = ?", messageID)
+	if providerID != nil {
+		q = q.Set("provider_message_id = ?", *providerID)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("set delivery: %w", err)
+	}
+	return nil
+}
+
+// MessageByID reads one message, whoever it belongs to (the worker's view).
+func MessageByID(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
+	m := new(Message)
+	err := db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read message: %w", err)
+	}
+	return m, nil
+}
+
+// PendingTurns lists inbound messages to the assistant still waiting for a
+// reply that arrived before olderThan: turns that may never have been started.
+func PendingTurns(ctx context.Context, db bun.IDB, olderThan time.Time, limit int) ([]Message, error) {
+	var msgs []Message
+	err := db.NewSelect().Model(&msgs).
+		Where("turn_status = ? AND created_at < ?", TurnPending, olderThan.UTC()).
+		Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending turns: %w", err)
+	}
+	return msgs, nil
+}

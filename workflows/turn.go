@@ -1,0 +1,145 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/aimsg/aimsg/activities"
+)
+
+// a refers to the activities by their methods; the worker supplies the real
+// struct. Workflows never call it directly.
+var a *activities.Activities
+
+// Replies the user gets when the AI cannot answer properly.
+const (
+	ApologyUnavailable = "Sorry, I can't answer right now. Please try again in a few minutes."
+	ApologyRejected    = "Sorry, something went wrong on my side and I can't answer that. The team has been notified."
+	ApologyStepLimit   = "Sorry, that took more steps than I can manage in one go. Could you ask in a simpler way?"
+)
+
+// TurnWorkflow answers the inbound messages of one turn: it fixes the
+// history, runs the agent loop (LLM calls and tool calls, bounded), saves the
+// reply once and delivers it. Every step is an activity, so a crash anywhere
+// resumes where it stopped.
+func TurnWorkflow(ctx workflow.Context, in TurnInput) (TurnResult, error) {
+	t := &turn{in: in, policy: in.Policy.WithDefaults(), step: "starting"}
+	if err := workflow.SetQueryHandler(ctx, StepQuery, func() (string, error) { return t.step, nil }); err != nil {
+		return TurnResult{}, err
+	}
+	return t.run(ctx)
+}
+
+type turn struct {
+	in     TurnInput
+	policy Policy
+	step   string
+}
+
+func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
+	log := workflow.GetLogger(ctx)
+	if len(t.in.MessageIDs) == 0 {
+		return TurnResult{}, temporal.NewNonRetryableApplicationError("turn without messages", "BadInput", nil)
+	}
+	upTo := t.in.MessageIDs[len(t.in.MessageIDs)-1]
+	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 10},
+	})
+
+	t.step = "load_history"
+	var history []int64
+	if err := workflow.ExecuteLocalActivity(local, a.LoadHistory, activities.LoadHistoryInput{
+		ConversationID: t.in.ConversationID, UpTo: upTo}).Get(ctx, &history); err != nil {
+		return TurnResult{}, err
+	}
+
+	res := TurnResult{}
+	reply, outcome := t.agentLoop(ctx, history, &res)
+	res.Outcome = outcome
+
+	t.step = "save_reply"
+	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
+		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
+		Content: reply, Channel: t.in.Channel, Failed: outcome != OutcomeReplied,
+	}).Get(ctx, &res.ReplyID); err != nil {
+		return res, err
+	}
+
+	t.step = "deliver"
+	deliver := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute},
+	})
+	if err := workflow.ExecuteActivity(deliver, a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
+		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
+		return res, err
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(outcome)); err != nil {
+		return res, err
+	}
+	t.step = "done"
+	log.Info("turn done", "outcome", outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
+	return res, nil
+}
+
+// agentLoop calls the LLM, runs the tools it asks for and calls it again,
+// at most MaxLLMCalls times, and returns the reply text and the outcome.
+func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult) (string, string) {
+	llm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 90 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        t.policy.LLMRetryInterval,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        t.policy.LLMAttempts,
+			NonRetryableErrorTypes: []string{activities.ErrLLMRejected},
+		},
+	})
+	tools := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
+	})
+	var steps []activities.Step
+	for res.LLMCalls < t.policy.MaxLLMCalls {
+		t.step = "call_llm"
+		res.LLMCalls++
+		var out activities.CallLLMResult
+		err := workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{
+			UserID: t.in.UserID, Agent: activities.DefaultAgent, HistoryIDs: history, Steps: steps,
+		}).Get(ctx, &out)
+		if err != nil {
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.Type() == activities.ErrLLMRejected {
+				workflow.GetLogger(ctx).Error("llm rejected the turn", "error", err)
+				return ApologyRejected, OutcomeLLMRejected
+			}
+			workflow.GetLogger(ctx).Warn("llm unavailable past its retry budget", "error", err)
+			return ApologyUnavailable, OutcomeLLMUnavailable
+		}
+		if len(out.ToolCalls) == 0 {
+			return out.Content, OutcomeReplied
+		}
+		step := activities.Step{Calls: out.ToolCalls}
+		for _, call := range out.ToolCalls {
+			t.step = "tool:" + call.Name
+			res.Tools++
+			var r activities.ToolResult
+			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
+				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call,
+			}).Get(ctx, &r)
+			if err != nil {
+				// An unknown tool name has no activity: the LLM hears it, as for any bad call.
+				r = activities.ToolResult{CallID: call.ID, Content: `{"error":"the tool could not run"}`, IsError: true}
+			}
+			step.Results = append(step.Results, r)
+		}
+		steps = append(steps, step)
+	}
+	return ApologyStepLimit, OutcomeStepLimit
+}
