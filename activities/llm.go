@@ -10,6 +10,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/aimsg/aimsg/domain"
@@ -91,7 +92,9 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
 		}))
 	}
+	stop := heartbeat(ctx, llmHeartbeatEvery)
 	resp, err := a.LLM.Chat.Completions.New(ctx, params)
+	stop()
 	if err != nil {
 		return CallLLMResult{}, classifyLLMError(err)
 	}
@@ -104,6 +107,31 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 	}
 	return out, nil
+}
+
+// llmHeartbeatEvery keeps a slow LLM call visibly alive; the workflow's
+// heartbeat timeout notices a dead worker long before the call's own timeout.
+const llmHeartbeatEvery = 2 * time.Second
+
+// heartbeat records a heartbeat every interval until stop is called.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // classifyLLMError lets rate limits, server errors and timeouts retry, and

@@ -1,14 +1,10 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,6 +14,7 @@ import (
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -40,73 +37,37 @@ func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	return &harness{t: t, h: newHandler(t, cfg, db, temporalServer.Client(t)), db: db, cfg: cfg}
 }
 
-// call is one request: a JSON body (or a raw string), a bearer token, and
-// request tweaks (client address, headers).
+type tokens = apitest.Tokens
+
+func (hs *harness) client() *apitest.Client { return &apitest.Client{T: hs.t, H: hs.h} }
+
 func (hs *harness) call(method, path string, body any, token string, tweaks ...func(*http.Request)) *httptest.ResponseRecorder {
 	hs.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		require.NoError(hs.t, err)
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for _, tw := range tweaks {
-		tw(req)
-	}
-	w := httptest.NewRecorder()
-	hs.h.ServeHTTP(w, req)
-	return w
-}
-
-func from(addr string) func(*http.Request) {
-	return func(r *http.Request) { r.RemoteAddr = addr }
-}
-
-func header(k, v string) func(*http.Request) {
-	return func(r *http.Request) { r.Header.Set(k, v) }
-}
-
-type tokens struct {
-	AccessToken  string         `json:"access_token"`
-	RefreshToken string         `json:"refresh_token"`
-	TokenType    string         `json:"token_type"`
-	User         map[string]any `json:"user"`
+	return hs.client().Call(method, path, body, token, tweaks...)
 }
 
 func (hs *harness) register(username, password string) map[string]any {
 	hs.t.Helper()
-	w := hs.call("POST", "/auth/register", map[string]any{
-		"username": username, "email": username + "@example.com", "password": password}, "")
-	require.Equal(hs.t, http.StatusCreated, w.Code, w.Body.String())
-	return decode(hs.t, w)
+	return hs.client().Register(username, password)
 }
 
 func (hs *harness) login(username, password string, tweaks ...func(*http.Request)) tokens {
 	hs.t.Helper()
-	w := hs.call("POST", "/auth/login", map[string]any{"username": username, "password": password}, "", tweaks...)
-	require.Equal(hs.t, http.StatusOK, w.Code, w.Body.String())
-	var tk tokens
-	require.NoError(hs.t, json.Unmarshal(w.Body.Bytes(), &tk))
-	return tk
+	return hs.client().Login(username, password, tweaks...)
 }
 
-// user registers someone and logs them in.
 func (hs *harness) user(username string) tokens {
 	hs.t.Helper()
-	hs.register(username, username+"-password")
-	return hs.login(username, username+"-password")
+	return hs.client().User(username)
 }
+
+var (
+	from       = apitest.From
+	header     = apitest.Header
+	id         = apitest.ID
+	decodeList = apitest.DecodeList
+	decode     = apitest.Decode
+)
 
 // superuser creates a superuser the way createsuperuser does and logs in.
 func (hs *harness) superuser(username string) tokens {
@@ -117,17 +78,6 @@ func (hs *harness) superuser(username string) tokens {
 		Username: username, Email: username + "@example.com", HashedPassword: hash})
 	require.NoError(hs.t, err)
 	return hs.login(username, username+"-password")
-}
-
-func id(m map[string]any) int64 {
-	return int64(m["id"].(float64))
-}
-
-func decodeList(t *testing.T, w *httptest.ResponseRecorder) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out), w.Body.String())
-	return out
 }
 
 // serveOnLoopback serves the harness's API on loopback with the real

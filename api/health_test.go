@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,13 +50,6 @@ func do(h http.Handler, method, path string, body io.Reader) *httptest.ResponseR
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(method, path, body))
 	return w
-}
-
-func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &m), w.Body.String())
-	return m
 }
 
 func TestRootSaysHelloWorld(t *testing.T) {

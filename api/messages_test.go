@@ -27,7 +27,7 @@ func newCast(hs *harness) cast {
 	return c
 }
 
-func userID(tk tokens) int64 { return int64(tk.User["id"].(float64)) }
+func userID(tk tokens) int64 { return tk.UserID() }
 
 func (hs *harness) send(from tokens, to int64, content string) map[string]any {
 	hs.t.Helper()

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -25,6 +26,13 @@ type Starter struct {
 	Client    client.Client
 	TaskQueue string
 	Policy    workflows.Policy
+}
+
+// NewStarter builds the starter with the turn policy of the configuration.
+func NewStarter(cfg config.Config, c client.Client) *Starter {
+	return &Starter{Client: c, TaskQueue: cfg.TemporalTaskQueue, Policy: workflows.Policy{
+		MaxLLMCalls: cfg.TurnMaxLLMCalls, LLMAttempts: int32(cfg.TurnLLMAttempts), LLMRetryInterval: cfg.TurnLLMRetryInterval,
+	}}
 }
 
 // Start hands one stored inbound message to its conversation's workflow.

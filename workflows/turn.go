@@ -93,6 +93,9 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult) (string, string) {
 	llm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 90 * time.Second,
+		// CallLLM heartbeats while it waits: a dead worker is noticed in
+		// seconds, not at the end of the call's timeout.
+		HeartbeatTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        t.policy.LLMRetryInterval,
 			BackoffCoefficient:     2,

@@ -16,6 +16,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/turns"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish on stop.
@@ -77,7 +78,7 @@ func temporalOptions(e *env, cfg config.Config) client.Options {
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.
 // ready, when set, receives the listening address.
 func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, ready chan<- net.Addr) error {
-	handler, err := api.NewServer(cfg, e.logs, db, tc, turnStarter(cfg, tc))
+	handler, err := api.NewServer(cfg, e.logs, db, tc, turns.NewStarter(cfg, tc))
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,8 @@ import (
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
-	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
-	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/worker"
-	"github.com/aimsg/aimsg/workflows"
 )
 
 // workerCmd runs the Temporal worker alone (production: scale it out).
@@ -62,36 +59,7 @@ func dialTemporal(ctx context.Context, e *env, cfg config.Config) (client.Client
 	}
 }
 
-// startWorker starts polling the task queue and the turn reconciler; stop
-// ends the reconciler and drains running tasks.
+// startWorker starts the worker and its turn reconciler; stop ends both.
 func startWorker(ctx context.Context, e *env, cfg config.Config, tc client.Client, db *bun.DB) (stop func(), err error) {
-	acts := &activities.Activities{
-		DB:         db,
-		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
-		Model:      cfg.LiteLLMModel,
-		Agents:     activities.DefaultAgents(),
-		HistoryMax: cfg.ChatHistoryMax,
-		Logger:     e.logs.Root,
-	}
-	w := worker.New(tc, cfg.TemporalTaskQueue, acts, worker.Options{
-		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,
-	})
-	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	rec := &turns.Reconciler{Starter: turnStarter(cfg, tc), DB: db, Grace: 10 * time.Second,
-		Interval: cfg.ReconcileInterval, Logger: e.logs.Root}
-	done := make(chan struct{})
-	go func() { defer close(done); rec.Run(rctx) }()
-	e.logs.Root.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,
-		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel)
-	return func() { cancel(); <-done; w.Stop() }, nil
-}
-
-// turnStarter hands inbound messages to their conversation workflows.
-func turnStarter(cfg config.Config, tc client.Client) *turns.Starter {
-	return &turns.Starter{Client: tc, TaskQueue: cfg.TemporalTaskQueue, Policy: workflows.Policy{
-		MaxLLMCalls: cfg.TurnMaxLLMCalls, LLMAttempts: int32(cfg.TurnLLMAttempts), LLMRetryInterval: cfg.TurnLLMRetryInterval,
-	}}
+	return worker.Start(ctx, cfg, tc, db, e.logs.Root)
 }

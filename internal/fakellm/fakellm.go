@@ -1,0 +1,173 @@
+// Package fakellm is an OpenAI-compatible chat completions server for tests
+// and benchmarks: it speaks the real wire format (tool_calls included) and
+// answers from a script, so the real client library is exercised end to end.
+package fakellm
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// Message is one message of a request, as the client sent it.
+type Message struct {
+	Role       string     `json:"role"`
+	Content    any        `json:"content"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// Text is the content as a string (the client may send parts).
+func (m Message) Text() string {
+	switch c := m.Content.(type) {
+	case string:
+		return c
+	case nil:
+		return ""
+	default:
+		b, _ := json.Marshal(c)
+		return string(b)
+	}
+}
+
+// ToolCall is a function call, in requests and responses.
+type ToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// Call builds a tool call.
+func Call(id, name, args string) ToolCall {
+	tc := ToolCall{ID: id, Type: "function"}
+	tc.Function.Name, tc.Function.Arguments = name, args
+	return tc
+}
+
+// Request is a chat completion request as received.
+type Request struct {
+	Model    string    `json:"model"`
+	Messages []Message `json:"messages"`
+	Tools    []struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	} `json:"tools"`
+}
+
+// Last is the request's last message.
+func (r Request) Last() Message { return r.Messages[len(r.Messages)-1] }
+
+// ToolNames are the names of the tools offered.
+func (r Request) ToolNames() []string {
+	out := make([]string, 0, len(r.Tools))
+	for _, t := range r.Tools {
+		out = append(out, t.Function.Name)
+	}
+	return out
+}
+
+// Response is what the script answers: a status other than 200 is an API
+// error; otherwise content or tool calls.
+type Response struct {
+	Status    int
+	Content   string
+	ToolCalls []ToolCall
+	Delay     time.Duration
+}
+
+// Script decides the answer to the n-th request (from 0).
+type Script func(n int, req Request) Response
+
+// Server is a running fake.
+type Server struct {
+	*httptest.Server
+	mu       sync.Mutex
+	script   Script
+	requests []Request
+}
+
+// Start serves script until the test ends; BaseURL goes to LITELLM_BASEURL.
+func Start(script Script) *Server {
+	s := &Server{script: script}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	return s
+}
+
+// BaseURL is the OpenAI-style base URL of the fake.
+func (s *Server) BaseURL() string { return s.URL + "/v1" }
+
+// SetScript replaces the script.
+func (s *Server) SetScript(script Script) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = script
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	var req Request
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
+		return
+	}
+	s.mu.Lock()
+	n := len(s.requests)
+	s.requests = append(s.requests, req)
+	script := s.script
+	s.mu.Unlock()
+
+	resp := script(n, req)
+	if resp.Delay > 0 {
+		select {
+		case <-time.After(resp.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if resp.Status != 0 && resp.Status != http.StatusOK {
+		writeError(w, resp.Status, "server_error", fmt.Sprintf("scripted failure %d", resp.Status))
+		return
+	}
+	finish := "stop"
+	msg := map[string]any{"role": "assistant", "content": resp.Content}
+	if len(resp.ToolCalls) > 0 {
+		finish = "tool_calls"
+		msg["content"] = nil
+		msg["tool_calls"] = resp.ToolCalls
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": time.Now().Unix(),
+		"model":   req.Model,
+		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
+		"usage":   map[string]any{"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28},
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": nil}})
+}
+
+// Echo answers every request with "echo: " and the last message.
+func Echo(_ int, req Request) Response {
+	return Response{Content: "echo: " + req.Last().Text()}
+}

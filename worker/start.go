@@ -1,0 +1,47 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/turns"
+)
+
+// reconcileGrace leaves the API time to hand a new message over itself
+// before the reconciler does.
+const reconcileGrace = 10 * time.Second
+
+// Start runs a worker as the configuration describes it (the LLM, the
+// history size, concurrency) and the reconciler that starts turns the API
+// could not hand over. stop ends the reconciler and drains running tasks.
+func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, logger *slog.Logger) (stop func(), err error) {
+	acts := &activities.Activities{
+		DB:         db,
+		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
+		Model:      cfg.LiteLLMModel,
+		Agents:     activities.DefaultAgents(),
+		HistoryMax: cfg.ChatHistoryMax,
+		Logger:     logger,
+	}
+	w := New(tc, cfg.TemporalTaskQueue, acts, Options{
+		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,
+	})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	rec := &turns.Reconciler{Starter: turns.NewStarter(cfg, tc), DB: db, Grace: reconcileGrace,
+		Interval: cfg.ReconcileInterval, Logger: logger}
+	done := make(chan struct{})
+	go func() { defer close(done); rec.Run(rctx) }()
+	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,
+		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel)
+	return func() { cancel(); <-done; w.Stop() }, nil
+}
