@@ -21,17 +21,14 @@ type RunToolInput struct {
 // the LLM to explain; only failures of the system itself (the database)
 // fail the activity, to be retried.
 func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, error) {
-	refuse := func(msg string) (ToolResult, error) {
-		b, _ := json.Marshal(map[string]string{"error": msg})
-		return ToolResult{CallID: in.Call.ID, Content: string(b), IsError: true}, nil
-	}
+	refuse := func(msg string) (ToolResult, error) { return Refusal(in.Call, msg), nil }
 	agent, err := a.Agents.Get(in.Agent)
 	if err != nil {
 		return refuse(err.Error())
 	}
 	tool, ok := agent.Tool(in.Call.Name)
 	if !ok {
-		return refuse(fmt.Sprintf("there is no tool named %q", in.Call.Name))
+		return UnknownTool(in.Call), nil
 	}
 	actor, err := domain.UserByID(ctx, a.DB, in.UserID)
 	if err != nil {
@@ -61,4 +58,15 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 		return ToolResult{}, fmt.Errorf("encode %s result: %w", tool.Name, err)
 	}
 	return ToolResult{CallID: in.Call.ID, Content: string(b)}, nil
+}
+
+// Refusal is the result of a call that cannot be made, worded for the LLM.
+func Refusal(call ToolCall, msg string) ToolResult {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	return ToolResult{CallID: call.ID, Content: string(b), IsError: true}
+}
+
+// UnknownTool is the result of a call to a tool that does not exist.
+func UnknownTool(call ToolCall) ToolResult {
+	return Refusal(call, fmt.Sprintf("there is no tool named %q", call.Name))
 }

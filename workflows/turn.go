@@ -108,6 +108,11 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
+	// The registry is static data: reading it is deterministic.
+	agent, err := activities.DefaultAgents().Get(activities.DefaultAgent)
+	if err != nil {
+		return ApologyRejected, OutcomeLLMRejected
+	}
 	var steps []activities.Step
 	for res.LLMCalls < t.policy.MaxLLMCalls {
 		t.step = "call_llm"
@@ -130,6 +135,10 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		}
 		step := activities.Step{Calls: out.ToolCalls}
 		for _, call := range out.ToolCalls {
+			if _, ok := agent.Tool(call.Name); !ok {
+				step.Results = append(step.Results, activities.UnknownTool(call))
+				continue
+			}
 			t.step = "tool:" + call.Name
 			res.Tools++
 			var r activities.ToolResult
@@ -137,8 +146,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call,
 			}).Get(ctx, &r)
 			if err != nil {
-				// An unknown tool name has no activity: the LLM hears it, as for any bad call.
-				r = activities.ToolResult{CallID: call.ID, Content: `{"error":"the tool could not run"}`, IsError: true}
+				r = activities.Refusal(call, "the tool failed; try again later")
 			}
 			step.Results = append(step.Results, r)
 		}

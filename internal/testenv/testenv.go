@@ -5,6 +5,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
+	"math/big"
 	"fmt"
 	"io"
 	"log/slog"
@@ -160,4 +162,29 @@ func MainWithTemporal(m *testing.M, tp **Temporal) {
 	code := m.Run()
 	srv.Stop()
 	os.Exit(code)
+}
+
+// SpreadIDs starts the id sequences of tables at a random point. Tests that
+// share one Temporal server name workflows after rows (conversation/ai:<user
+// id>, turn/<message id>); fresh databases would otherwise hand out the same
+// ids, and so the same workflow ids, in every test.
+func SpreadIDs(t testing.TB, db *bun.DB, tables ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, table := range tables {
+		n, err := rand.Int(rand.Reader, big.NewInt(1<<40))
+		require.NoError(t, err)
+		start := n.Int64() + 1_000_000
+		if database.Dialect(db) == config.Postgres {
+			_, err = db.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence(?, 'id'), ?)", table, start)
+			require.NoError(t, err)
+			continue
+		}
+		res, err := db.ExecContext(ctx, "UPDATE sqlite_sequence SET seq = ? WHERE name = ?", start, table)
+		require.NoError(t, err)
+		if k, _ := res.RowsAffected(); k == 0 {
+			_, err = db.ExecContext(ctx, "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", table, start)
+			require.NoError(t, err)
+		}
+	}
 }

@@ -1,0 +1,155 @@
+// Package e2e_test drives aimsg from the outside: HTTP in, against the real
+// Temporal dev server, the real worker and API, a real database and a fake
+// OpenAI-compatible LLM; workflow histories and stored replies out.
+package e2e_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/turns"
+	"github.com/aimsg/aimsg/worker"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+var temporalServer *testenv.Temporal
+
+func TestMain(m *testing.M) {
+	testenv.MainWithTemporal(m, &temporalServer)
+}
+
+// stack is aimsg running for one test: API, worker and reconciler on their
+// own task queue, a fresh database, a scripted LLM.
+type stack struct {
+	*apitest.Client
+	t   *testing.T
+	cfg config.Config
+	db  *bun.DB
+	tc  client.Client
+	llm *fakellm.Server
+}
+
+func newStack(t *testing.T, baseURL string, script fakellm.Script, env map[string]string) *stack {
+	t.Helper()
+	llm := fakellm.Start(script)
+	t.Cleanup(llm.Close)
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	vars := map[string]string{
+		"SECRET_KEY":          "e2e-secret-key-0123456789abcdef0123456789",
+		"DATABASE_URL":        testenv.ScratchURL(t, baseURL),
+		"LITELLM_BASEURL":     llm.BaseURL(),
+		"TEMPORAL_ADDRESS":    temporalServer.HostPort,
+		"TEMPORAL_TASK_QUEUE": "e2e-" + hex.EncodeToString(suffix),
+		"BCRYPT_COST":         "10",
+		"TURN_LLM_RETRY_MS":   "50",
+		"TURN_LLM_ATTEMPTS":   "3",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] }, config.Production)
+	require.NoError(t, err)
+	db := testenv.Open(t, cfg.DatabaseURL)
+	_, err = schema.Up(context.Background(), db, schema.Migrations(dialectOf(db)), testenv.Logger())
+	require.NoError(t, err)
+	testenv.SpreadIDs(t, db, "users", "messages")
+	tc := temporalServer.Client(t)
+	logSet, err := logs.New(io.Discard, "", 0)
+	require.NoError(t, err)
+	stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger())
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc))
+	require.NoError(t, err)
+	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm}
+}
+
+func dialectOf(db *bun.DB) config.Dialect {
+	if db.Dialect().Name().String() == "pg" {
+		return config.Postgres
+	}
+	return config.SQLite
+}
+
+// ask writes into the user's AI conversation and returns the stored message.
+func (s *stack) ask(tk apitest.Tokens, text string) map[string]any {
+	s.t.Helper()
+	w := s.Call("POST", "/auth/conversations/"+domain.AIConversationID(tk.UserID())+"/messages",
+		map[string]any{"content": text}, tk.AccessToken)
+	require.Equal(s.t, http.StatusCreated, w.Code, w.Body.String())
+	return apitest.Decode(s.t, w)
+}
+
+// replyTo waits for the assistant's reply to a message, read through the API.
+func (s *stack) replyTo(tk apitest.Tokens, messageID int64, within time.Duration) map[string]any {
+	s.t.Helper()
+	var reply map[string]any
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		w := s.Call("GET", "/auth/conversations/"+domain.AIConversationID(tk.UserID())+"/messages", nil, tk.AccessToken)
+		require.Equal(c, http.StatusOK, w.Code)
+		for _, m := range apitest.DecodeList(s.t, w) {
+			if p, ok := m["parent_id"].(float64); ok && int64(p) >= messageID && m["sender_id"] != float64(tk.UserID()) {
+				reply = m
+			}
+		}
+		require.NotNil(c, reply, "no reply yet")
+	}, within, 20*time.Millisecond)
+	return reply
+}
+
+// history is the event history of a workflow.
+func (s *stack) history(workflowID string) []string {
+	s.t.Helper()
+	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var activities []string
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(s.t, err)
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			activities = append(activities, a.GetActivityType().GetName())
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "LocalActivity" {
+			activities = append(activities, "local")
+		}
+	}
+	return activities
+}
+
+// turnOutcome waits for a turn to finish and returns its outcome.
+func (s *stack) turnOutcome(messageID int64) workflows.TurnResult {
+	s.t.Helper()
+	var res workflows.TurnResult
+	run := s.tc.GetWorkflow(context.Background(), workflows.TurnWorkflowID(messageID), "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(s.t, run.Get(ctx, &res))
+	return res
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
+	return &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query}
+}
