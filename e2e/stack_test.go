@@ -9,7 +9,10 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/config"
@@ -152,4 +157,27 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query}
+}
+
+// saveHistories writes workflow histories for the replay tests when
+// AIMSG_SAVE_HISTORIES names a folder: run it after changing a workflow's
+// shape on purpose, and commit the files.
+func (s *stack) saveHistories(ids ...string) {
+	dir := os.Getenv("AIMSG_SAVE_HISTORIES")
+	if dir == "" {
+		return
+	}
+	for _, id := range ids {
+		iter := s.tc.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		h := &historypb.History{}
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			require.NoError(s.t, err)
+			h.Events = append(h.Events, ev)
+		}
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		require.NoError(s.t, err)
+		name := strings.SplitN(id, "/", 2)[0] + ".json"
+		require.NoError(s.t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
 }

@@ -57,6 +57,9 @@ func TestAskingAboutAReportEndToEnd(t *testing.T) {
 		assert.Equal(t, []string{"local", "CallLLM", "tool.list_reports", "CallLLM", "local", "Deliver"},
 			s.history(workflows.TurnWorkflowID(apitest.ID(q))), "each step is visible by name")
 
+		s.saveHistories(workflows.TurnWorkflowID(apitest.ID(q)),
+			workflows.ConversationWorkflowID(domain.AIConversationID(alice.UserID())))
+
 		// The LLM saw the question in its history and the report agent's tools.
 		reqs := s.llm.Requests()
 		require.Len(t, reqs, 2)

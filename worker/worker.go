@@ -30,18 +30,31 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 	return w
 }
 
-// Register puts aimsg's workflows and activities on a worker (or a replayer's
-// or test environment's registry).
-func Register(r interface {
-	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+// Registry is where workflows and activities are registered: a worker, a
+// test environment.
+type Registry interface {
+	WorkflowRegistry
 	RegisterActivity(any)
 	RegisterActivityWithOptions(any, activity.RegisterOptions)
-}, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.TurnWorkflow, workflow.RegisterOptions{Name: workflows.TurnWorkflowName})
+}
+
+// WorkflowRegistry is where workflows alone are registered: a replayer.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(any, workflow.RegisterOptions)
+}
+
+// Register puts aimsg's workflows and activities on r.
+func Register(r Registry, acts *activities.Activities) {
+	RegisterWorkflows(r)
 	r.RegisterActivity(acts)
 	// Each tool is an activity of its own name, so the Web UI shows which ran.
 	for _, name := range acts.Agents.ToolNames() {
 		r.RegisterActivityWithOptions(acts.RunTool, activity.RegisterOptions{Name: activities.ToolActivityName(name)})
 	}
+}
+
+// RegisterWorkflows puts aimsg's workflows on r under their contract names.
+func RegisterWorkflows(r WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.TurnWorkflow, workflow.RegisterOptions{Name: workflows.TurnWorkflowName})
 }

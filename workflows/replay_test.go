@@ -1,0 +1,27 @@
+package workflows_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+
+	aimsgworker "github.com/aimsg/aimsg/worker"
+)
+
+// TestReplaySavedHistories replays histories recorded from real runs (by
+// the end-to-end tests with AIMSG_SAVE_HISTORIES set): a change to a
+// workflow that would break the turns in flight fails here first.
+func TestReplaySavedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			aimsgworker.RegisterWorkflows(r)
+			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+		})
+	}
+}

@@ -1,0 +1,189 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/worker"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+var a *activities.Activities
+
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents()})
+	return env
+}
+
+// replies records what SaveReply was asked to save, in order.
+type replies struct {
+	mu  sync.Mutex
+	got []activities.SaveReplyInput
+}
+
+func (r *replies) save(_ context.Context, in activities.SaveReplyInput) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, in)
+	return int64(1000 + len(r.got)), nil
+}
+
+func (r *replies) all() []activities.SaveReplyInput {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]activities.SaveReplyInput(nil), r.got...)
+}
+
+// quietTurn mocks the steps around the LLM: history, delivery.
+func quietTurn(env *testsuite.TestWorkflowEnvironment, saved *replies) {
+	env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.LoadHistoryInput) ([]int64, error) { return []int64{in.UpTo}, nil })
+	env.OnActivity(a.SaveReply, mock.Anything, mock.Anything).Return(saved.save)
+	env.OnActivity(a.Deliver, mock.Anything, mock.Anything).Return(nil)
+}
+
+func turnInput(ids ...int64) workflows.TurnInput {
+	return workflows.TurnInput{ConversationID: "ai:7", UserID: 7, Channel: "web", MessageIDs: ids,
+		Policy: workflows.Policy{LLMRetryInterval: 10 * time.Millisecond, LLMAttempts: 3}}
+}
+
+func TestThreeQuickMessagesAreAnsweredInOrderAndCoalesced(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	// The LLM takes a second: messages 2 and 3 arrive during the first turn.
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
+	for i, id := range []int64{1, 2, 3} {
+		env.RegisterDelayedCallback(func() {
+			env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: id, Channel: "web"})
+		}, time.Duration(i)*10*time.Millisecond)
+	}
+	env.RegisterDelayedCallback(func() {
+		// A duplicate of a message already answered changes nothing.
+		env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
+	}, 5*time.Second)
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError(), "ends when idle")
+	got := saved.all()
+	require.Len(t, got, 2)
+	assert.EqualValues(t, 1, got[0].AnswersUpTo, "first turn: the first message alone")
+	assert.EqualValues(t, 3, got[1].AnswersUpTo, "second turn: 2 and 3 together")
+	env.AssertActivityNumberOfCalls(t, "CallLLM", 2)
+}
+
+func TestTheAgentLoopIsBounded(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{
+		ToolCalls: []activities.ToolCall{{ID: "c", Name: "list_reports", Arguments: "{}"}}}, nil)
+	env.OnActivity(activities.ToolActivityName("list_reports"), mock.Anything, mock.Anything).Return(
+		activities.ToolResult{CallID: "c", Content: "[]"}, nil)
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeStepLimit, res.Outcome)
+	assert.Equal(t, 5, res.LLMCalls)
+	assert.Equal(t, 5, res.Tools)
+	assert.Equal(t, workflows.ApologyStepLimit, saved.all()[0].Content)
+	assert.True(t, saved.all()[0].Failed)
+}
+
+func TestRejectedLLMCallsAreNotRetried(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{},
+		temporal.NewNonRetryableApplicationError("bad key", activities.ErrLLMRejected, nil))
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeLLMRejected, res.Outcome)
+	env.AssertActivityNumberOfCalls(t, "CallLLM", 1)
+	assert.Equal(t, workflows.ApologyRejected, saved.all()[0].Content)
+}
+
+func TestAnLLMThatStaysDownGetsTheUserAnApology(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{}, errors.New("503 from the LLM"))
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeLLMUnavailable, res.Outcome)
+	env.AssertActivityNumberOfCalls(t, "CallLLM", 3)
+	assert.Equal(t, workflows.ApologyUnavailable, saved.all()[0].Content)
+	assert.EqualValues(t, 5, saved.all()[0].AnswersUpTo)
+}
+
+func TestToolResultsGoBackToTheLLM(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	var second activities.CallLLMInput
+	env.OnActivity(a.CallLLM, mock.Anything, mock.MatchedBy(func(in activities.CallLLMInput) bool { return len(in.Steps) == 0 })).
+		Return(activities.CallLLMResult{ToolCalls: []activities.ToolCall{
+			{ID: "c1", Name: "get_report", Arguments: `{"report_id":1}`},
+			{ID: "c2", Name: "no_such_tool", Arguments: `{}`},
+		}}, nil)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.MatchedBy(func(in activities.CallLLMInput) bool { return len(in.Steps) == 1 })).
+		Return(func(_ context.Context, in activities.CallLLMInput) (activities.CallLLMResult, error) {
+			second = in
+			return activities.CallLLMResult{Content: "done"}, nil
+		})
+	env.OnActivity(activities.ToolActivityName("get_report"), mock.Anything, mock.Anything).Return(
+		activities.ToolResult{CallID: "c1", Content: `{"id":1}`}, nil)
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeReplied, res.Outcome)
+	require.Len(t, second.Steps, 1)
+	require.Len(t, second.Steps[0].Results, 2)
+	assert.Equal(t, `{"id":1}`, second.Steps[0].Results[0].Content)
+	assert.True(t, second.Steps[0].Results[1].IsError, "an unknown tool is refused without an activity")
+	assert.Equal(t, 1, res.Tools)
+}
+
+func TestTheConversationContinuesAsNew(t *testing.T) {
+	env := newEnv(t)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
+	for i, id := range []int64{1, 2, 3} {
+		env.RegisterDelayedCallback(func() {
+			env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: id, Channel: "web"})
+		}, time.Duration(i)*5*time.Second)
+	}
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+		Policy: workflows.Policy{TurnsBeforeContinue: 2}})
+
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, env.GetWorkflowError(), &can)
+	assert.Len(t, saved.all(), 2, "two turns, then a fresh run")
+	var next workflows.ConversationInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	assert.EqualValues(t, 2, next.LastMessageID)
+	assert.Equal(t, []workflows.Inbound{{MessageID: 3, Channel: "web"}}, next.Pending, "the waiting message is carried over")
+	assert.Equal(t, 2, next.Policy.TurnsBeforeContinue)
+}
