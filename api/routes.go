@@ -31,6 +31,7 @@ func (s *Server) routes(r *gin.Engine) {
 	user.GET("/conversations/:id/messages", s.conversationMessages)
 	user.POST("/conversations/:id/messages", s.sendToConversation)
 	user.PUT("/conversations/:id/read", s.readConversation)
+	user.GET("/conversations/:id/events", s.conversationEvents)
 
 	messages := r.Group("/messages", s.requireUser)
 	messages.GET("", s.listMessages(domain.BoxAll))

@@ -319,3 +319,26 @@ func MarkAllRead(ctx context.Context, db bun.IDB, userID int64, conversationID s
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+// MessagesAfter lists up to limit messages of a conversation newer than
+// after, oldest first: what a live client has not seen yet.
+func MessagesAfter(ctx context.Context, db bun.IDB, conversationID string, after int64, limit int) ([]Message, error) {
+	var msgs []Message
+	err := db.NewSelect().Model(&msgs).Where("conversation_id = ? AND id > ?", conversationID, after).
+		Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("messages after: %w", err)
+	}
+	return msgs, nil
+}
+
+// LatestMessageID is the id of a conversation's newest message, 0 if none.
+func LatestMessageID(ctx context.Context, db bun.IDB, conversationID string) (int64, error) {
+	var id int64
+	err := db.NewSelect().Model((*Message)(nil)).ColumnExpr("COALESCE(MAX(id), 0)").
+		Where("conversation_id = ?", conversationID).Scan(ctx, &id)
+	if err != nil {
+		return 0, fmt.Errorf("latest message: %w", err)
+	}
+	return id, nil
+}

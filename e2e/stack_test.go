@@ -53,10 +53,27 @@ type stack struct {
 	db  *bun.DB
 	tc  client.Client
 	llm *fakellm.Server
+	// vars is the environment the stack was configured from.
+	vars map[string]string
 }
 
 func newStack(t *testing.T, baseURL string, script fakellm.Script, env map[string]string) *stack {
 	t.Helper()
+	return newStackWith(t, baseURL, script, stackOptions{env: env, temporal: temporalServer})
+}
+
+// stackOptions change how a stack runs.
+type stackOptions struct {
+	env map[string]string
+	// temporal is the server to use (the package's shared one by default).
+	temporal *testenv.Temporal
+	// noWorker leaves the worker out, for tests that run it as a process.
+	noWorker bool
+}
+
+func newStackWith(t *testing.T, baseURL string, script fakellm.Script, o stackOptions) *stack {
+	t.Helper()
+	env := o.env
 	llm := fakellm.Start(script)
 	t.Cleanup(llm.Close)
 	suffix := make([]byte, 4)
@@ -65,7 +82,7 @@ func newStack(t *testing.T, baseURL string, script fakellm.Script, env map[strin
 		"SECRET_KEY":          "e2e-secret-key-0123456789abcdef0123456789",
 		"DATABASE_URL":        testenv.ScratchURL(t, baseURL),
 		"LITELLM_BASEURL":     llm.BaseURL(),
-		"TEMPORAL_ADDRESS":    temporalServer.HostPort,
+		"TEMPORAL_ADDRESS":    o.temporal.HostPort,
 		"TEMPORAL_TASK_QUEUE": "e2e-" + hex.EncodeToString(suffix),
 		"BCRYPT_COST":         "10",
 		"TURN_LLM_RETRY_MS":   "50",
@@ -80,15 +97,17 @@ func newStack(t *testing.T, baseURL string, script fakellm.Script, env map[strin
 	_, err = schema.Up(context.Background(), db, schema.Migrations(dialectOf(db)), testenv.Logger())
 	require.NoError(t, err)
 	testenv.SpreadIDs(t, db, "users", "messages")
-	tc := temporalServer.Client(t)
+	tc := o.temporal.Client(t)
 	logSet, err := logs.New(io.Discard, "", 0)
 	require.NoError(t, err)
-	stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger())
-	require.NoError(t, err)
-	t.Cleanup(stop)
+	if !o.noWorker {
+		stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger())
+		require.NoError(t, err)
+		t.Cleanup(stop)
+	}
 	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc))
 	require.NoError(t, err)
-	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm}
+	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars}
 }
 
 func dialectOf(db *bun.DB) config.Dialect {
