@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 // own task queue, a fresh database, a scripted LLM.
 type stack struct {
 	*apitest.Client
-	t   *testing.T
+	t   testing.TB
 	cfg config.Config
 	db  *bun.DB
 	tc  client.Client
@@ -57,7 +57,7 @@ type stack struct {
 	vars map[string]string
 }
 
-func newStack(t *testing.T, baseURL string, script fakellm.Script, env map[string]string) *stack {
+func newStack(t testing.TB, baseURL string, script fakellm.Script, env map[string]string) *stack {
 	t.Helper()
 	return newStackWith(t, baseURL, script, stackOptions{env: env, temporal: temporalServer})
 }
@@ -71,7 +71,7 @@ type stackOptions struct {
 	noWorker bool
 }
 
-func newStackWith(t *testing.T, baseURL string, script fakellm.Script, o stackOptions) *stack {
+func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOptions) *stack {
 	t.Helper()
 	env := o.env
 	llm := fakellm.Start(script)

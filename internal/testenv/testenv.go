@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/aimsg/aimsg/config"
@@ -139,7 +140,8 @@ func StartTemporal() (*Temporal, error) {
 // Client is a client of the dev server, closed when the test ends.
 func (tp *Temporal) Client(t testing.TB) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: tp.HostPort, Namespace: "default"})
+	c, err := client.Dial(client.Options{HostPort: tp.HostPort, Namespace: "default",
+		Logger: sdklog.NewStructuredLogger(Logger())})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c

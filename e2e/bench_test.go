@@ -1,0 +1,105 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+// BenchmarkTurnLatency measures one conversation's turns, one after the
+// other, from the POST of a message to its reply being in the database,
+// with an LLM that answers at once: what aimsg adds above the LLM.
+//
+//	go test ./e2e -run '^$' -bench TurnLatency -benchtime 200x
+func BenchmarkTurnLatency(b *testing.B) {
+	for _, url := range testenv.DatabaseURLs(b) {
+		d, _, _ := config.ParseDatabaseURL(url)
+		b.Run(string(d), func(b *testing.B) {
+			s := newBenchStack(b, url)
+			u := s.User("bench")
+			conv := "/auth/conversations/" + domain.AIConversationID(u.UserID()) + "/messages"
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				w := s.Call("POST", conv, map[string]any{"content": "ping"}, u.AccessToken)
+				if w.Code != http.StatusCreated {
+					b.Fatalf("post: %d %s", w.Code, w.Body.String())
+				}
+				waitReply(b, s, apitest.ID(apitest.Decode(b, w)), time.Millisecond)
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
+		})
+	}
+}
+
+// waitReply polls the database for the reply to a message.
+func waitReply(b *testing.B, s *stack, messageID int64, every time.Duration) {
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := s.db.NewSelect().Model((*domain.Message)(nil)).Where("parent_id = ?", messageID).Count(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		time.Sleep(every)
+	}
+	b.Fatalf("no reply to %d", messageID)
+}
+
+func newBenchStack(b *testing.B, url string) *stack {
+	return newStack(b, url, fakellm.Echo, nil)
+}
+
+// BenchmarkTurnThroughput runs turns in 50 conversations at once and
+// reports the rate the worker sustains.
+//
+//	go test ./e2e -run '^$' -bench TurnThroughput -benchtime 1000x
+func BenchmarkTurnThroughput(b *testing.B) {
+	for _, url := range testenv.DatabaseURLs(b) {
+		d, _, _ := config.ParseDatabaseURL(url)
+		b.Run(string(d), func(b *testing.B) {
+			s := newBenchStack(b, url)
+			const conversations = 50
+			users := make(chan apitest.Tokens, conversations)
+			for i := range conversations {
+				users <- s.User("bench" + strconv.Itoa(i))
+			}
+			b.SetParallelism(conversations / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				u := <-users
+				conv := "/auth/conversations/" + domain.AIConversationID(u.UserID()) + "/messages"
+				for pb.Next() {
+					w := s.Call("POST", conv, map[string]any{"content": "ping"}, u.AccessToken)
+					if w.Code != http.StatusCreated {
+						b.Errorf("post: %d %s", w.Code, w.Body.String())
+						return
+					}
+					// Fifty pollers at 20 ms stay light beside the system measured.
+					waitReply(b, s, apitest.ID(apitest.Decode(b, w)), 20*time.Millisecond)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
+		})
+	}
+}
