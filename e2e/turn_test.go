@@ -151,13 +151,19 @@ func TestLLMFailingThreeTimesThenAnsweringGivesOneReply(t *testing.T) {
 	assert.EqualValues(t, 1, n, "one reply")
 }
 
-func TestLLMDownPastItsBudgetGetsAnApology(t *testing.T) {
+// failingLLM asks a question of an LLM that always answers status, with
+// attempts tries, and returns the stack, the user, the question and the reply.
+func failingLLM(t *testing.T, status int, attempts string) (*stack, apitest.Tokens, map[string]any, map[string]any) {
 	s := newStack(t, "sqlite:///:memory:", func(int, fakellm.Request) fakellm.Response {
-		return fakellm.Response{Status: http.StatusServiceUnavailable}
-	}, map[string]string{"TURN_LLM_ATTEMPTS": "3"})
-	u := s.User("erin")
+		return fakellm.Response{Status: status}
+	}, map[string]string{"TURN_LLM_ATTEMPTS": attempts})
+	u := s.User("unlucky")
 	q := s.ask(u, "anyone there?")
-	reply := s.replyTo(u, apitest.ID(q), 30*time.Second)
+	return s, u, q, s.replyTo(u, apitest.ID(q), 30*time.Second)
+}
+
+func TestLLMDownPastItsBudgetGetsAnApology(t *testing.T) {
+	s, u, q, reply := failingLLM(t, http.StatusServiceUnavailable, "3")
 	assert.Equal(t, workflows.ApologyUnavailable, reply["content"])
 	assert.Equal(t, workflows.OutcomeLLMUnavailable, s.turnOutcome(apitest.ID(q)).Outcome)
 	assert.Len(t, s.llm.Requests(), 3)
@@ -175,12 +181,7 @@ func TestLLMDownPastItsBudgetGetsAnApology(t *testing.T) {
 }
 
 func TestLLMRejectingTheRequestIsNotRetried(t *testing.T) {
-	s := newStack(t, "sqlite:///:memory:", func(int, fakellm.Request) fakellm.Response {
-		return fakellm.Response{Status: http.StatusUnauthorized}
-	}, map[string]string{"TURN_LLM_ATTEMPTS": "5"})
-	u := s.User("frank")
-	q := s.ask(u, "hi")
-	reply := s.replyTo(u, apitest.ID(q), 30*time.Second)
+	s, _, q, reply := failingLLM(t, http.StatusUnauthorized, "5")
 	assert.Equal(t, workflows.ApologyRejected, reply["content"])
 	assert.Equal(t, workflows.OutcomeLLMRejected, s.turnOutcome(apitest.ID(q)).Outcome)
 	assert.Len(t, s.llm.Requests(), 1, "a 401 is not retried")

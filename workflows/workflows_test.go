@@ -61,17 +61,24 @@ func turnInput(ids ...int64) workflows.TurnInput {
 		Policy: workflows.Policy{LLMRetryInterval: 10 * time.Millisecond, LLMAttempts: 3}}
 }
 
-func TestThreeQuickMessagesAreAnsweredInOrderAndCoalesced(t *testing.T) {
+// chattyConversation is a conversation whose LLM takes a second per call,
+// sent messages 1, 2 and 3, spacing apart.
+func chattyConversation(t *testing.T, spacing time.Duration) (*testsuite.TestWorkflowEnvironment, *replies) {
 	env := newEnv(t)
 	saved := &replies{}
 	quietTurn(env, saved)
-	// The LLM takes a second: messages 2 and 3 arrive during the first turn.
 	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
 	for i, id := range []int64{1, 2, 3} {
 		env.RegisterDelayedCallback(func() {
 			env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: id, Channel: "web"})
-		}, time.Duration(i)*10*time.Millisecond)
+		}, time.Duration(i)*spacing)
 	}
+	return env, saved
+}
+
+func TestThreeQuickMessagesAreAnsweredInOrderAndCoalesced(t *testing.T) {
+	// Messages 2 and 3 arrive while the LLM thinks about the first.
+	env, saved := chattyConversation(t, 10*time.Millisecond)
 	env.RegisterDelayedCallback(func() {
 		// A duplicate of a message already answered changes nothing.
 		env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
@@ -166,15 +173,7 @@ func TestToolResultsGoBackToTheLLM(t *testing.T) {
 }
 
 func TestTheConversationContinuesAsNew(t *testing.T) {
-	env := newEnv(t)
-	saved := &replies{}
-	quietTurn(env, saved)
-	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
-	for i, id := range []int64{1, 2, 3} {
-		env.RegisterDelayedCallback(func() {
-			env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: id, Channel: "web"})
-		}, time.Duration(i)*5*time.Second)
-	}
+	env, saved := chattyConversation(t, 5*time.Second)
 	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
 		Policy: workflows.Policy{TurnsBeforeContinue: 2}})
 

@@ -6,10 +6,10 @@ package testenv
 import (
 	"context"
 	"crypto/rand"
-	"math/big"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
