@@ -12,6 +12,10 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/health", s.health)
 	r.GET("/db-test", s.dbTest)
 
+	// Provider webhooks: signed by the provider, no bearer token.
+	r.POST("/twilio_webhook", s.twilioWebhook)
+	r.POST("/twilio_status", s.twilioStatus)
+
 	public := r.Group("/auth")
 	public.POST("/register", s.register)
 	public.POST("/login", s.login)

@@ -31,6 +31,12 @@ type Config struct {
 	TwilioAccountSID  string
 	TwilioAuthToken   string
 	TwilioPhoneNumber string
+	// TwilioAPIBaseURL sends Twilio API calls elsewhere (a fake in tests);
+	// empty is Twilio itself.
+	TwilioAPIBaseURL string
+	// PublicURL is where providers reach this API from outside (webhook
+	// signatures are computed over it, not over the internal address).
+	PublicURL string
 
 	TelegramBotToken      string
 	TelegramWebhookSecret string
@@ -127,6 +133,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TwilioAccountSID:      r.str("TWILIO_ACCOUNT_SID", ""),
 		TwilioAuthToken:       r.str("TWILIO_AUTH_TOKEN", ""),
 		TwilioPhoneNumber:     r.str("TWILIO_PHONE_NUMBER", ""),
+		TwilioAPIBaseURL:      r.str("TWILIO_API_BASE_URL", ""),
 		TelegramBotToken:      r.str("TELEGRAM_BOT_TOKEN", ""),
 		TelegramWebhookSecret: r.str("TELEGRAM_WEBHOOK_SECRET", ""),
 		Host:                  r.str("AI_MESSAGE_HOST", "0.0.0.0"),
@@ -155,6 +162,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WorkerActivities:      r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
 		WorkerWorkflowTasks:   r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 	}
+	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)
 	c.checkSecretKey(&r)
 	if err := errors.Join(r.errs...); err != nil {

@@ -70,6 +70,9 @@ type Message struct {
 	ExternalID        *string         `bun:"external_id,type:varchar(255),unique:messages_channel_external_id_key" json:"-"`
 	DeliveryStatus    *DeliveryStatus `bun:"delivery_status,type:varchar(20)" json:"delivery_status,omitempty"`
 	ProviderMessageID *string         `bun:"provider_message_id,type:varchar(255)" json:"-"`
+	// Address is the provider's address of the person on that channel (an
+	// SMS number, "whatsapp:+...", a Telegram chat id): replies go back there.
+	Address *string `bun:"address,type:varchar(64)" json:"-"`
 	// TurnStatus is set on messages to the assistant: the AI's turn for them.
 	TurnStatus *TurnStatus `bun:"turn_status,type:varchar(20)" json:"turn_status,omitempty"`
 	Timestamps
@@ -185,6 +188,11 @@ type NewMessage struct {
 	Channel     Channel
 	// ExternalID is the provider's id of an inbound message (Twilio MessageSid).
 	ExternalID *string
+	// Address is where the sender is on the channel.
+	Address *string
+	// NoTurn stores a message to the assistant without asking it for a reply
+	// (STOP and other keywords).
+	NoTurn bool
 }
 
 // ErrRecipientNotFound: there is nobody active to send to.
@@ -212,8 +220,10 @@ func SendMessage(ctx context.Context, db bun.IDB, in NewMessage) (*Message, erro
 	var turn *TurnStatus
 	if recipient.IsSystem {
 		convID = AIConversationID(in.SenderID)
-		pending := TurnPending
-		turn = &pending
+		if !in.NoTurn {
+			pending := TurnPending
+			turn = &pending
+		}
 	}
 	if in.ParentID != nil {
 		parent, err := MessageFor(ctx, db, in.SenderID, *in.ParentID)
@@ -229,7 +239,7 @@ func SendMessage(ctx context.Context, db bun.IDB, in NewMessage) (*Message, erro
 	}
 	m := &Message{SenderID: in.SenderID, RecipientID: in.RecipientID, Content: in.Content,
 		ParentID: in.ParentID, ConversationID: &convID, Channel: in.Channel, ExternalID: in.ExternalID,
-		TurnStatus: turn}
+		Address: in.Address, TurnStatus: turn}
 	if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return nil, conflict("message already received")
@@ -341,4 +351,17 @@ func LatestMessageID(ctx context.Context, db bun.IDB, conversationID string) (in
 		return 0, fmt.Errorf("latest message: %w", err)
 	}
 	return id, nil
+}
+
+// MessageByExternalID finds an inbound message by its provider id.
+func MessageByExternalID(ctx context.Context, db bun.IDB, ch Channel, externalID string) (*Message, error) {
+	m := new(Message)
+	err := db.NewSelect().Model(m).Where("channel = ? AND external_id = ?", ch, externalID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("message by external id: %w", err)
+	}
+	return m, nil
 }

@@ -74,9 +74,15 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 	}
 	var reply *Message
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The reply goes back to where the last message came from.
+		var address *string
+		if err := tx.NewSelect().Model((*Message)(nil)).Column("address").Where("id = ?", in.AnswersUpTo).
+			Scan(ctx, &address); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read inbound address: %w", err)
+		}
 		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
 			ConversationID: &conv, ParentID: &parent, Channel: in.Channel, ExternalID: &key,
-			DeliveryStatus: &pending}
+			DeliveryStatus: &pending, Address: address}
 		if _, err := tx.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
 			return fmt.Errorf("insert reply: %w", err)
 		}

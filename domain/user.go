@@ -24,6 +24,8 @@ type User struct {
 	FullName       *string `bun:"full_name,type:varchar(255)" json:"full_name"`
 	Bio            *string `bun:"bio,type:text" json:"bio"`
 	PhoneNumber    *string `bun:"phone_number,type:varchar(20),unique" json:"phone_number"`
+	// SMSOptOut is set by STOP (or a carrier's 21610): no SMS may go to them.
+	SMSOptOut bool `bun:"sms_opt_out,notnull,default:false" json:"sms_opt_out"`
 	Timestamps
 }
 
@@ -322,4 +324,19 @@ func EnsureSuperuser(ctx context.Context, db bun.IDB, in SuperuserInput) (u *Use
 		return nil, false, fmt.Errorf("ensure superuser: %w", err)
 	}
 	return u, created, nil
+}
+
+// ActiveUserByPhone finds the active person with a phone number (E.164).
+func ActiveUserByPhone(ctx context.Context, db bun.IDB, phone string) (*User, error) {
+	return scanUser(ctx, db.NewSelect().Where("phone_number = ? AND is_active = ? AND is_system = ?", phone, true, false),
+		"user by phone")
+}
+
+// SetSMSOptOut records that a user stopped (or restarted) SMS.
+func SetSMSOptOut(ctx context.Context, db bun.IDB, userID int64, out bool) error {
+	if _, err := db.NewUpdate().Model((*User)(nil)).Set("sms_opt_out = ?", out).Set("updated_at = ?", Now()).
+		Where("id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("set sms opt-out: %w", err)
+	}
+	return nil
 }

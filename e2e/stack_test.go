@@ -161,14 +161,16 @@ func (s *stack) history(workflowID string) []string {
 	return activities
 }
 
-// turnOutcome waits for a turn to finish and returns its outcome.
+// turnOutcome waits for a turn to exist and finish, and returns its result.
 func (s *stack) turnOutcome(messageID int64) workflows.TurnResult {
 	s.t.Helper()
 	var res workflows.TurnResult
-	run := s.tc.GetWorkflow(context.Background(), workflows.TurnWorkflowID(messageID), "")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	require.NoError(s.t, run.Get(ctx, &res))
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		run := s.tc.GetWorkflow(ctx, workflows.TurnWorkflowID(messageID), "")
+		require.NoError(c, run.Get(ctx, &res))
+	}, time.Minute, 50*time.Millisecond)
 	return res
 }
 

@@ -44,6 +44,9 @@ var tables = []table{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
 	{model: (*domain.LoginFailure)(nil)},
+	{model: (*domain.Delivery)(nil), foreignKeys: []string{
+		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.

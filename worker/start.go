@@ -11,6 +11,7 @@ import (
 
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/turns"
 )
 
@@ -29,6 +30,15 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Agents:     activities.DefaultAgents(),
 		HistoryMax: cfg.ChatHistoryMax,
 		Logger:     logger,
+	}
+	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
+		api, err := activities.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBaseURL)
+		if err != nil {
+			return nil, err
+		}
+		acts.Deliverers = map[domain.Channel]activities.Deliverer{domain.ChannelTwilio: &activities.TwilioSender{
+			API: api, DB: db, From: cfg.TwilioPhoneNumber, StatusCallback: cfg.PublicURL + "/twilio_status",
+		}}
 	}
 	w := New(tc, cfg.TemporalTaskQueue, acts, Options{
 		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,

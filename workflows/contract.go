@@ -116,6 +116,7 @@ const (
 	OutcomeLLMUnavailable = "llm_unavailable"
 	OutcomeLLMRejected    = "llm_rejected"
 	OutcomeStepLimit      = "step_limit"
+	OutcomeUndeliverable  = "undeliverable"
 )
 
 // TurnResult is what a turn did.

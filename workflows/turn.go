@@ -77,8 +77,10 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 			MaximumInterval: 5 * time.Minute},
 	})
 	if err := workflow.ExecuteActivity(deliver, a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
+		// The reply is saved; the channel refused it for good (or for an hour).
 		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
-		return res, err
+		outcome = OutcomeUndeliverable
+		res.Outcome = outcome
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(outcome)); err != nil {
 		return res, err

@@ -1,0 +1,208 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/twilio/twilio-go"
+	twclient "github.com/twilio/twilio-go/client"
+	twapi "github.com/twilio/twilio-go/rest/api/v2010"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// SMSLimit is the longest body Twilio takes in one message.
+const SMSLimit = 1600
+
+// NewTwilio builds the Twilio REST client. baseURL, when set, sends its
+// requests to another host (a fake speaking Twilio's API in tests).
+func NewTwilio(accountSID, authToken, baseURL string) (*twilio.RestClient, error) {
+	hc := &http.Client{Timeout: 20 * time.Second}
+	if baseURL != "" {
+		u, err := url.Parse(baseURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("twilio api base url %q: invalid", baseURL)
+		}
+		hc.Transport = redirect{to: u, next: http.DefaultTransport}
+	}
+	c := &twclient.Client{Credentials: twclient.NewCredentials(accountSID, authToken), HTTPClient: hc}
+	c.SetAccountSid(accountSID)
+	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: c}), nil
+}
+
+// redirect sends every request to another scheme and host, path kept.
+type redirect struct {
+	to   *url.URL
+	next http.RoundTripper
+}
+
+func (r redirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host, out.Host = r.to.Scheme, r.to.Host, r.to.Host
+	return r.next.RoundTrip(out)
+}
+
+// TwilioSender delivers replies by SMS, or WhatsApp when the person wrote
+// from a whatsapp: address, through Twilio's Messages API.
+type TwilioSender struct {
+	API  *twilio.RestClient
+	DB   *bun.DB
+	From string
+	// StatusCallback is the public URL of POST /twilio_status.
+	StatusCallback string
+}
+
+// Twilio errors no retry can fix: invalid number, not a mobile number,
+// unverified number, unsubscribed recipient.
+var permanentTwilioCodes = map[int]bool{21211: true, 21614: true, 21608: true, 21610: true}
+
+// ErrTwilioRejected is the error type of permanent Twilio failures.
+const ErrTwilioRejected = "TwilioRejected"
+
+// Deliver sends a reply in parts of at most SMSLimit characters. Each part
+// is recorded before it is sent and gets Twilio's SID once accepted; a
+// retried delivery skips the parts that went out, and for a part whose
+// answer was lost it asks Twilio whether the message exists before sending
+// it again.
+func (s *TwilioSender) Deliver(ctx context.Context, reply *domain.Message) (string, error) {
+	if reply.Address == nil || *reply.Address == "" {
+		err := errors.New("reply has no SMS address")
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTwilioRejected, err)
+	}
+	to := *reply.Address
+	recipient, err := domain.UserByID(ctx, s.DB, reply.RecipientID)
+	if err != nil {
+		return "", fmt.Errorf("load recipient: %w", err)
+	}
+	if recipient.SMSOptOut {
+		err := errors.New("recipient opted out of SMS")
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTwilioRejected, err)
+	}
+	from := s.From
+	if strings.HasPrefix(to, "whatsapp:") && !strings.HasPrefix(from, "whatsapp:") {
+		from = "whatsapp:" + from
+	}
+	var first string
+	for i, body := range SplitMessage(reply.Content, SMSLimit) {
+		sid, err := s.sendPart(ctx, reply, i, to, from, body)
+		if err != nil {
+			return "", err
+		}
+		if i == 0 {
+			first = sid
+		}
+	}
+	return first, nil
+}
+
+func (s *TwilioSender) sendPart(ctx context.Context, reply *domain.Message, part int, to, from, body string) (string, error) {
+	d, err := domain.StartDelivery(ctx, s.DB, reply.ID, part)
+	if err != nil {
+		return "", err
+	}
+	if d.ProviderID != nil {
+		return *d.ProviderID, nil
+	}
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1 {
+		// An earlier attempt may have been accepted with its answer lost.
+		if sid, ok := s.findSent(to, from, body, d.SentAt); ok {
+			return sid, domain.AcceptDelivery(ctx, s.DB, d.ID, sid, domain.DeliveryQueued)
+		}
+	}
+	params := (&twapi.CreateMessageParams{}).SetTo(to).SetFrom(from).SetBody(body)
+	if s.StatusCallback != "" {
+		params.SetStatusCallback(s.StatusCallback)
+	}
+	msg, err := s.API.Api.CreateMessage(params)
+	if err != nil {
+		return "", s.classify(ctx, reply, err)
+	}
+	if msg.Sid == nil {
+		return "", errors.New("twilio accepted the message without a sid")
+	}
+	status := domain.DeliveryQueued
+	if msg.Status != nil {
+		if st, ok := domain.ParseDeliveryStatus(*msg.Status); ok {
+			status = st
+		}
+	}
+	return *msg.Sid, domain.AcceptDelivery(ctx, s.DB, d.ID, *msg.Sid, status)
+}
+
+// findSent looks for a message Twilio took from an earlier attempt.
+func (s *TwilioSender) findSent(to, from, body string, since time.Time) (string, bool) {
+	msgs, err := s.API.Api.ListMessage((&twapi.ListMessageParams{}).SetTo(to).SetFrom(from).
+		SetDateSentAfter(since.Add(-time.Minute)).SetLimit(50))
+	if err != nil {
+		return "", false
+	}
+	for _, m := range msgs {
+		if m.Body != nil && *m.Body == body && m.Sid != nil {
+			return *m.Sid, true
+		}
+	}
+	return "", false
+}
+
+// classify lets rate limits and server errors retry and stops on the rest;
+// an unsubscribed recipient (21610) is also marked opted out.
+func (s *TwilioSender) classify(ctx context.Context, reply *domain.Message, err error) error {
+	var te *twclient.TwilioRestError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("twilio: %w", err)
+	}
+	if te.Code == 21610 {
+		if err := domain.SetSMSOptOut(ctx, s.DB, reply.RecipientID, true); err != nil {
+			return err
+		}
+	}
+	if permanentTwilioCodes[te.Code] || (te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests) {
+		_ = domain.SetDelivery(ctx, s.DB, reply.ID, domain.DeliveryFailed, nil)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("twilio refused the message (%d)", te.Code), ErrTwilioRejected, err)
+	}
+	return fmt.Errorf("twilio unavailable (%d): %w", te.Status, err)
+}
+
+// SplitMessage cuts text into parts of at most limit characters, at a
+// paragraph, line, sentence or word boundary where one is near the end.
+func SplitMessage(text string, limit int) []string {
+	runes := []rune(strings.TrimSpace(text))
+	var parts []string
+	for len(runes) > limit {
+		cut := limit
+		for _, isBreak := range []func(r rune) bool{
+			func(r rune) bool { return r == '\n' },
+			func(r rune) bool { return r == '.' || r == '!' || r == '?' },
+			unicode.IsSpace,
+		} {
+			if i := lastIndex(runes[:limit], isBreak); i >= limit/2 {
+				cut = i + 1
+				break
+			}
+		}
+		parts = append(parts, strings.TrimSpace(string(runes[:cut])))
+		runes = []rune(strings.TrimSpace(string(runes[cut:])))
+	}
+	if len(runes) > 0 || len(parts) == 0 {
+		parts = append(parts, string(runes))
+	}
+	return parts
+}
+
+func lastIndex(runes []rune, match func(rune) bool) int {
+	for i := len(runes) - 1; i >= 0; i-- {
+		if match(runes[i]) {
+			return i
+		}
+	}
+	return -1
+}
