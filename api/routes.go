@@ -15,6 +15,7 @@ func (s *Server) routes(r *gin.Engine) {
 	// Provider webhooks: signed by the provider, no bearer token.
 	r.POST("/twilio_webhook", s.twilioWebhook)
 	r.POST("/twilio_status", s.twilioStatus)
+	r.POST("/telegram_webhook", s.telegramWebhook)
 
 	public := r.Group("/auth")
 	public.POST("/register", s.register)
@@ -28,6 +29,7 @@ func (s *Server) routes(r *gin.Engine) {
 	user.PUT("/me", s.updateMe)
 	user.PUT("/me/phone", s.updatePhone)
 	user.PUT("/me/password", s.changePassword)
+	user.POST("/me/telegram/link", s.telegramLink)
 	user.GET("/sessions", s.listSessions)
 	user.DELETE("/sessions/:id", s.deleteSession)
 

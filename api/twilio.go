@@ -34,6 +34,7 @@ func twiml(c *gin.Context, message string) {
 	c.Data(http.StatusOK, "text/xml; charset=utf-8", append([]byte(xml.Header), b...))
 }
 
+// twilioLog is the webhook log (twilio_webhook.log), for every provider.
 func (s *Server) twilioLog(c *gin.Context) *slog.Logger {
 	return s.logs.Area(logs.Twilio).With("request_id", c.GetString(requestIDKey))
 }

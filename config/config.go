@@ -40,6 +40,10 @@ type Config struct {
 
 	TelegramBotToken      string
 	TelegramWebhookSecret string
+	// TelegramBotUsername names the bot in t.me links.
+	TelegramBotUsername string
+	// TelegramAPIBaseURL is the Bot API server (a fake in tests).
+	TelegramAPIBaseURL string
 
 	Host       string
 	Port       int
@@ -136,6 +140,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TwilioAPIBaseURL:      r.str("TWILIO_API_BASE_URL", ""),
 		TelegramBotToken:      r.str("TELEGRAM_BOT_TOKEN", ""),
 		TelegramWebhookSecret: r.str("TELEGRAM_WEBHOOK_SECRET", ""),
+		TelegramBotUsername:   r.str("TELEGRAM_BOT_USERNAME", ""),
+		TelegramAPIBaseURL:    strings.TrimSuffix(r.str("TELEGRAM_API_BASE_URL", "https://api.telegram.org"), "/"),
 		Host:                  r.str("AI_MESSAGE_HOST", "0.0.0.0"),
 		Port:                  r.intRange("AI_MESSAGE_PORT", 8000, 0, 65535),
 		Domain:                r.str("AI_MESSAGE_DOMAIN", "localhost"),

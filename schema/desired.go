@@ -44,6 +44,9 @@ var tables = []table{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
 	{model: (*domain.LoginFailure)(nil)},
+	{model: (*domain.TelegramLinkCode)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
 	{model: (*domain.Delivery)(nil), foreignKeys: []string{
 		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
 	}},
@@ -70,6 +73,7 @@ var indexes = []index{
 	{"reports", "reports_status_id_idx", []string{"status", "id"}},
 	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},
 	{"login_failures", "login_failures_key_created_at_idx", []string{"key", "created_at"}},
+	{"telegram_link_codes", "telegram_link_codes_user_id_idx", []string{"user_id"}},
 }
 
 // createDesired builds the schema the models expect in an empty database.

@@ -31,14 +31,20 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		HistoryMax: cfg.ChatHistoryMax,
 		Logger:     logger,
 	}
+	acts.Deliverers = map[domain.Channel]activities.Deliverer{}
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
 		api, err := activities.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBaseURL)
 		if err != nil {
 			return nil, err
 		}
-		acts.Deliverers = map[domain.Channel]activities.Deliverer{domain.ChannelTwilio: &activities.TwilioSender{
+		acts.Deliverers[domain.ChannelTwilio] = &activities.TwilioSender{
 			API: api, DB: db, From: cfg.TwilioPhoneNumber, StatusCallback: cfg.PublicURL + "/twilio_status",
-		}}
+		}
+	}
+	if cfg.TelegramBotToken != "" {
+		acts.Deliverers[domain.ChannelTelegram] = &activities.TelegramSender{
+			Bot: activities.NewTelegram(cfg.TelegramBotToken, cfg.TelegramAPIBaseURL), DB: db,
+		}
 	}
 	w := New(tc, cfg.TemporalTaskQueue, acts, Options{
 		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,

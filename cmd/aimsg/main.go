@@ -26,6 +26,7 @@ commands:
   migrate          apply or inspect database migrations (aimsg migrate for more)
   createsuperuser  create or update a superuser (flags or AIMSG_SUPERUSER_* variables)
   health           exit 0 if the local API answers /health with 200 (container probes)
+  telegram         set-webhook: register the bot's webhook with its secret token
 
 Settings come from the environment and from .env when present; see .env.example.`
 
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return createSuperuserCmd(ctx, e, rest)
 	case "health":
 		return healthCmd(ctx, e)
+	case "telegram":
+		return telegramCmd(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/domain"
+)
+
+// linkCodeTTL is how long a Telegram link code works.
+const linkCodeTTL = 10 * time.Minute
+
+// Answers the bot gives by itself, without the AI.
+const (
+	telegramLinked   = "Your account is linked. Write to me here and I will answer."
+	telegramUnlinked = "To talk to the assistant here, open the link from your account page (Telegram section) in the web app."
+	telegramBadCode  = "This link is not valid any more. Ask for a new one in the web app."
+)
+
+// telegramLink gives the user a one-time code and the t.me link that sends
+// it to the bot.
+func (s *Server) telegramLink(c *gin.Context) {
+	if s.cfg.TelegramBotToken == "" || s.cfg.TelegramBotUsername == "" {
+		abort(c, http.StatusServiceUnavailable, "Telegram is not configured")
+		return
+	}
+	u := currentUser(c)
+	code, err := domain.NewTelegramLinkCode(c.Request.Context(), s.db, u.ID, auth.RandomToken(18), linkCodeTTL)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.authLog(c).Info("telegram link code issued", "user_id", u.ID)
+	c.JSON(http.StatusOK, gin.H{
+		"code":       code.Code,
+		"link":       "https://t.me/" + s.cfg.TelegramBotUsername + "?start=" + code.Code,
+		"expires_at": code.ExpiresAt,
+	})
+}
+
+// botReply answers a webhook with a Bot API call Telegram makes for us:
+// the short answers of the bot itself need no separate request.
+func botReply(c *gin.Context, chatID int64, text string) {
+	c.JSON(http.StatusOK, gin.H{"method": "sendMessage", "chat_id": chatID, "text": text})
+}
+
+// telegramWebhook takes updates from Telegram: the secret token header must
+// match; /start <code> links the chat; messages of linked chats are stored
+// once per update_id and answered by the AI; other chats get an instruction.
+func (s *Server) telegramWebhook(c *gin.Context) {
+	secret := c.GetHeader("X-Telegram-Bot-Api-Secret-Token")
+	if s.cfg.TelegramWebhookSecret == "" ||
+		subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.TelegramWebhookSecret)) != 1 {
+		s.twilioLog(c).Warn("telegram webhook refused: wrong secret token", "client_ip", c.ClientIP())
+		abort(c, http.StatusForbidden, "Invalid secret token")
+		return
+	}
+	var up tgbotapi.Update
+	if !s.bind(c, &up) {
+		return
+	}
+	msg := up.Message
+	if msg == nil || msg.Chat == nil || strings.TrimSpace(msg.Text) == "" {
+		c.Status(http.StatusOK) // edits, stickers, joins: nothing to answer
+		return
+	}
+	ctx := c.Request.Context()
+	chatID := msg.Chat.ID
+	if code, ok := strings.CutPrefix(msg.Text, "/start "); ok {
+		userID, err := domain.LinkTelegramChat(ctx, s.db, strings.TrimSpace(code), chatID)
+		if errors.Is(err, domain.ErrLinkCodeInvalid) {
+			botReply(c, chatID, telegramBadCode)
+			return
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.authLog(c).Info("telegram chat linked", "user_id", userID)
+		botReply(c, chatID, telegramLinked)
+		return
+	}
+	user, err := domain.UserByTelegramChat(ctx, s.db, chatID)
+	if errors.Is(err, domain.ErrNotFound) {
+		botReply(c, chatID, telegramUnlinked)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	aid, err := s.assistantID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	updateID, chat := strconv.Itoa(up.UpdateID), strconv.FormatInt(chatID, 10)
+	m, err := domain.SendMessage(ctx, s.db, domain.NewMessage{SenderID: user.ID, RecipientID: aid, Content: msg.Text,
+		Channel: domain.ChannelTelegram, ExternalID: &updateID, Address: &chat})
+	if errors.Is(err, domain.ErrConflict) {
+		c.Status(http.StatusOK) // Telegram retried an update we have
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID)
+	s.startTurn(c, m)
+	c.Status(http.StatusOK)
+}
