@@ -57,6 +57,8 @@ type TwilioSender struct {
 	API  *twilio.RestClient
 	DB   *bun.DB
 	From string
+	// MessagingServiceSID, when set, replaces From: Twilio picks the sender.
+	MessagingServiceSID string
 	// StatusCallback is the public URL of POST /twilio_status.
 	StatusCallback string
 }
@@ -118,7 +120,12 @@ func (s *TwilioSender) sendPart(ctx context.Context, reply *domain.Message, part
 			return sid, domain.AcceptDelivery(ctx, s.DB, d.ID, sid, domain.DeliveryQueued)
 		}
 	}
-	params := (&twapi.CreateMessageParams{}).SetTo(to).SetFrom(from).SetBody(body)
+	params := (&twapi.CreateMessageParams{}).SetTo(to).SetBody(body)
+	if s.MessagingServiceSID != "" && !strings.HasPrefix(to, "whatsapp:") {
+		params.SetMessagingServiceSid(s.MessagingServiceSID)
+	} else {
+		params.SetFrom(from)
+	}
 	if s.StatusCallback != "" {
 		params.SetStatusCallback(s.StatusCallback)
 	}

@@ -42,7 +42,12 @@ type Server struct {
 	passwords *auth.Passwords
 	// assistant caches the AI's user id once read (it never changes).
 	assistant atomic.Int64
+	// handovers bounds the turn hand-overs in flight.
+	handovers chan struct{}
 }
+
+// maxHandovers is how many turn hand-overs may wait on Temporal at once.
+const maxHandovers = 256
 
 // NewServer builds the HTTP handler of the whole API.
 func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter) (http.Handler, error) {
@@ -50,6 +55,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
+		handovers: make(chan struct{}, maxHandovers),
 	}
 	useJSONNames()
 	gin.SetMode(gin.ReleaseMode)

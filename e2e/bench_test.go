@@ -2,17 +2,25 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/faketwilio"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -100,6 +108,59 @@ func BenchmarkTurnThroughput(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
+		})
+	}
+}
+
+// BenchmarkWebhookAck posts signed Twilio webhooks over real HTTP at a
+// fixed 200 requests/s (b.N requests; -benchtime 2000x is 10 s) while the
+// worker answers them, and reports how fast Twilio gets its acknowledgement.
+//
+//	go test ./e2e -run '^$' -bench WebhookAck -benchtime 2000x
+func BenchmarkWebhookAck(b *testing.B) {
+	const rate = 200
+	for _, url := range testenv.DatabaseURLs(b) {
+		d, _, _ := config.ParseDatabaseURL(url)
+		b.Run(string(d), func(b *testing.B) {
+			s := newSMSStack(b, url, fakellm.Echo, nil)
+			srv := httptest.NewUnstartedServer(s.H)
+			srv.Config = api.NewHTTPServer(s.H)
+			srv.Start()
+			defer srv.Close()
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+			lat := make([]time.Duration, b.N)
+			var failed atomic.Int64
+			var wg sync.WaitGroup
+			tick := time.NewTicker(time.Second / rate)
+			defer tick.Stop()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				<-tick.C
+				form := inbound(fmt.Sprintf("SM%032d", i+1), userPhone, "load "+strconv.Itoa(i))
+				req, _ := http.NewRequest("POST", srv.URL+"/twilio_webhook", strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Twilio-Signature", faketwilio.Sign(twilioToken, publicURL+"/twilio_webhook", form))
+				wg.Go(func() {
+					start := time.Now()
+					resp, err := hc.Do(req)
+					lat[i] = time.Since(start)
+					if err != nil || resp.StatusCode != http.StatusOK {
+						failed.Add(1)
+					}
+					if resp != nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+			b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+			b.ReportMetric(float64(failed.Load()), "errors")
 		})
 	}
 }

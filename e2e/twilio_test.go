@@ -37,7 +37,7 @@ type smsStack struct {
 	user   apitest.Tokens
 }
 
-func newSMSStack(t *testing.T, baseURL string, llm fakellm.Script, tw faketwilio.Script) *smsStack {
+func newSMSStack(t testing.TB, baseURL string, llm fakellm.Script, tw faketwilio.Script) *smsStack {
 	t.Helper()
 	fake := faketwilio.Start(twilioSID, tw)
 	t.Cleanup(fake.Close)

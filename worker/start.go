@@ -38,7 +38,8 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 			return nil, err
 		}
 		acts.Deliverers[domain.ChannelTwilio] = &activities.TwilioSender{
-			API: api, DB: db, From: cfg.TwilioPhoneNumber, StatusCallback: cfg.PublicURL + "/twilio_status",
+			API: api, DB: db, From: cfg.TwilioPhoneNumber, MessagingServiceSID: cfg.TwilioMessagingServiceSID,
+			StatusCallback: cfg.PublicURL + "/twilio_status",
 		}
 	}
 	if cfg.TelegramBotToken != "" {
