@@ -27,6 +27,7 @@ import (
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
@@ -94,7 +95,7 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	cfg, err := config.Load(func(k string) string { return vars[k] }, config.Production)
 	require.NoError(t, err)
 	db := testenv.Open(t, cfg.DatabaseURL)
-	_, err = schema.Up(context.Background(), db, schema.Migrations(dialectOf(db)), testenv.Logger())
+	_, err = schema.Up(context.Background(), db, schema.Migrations(database.Dialect(db)), testenv.Logger())
 	require.NoError(t, err)
 	testenv.SpreadIDs(t, db, "users", "messages")
 	tc := o.temporal.Client(t)
@@ -108,13 +109,6 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc))
 	require.NoError(t, err)
 	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars}
-}
-
-func dialectOf(db *bun.DB) config.Dialect {
-	if db.Dialect().Name().String() == "pg" {
-		return config.Postgres
-	}
-	return config.SQLite
 }
 
 // ask writes into the user's AI conversation and returns the stored message.
