@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
 )
 
 // Deliverer sends a saved reply out through one channel.
@@ -30,6 +31,7 @@ type Activities struct {
 	// Deliverers send replies per channel; the web channel needs none.
 	Deliverers map[domain.Channel]Deliverer
 	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
 }
 
 // ToolCall is one function call the LLM asked for.

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
 )
 
 // ErrLLMRejected is the error type of LLM failures that no retry can fix:
@@ -93,11 +94,16 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		}))
 	}
 	stop := heartbeat(ctx, llmHeartbeatEvery)
+	start := time.Now()
 	resp, err := a.LLM.Chat.Completions.New(ctx, params)
 	stop()
 	if err != nil {
+		a.Metrics.LLMLatency.WithLabelValues("error").Observe(metrics.Since(start))
 		return CallLLMResult{}, classifyLLMError(err)
 	}
+	a.Metrics.LLMLatency.WithLabelValues("ok").Observe(metrics.Since(start))
+	a.Metrics.LLMTokens.WithLabelValues("prompt").Add(float64(resp.Usage.PromptTokens))
+	a.Metrics.LLMTokens.WithLabelValues("completion").Add(float64(resp.Usage.CompletionTokens))
 	if len(resp.Choices) == 0 {
 		return CallLLMResult{}, errors.New("llm answered without choices")
 	}

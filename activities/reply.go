@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -50,6 +51,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 		return nil
 	}
 	if reply.Channel == domain.ChannelWeb {
+		a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), "ok").Inc()
 		return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliveryDelivered, nil)
 	}
 	d, ok := a.Deliverers[reply.Channel]
@@ -59,7 +61,14 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	}
 	providerID, err := d.Deliver(ctx, reply)
 	if err != nil {
+		result := "retry"
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.NonRetryable() {
+			result = "rejected"
+		}
+		a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), result).Inc()
 		return err
 	}
+	a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), "ok").Inc()
 	return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliverySent, &providerID)
 }

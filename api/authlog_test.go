@@ -13,6 +13,7 @@ import (
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
 )
 
 func TestEventsGoToTheirAreaLogs(t *testing.T) {
@@ -21,7 +22,7 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	require.NoError(t, err)
 	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t), testTurns(t))
+	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t), testTurns(t), metrics.New())
 	require.NoError(t, err)
 	hs := &harness{t: t, h: h, db: db, cfg: cfg}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/turns"
 )
 
@@ -41,7 +42,7 @@ func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHeal
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tc, testTurns(t))
+	h, err := api.NewServer(cfg, logSet, db, tc, testTurns(t), metrics.New())
 	require.NoError(t, err)
 	return h
 }

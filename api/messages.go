@@ -104,6 +104,7 @@ const turnHandoverTimeout = 5 * time.Second
 // does not fit in the limit of hand-overs in flight, is left to the
 // worker's reconciler, which starts every turn still pending.
 func (s *Server) startTurn(c *gin.Context, m *domain.Message) {
+	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
 	select {
 	case s.handovers <- struct{}{}:
 	default:

@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/aimsg/aimsg/metrics"
 )
 
 const (
@@ -34,8 +37,8 @@ func requestID() gin.HandlerFunc {
 	}
 }
 
-// requestLogger writes one structured line per request.
-func requestLogger(logger *slog.Logger) gin.HandlerFunc {
+// requestLogger writes one structured line per request and counts it.
+func requestLogger(logger *slog.Logger, m *metrics.Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -48,12 +51,15 @@ func requestLogger(logger *slog.Logger) gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
+		elapsed := time.Since(start)
+		m.HTTPRequests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
+		m.HTTPLatency.WithLabelValues(route, c.Request.Method).Observe(elapsed.Seconds())
 		logger.LogAttrs(c.Request.Context(), level, "http request",
 			slog.String("request_id", c.GetString(requestIDKey)),
 			slog.String("method", c.Request.Method),
 			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", elapsed),
 			slog.String("client_ip", c.ClientIP()),
 			slog.Int("bytes", c.Writer.Size()))
 	}

@@ -11,6 +11,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/", s.root)
 	r.GET("/health", s.health)
 	r.GET("/db-test", s.dbTest)
+	r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 
 	// Provider webhooks: signed by the provider, no bearer token.
 	r.POST("/twilio_webhook", s.twilioWebhook)

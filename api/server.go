@@ -17,6 +17,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
 )
 
 // TemporalHealth is the part of the Temporal client the API needs to report
@@ -38,6 +39,7 @@ type Server struct {
 	db        *bun.DB
 	temporal  TemporalHealth
 	turns     TurnStarter
+	metrics   *metrics.Metrics
 	tokens    *auth.Tokens
 	passwords *auth.Passwords
 	// assistant caches the AI's user id once read (it never changes).
@@ -50,9 +52,9 @@ type Server struct {
 const maxHandovers = 256
 
 // NewServer builds the HTTP handler of the whole API.
-func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter) (http.Handler, error) {
+func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter, m *metrics.Metrics) (http.Handler, error) {
 	s := &Server{
-		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns,
+		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns, metrics: m,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 		handovers: make(chan struct{}, maxHandovers),
@@ -66,7 +68,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
-	r.Use(requestID(), requestLogger(logSet.Root), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes))
+	r.Use(requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes))
 	s.routes(r)
 	return r, nil
 }

@@ -89,6 +89,8 @@ type Config struct {
 	// WorkerActivities and WorkerWorkflowTasks cap what one worker runs at once.
 	WorkerActivities    int
 	WorkerWorkflowTasks int
+	// WorkerMetricsAddr is where `aimsg worker` serves /metrics; empty: nowhere.
+	WorkerMetricsAddr string
 }
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
@@ -171,6 +173,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		ReconcileInterval:         time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
 		WorkerActivities:          r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
 		WorkerWorkflowTasks:       r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
+		WorkerMetricsAddr:         r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)

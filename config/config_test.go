@@ -33,6 +33,9 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, 30*time.Minute, c.AccessTokenTTL)
 	assert.Equal(t, 7*24*time.Hour, c.RefreshTokenTTL)
 	assert.Equal(t, 12, c.BcryptCost)
+	assert.Equal(t, "https://localhost", c.PublicURL)
+	assert.Equal(t, "0.0.0.0:9090", c.WorkerMetricsAddr)
+	assert.Equal(t, "https://api.telegram.org", c.TelegramAPIBaseURL)
 }
 
 func TestInvalidValuesNameTheVariable(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/aimsg/aimsg/api"
@@ -33,6 +34,7 @@ import (
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
 	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/worker"
@@ -55,7 +57,8 @@ type stack struct {
 	tc  client.Client
 	llm *fakellm.Server
 	// vars is the environment the stack was configured from.
-	vars map[string]string
+	vars    map[string]string
+	metrics *metrics.Metrics
 }
 
 func newStack(t testing.TB, baseURL string, script fakellm.Script, env map[string]string) *stack {
@@ -88,6 +91,7 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		"BCRYPT_COST":         "10",
 		"TURN_LLM_RETRY_MS":   "50",
 		"TURN_LLM_ATTEMPTS":   "3",
+		"WORKER_METRICS_ADDR": "127.0.0.1:0",
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -98,17 +102,21 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	_, err = schema.Up(context.Background(), db, schema.Migrations(database.Dialect(db)), testenv.Logger())
 	require.NoError(t, err)
 	testenv.SpreadIDs(t, db, "users", "messages")
-	tc := o.temporal.Client(t)
+	m := metrics.New()
+	tc, err := client.Dial(client.Options{HostPort: o.temporal.HostPort, Namespace: "default",
+		Logger: sdklog.NewStructuredLogger(testenv.Logger()), MetricsHandler: m.Temporal()})
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
 	logSet, err := logs.New(io.Discard, "", 0)
 	require.NoError(t, err)
 	if !o.noWorker {
-		stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger())
+		stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger(), m)
 		require.NoError(t, err)
 		t.Cleanup(stop)
 	}
-	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc))
+	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc), m)
 	require.NoError(t, err)
-	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars}
+	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars, metrics: m}
 }
 
 // ask writes into the user's AI conversation and returns the stored message.

@@ -12,6 +12,7 @@ import (
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/turns"
 )
 
@@ -22,7 +23,7 @@ const reconcileGrace = 10 * time.Second
 // Start runs a worker as the configuration describes it (the LLM, the
 // history size, concurrency) and the reconciler that starts turns the API
 // could not hand over. stop ends the reconciler and drains running tasks.
-func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, logger *slog.Logger) (stop func(), err error) {
+func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, logger *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
 	acts := &activities.Activities{
 		DB:         db,
 		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
@@ -30,6 +31,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Agents:     activities.DefaultAgents(),
 		HistoryMax: cfg.ChatHistoryMax,
 		Logger:     logger,
+		Metrics:    m,
 	}
 	acts.Deliverers = map[domain.Channel]activities.Deliverer{}
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {

@@ -119,6 +119,12 @@ const (
 	OutcomeUndeliverable  = "undeliverable"
 )
 
+// Metrics the workflows record through the SDK's (replay-safe) handler.
+const (
+	TurnsStartedMetric   = "aimsg_turns_started"
+	TurnsCompletedMetric = "aimsg_turns_completed"
+)
+
 // TurnResult is what a turn did.
 type TurnResult struct {
 	Outcome  string `json:"outcome"`

@@ -45,6 +45,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		return TurnResult{}, temporal.NewNonRetryableApplicationError("turn without messages", "BadInput", nil)
 	}
 	upTo := t.in.MessageIDs[len(t.in.MessageIDs)-1]
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": t.in.Channel}).Counter(TurnsStartedMetric).Inc(1)
 	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 10},
@@ -82,6 +83,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		outcome = OutcomeUndeliverable
 		res.Outcome = outcome
 	}
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": outcome}).Counter(TurnsCompletedMetric).Inc(1)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(outcome)); err != nil {
 		return res, err
 	}

@@ -11,7 +11,9 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/worker"
 )
 
 // devCmd runs the whole stack in one process for a laptop: the Temporal dev
@@ -64,12 +66,14 @@ func devCmd(ctx context.Context, e *env) error {
 	if _, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	tc, err := dialTemporal(ctx, e, cfg)
+	m := metrics.New()
+	defer m.Close()
+	tc, err := dialTemporal(ctx, e, cfg, m)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	stop, err := startWorker(ctx, e, cfg, tc, db)
+	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
 	if err != nil {
 		return err
 	}
@@ -84,7 +88,7 @@ func devCmd(ctx context.Context, e *env) error {
 		case <-ctx.Done():
 		}
 	}()
-	return serveHTTP(ctx, e, cfg, db, tc, ready)
+	return serveHTTP(ctx, e, cfg, db, tc, m, ready)
 }
 
 // printURLs tells the person at the terminal where everything is.

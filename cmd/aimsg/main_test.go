@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -65,6 +66,7 @@ func testEnv(t *testing.T, baseURL string, extra map[string]string) map[string]s
 		"TEMPORAL_ADDRESS":       temporalServer.HostPort,
 		"BCRYPT_COST":            "10",
 		"LOG_LEVEL":              "warn",
+		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -257,9 +259,20 @@ func TestWorkerPollsAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runWith(ctx, env, &out, "worker") }()
+	var metricsAddr string
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Contains(c, out.String(), "worker polling")
+		m := regexp.MustCompile(`"msg":"worker metrics","address":"([^"]+)"`).FindStringSubmatch(out.String())
+		require.Len(c, m, 2)
+		metricsAddr = m[1]
 	}, 30*time.Second, 50*time.Millisecond)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		require.NoError(c, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		assert.Contains(c, string(body), "temporal_", "the worker serves the SDK's metrics")
+	}, 10*time.Second, 100*time.Millisecond)
 	cancel()
 	require.NoError(t, <-done)
 	assert.Contains(t, out.String(), "Stopped Worker")

@@ -15,6 +15,7 @@ import (
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
 	"github.com/aimsg/aimsg/turns"
 )
@@ -33,13 +34,15 @@ func serveCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
+	m := metrics.New()
+	defer m.Close()
 	// Lazy: the API starts while Temporal is down and /health says so.
-	tc, err := client.NewLazyClient(temporalOptions(e, cfg))
+	tc, err := client.NewLazyClient(temporalOptions(e, cfg, m))
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
-	return serveHTTP(ctx, e, cfg, db, tc, nil)
+	return serveHTTP(ctx, e, cfg, db, tc, m, nil)
 }
 
 // openMigrated opens the database and refuses to go on if migrations are
@@ -67,18 +70,19 @@ func openMigrated(ctx context.Context, e *env, cfg config.Config) (*bun.DB, erro
 	return db, nil
 }
 
-func temporalOptions(e *env, cfg config.Config) client.Options {
+func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) client.Options {
 	return client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdklog.NewStructuredLogger(e.logs.Root),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(e.logs.Root),
+		MetricsHandler: m.Temporal(),
 	}
 }
 
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.
 // ready, when set, receives the listening address.
-func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, ready chan<- net.Addr) error {
-	handler, err := api.NewServer(cfg, e.logs, db, tc, turns.NewStarter(cfg, tc))
+func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, m *metrics.Metrics, ready chan<- net.Addr) error {
+	handler, err := api.NewServer(cfg, e.logs, db, tc, turns.NewStarter(cfg, tc), m)
 	if err != nil {
 		return err
 	}

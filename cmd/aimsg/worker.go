@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
-	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/worker"
 )
 
@@ -23,27 +26,43 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
-	tc, err := dialTemporal(ctx, e, cfg)
+	m := metrics.New()
+	defer m.Close()
+	tc, err := dialTemporal(ctx, e, cfg, m)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	stop, err := startWorker(ctx, e, cfg, tc, db)
+	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	if cfg.WorkerMetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
+		if err != nil {
+			return fmt.Errorf("worker metrics endpoint: %w", err)
+		}
+		srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.logs.Root.Warn("worker metrics endpoint", "error", err)
+			}
+		}()
+		defer srv.Close()
+		e.logs.Root.Info("worker metrics", "address", ln.Addr().String())
+	}
 	<-ctx.Done()
 	e.logs.Root.Info("worker shutting down")
 	return nil
 }
 
 // dialTemporal connects to Temporal, retrying while the server comes up.
-func dialTemporal(ctx context.Context, e *env, cfg config.Config) (client.Client, error) {
+func dialTemporal(ctx context.Context, e *env, cfg config.Config, m *metrics.Metrics) (client.Client, error) {
 	backoff := 500 * time.Millisecond
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		tc, err := client.DialContext(dctx, temporalOptions(e, cfg))
+		tc, err := client.DialContext(dctx, temporalOptions(e, cfg, m))
 		cancel()
 		if err == nil {
 			return tc, nil
@@ -57,9 +76,4 @@ func dialTemporal(ctx context.Context, e *env, cfg config.Config) (client.Client
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-}
-
-// startWorker starts the worker and its turn reconciler; stop ends both.
-func startWorker(ctx context.Context, e *env, cfg config.Config, tc client.Client, db *bun.DB) (stop func(), err error) {
-	return worker.Start(ctx, cfg, tc, db, e.logs.Root)
 }

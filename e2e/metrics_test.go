@@ -1,0 +1,73 @@
+package e2e_test
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/internal/apitest"
+)
+
+// scrape reads /metrics and sums the series called name that carry every
+// given label (`key="value"`); -1 when there is none.
+func scrape(t testing.TB, h http.Handler, name string, labels ...string) float64 {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	require.Equal(t, http.StatusOK, w.Code)
+	sum, found := 0.0, false
+	sc := bufio.NewScanner(w.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		series, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if n, _, _ := strings.Cut(series, "{"); n != name {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(series, l)
+		}
+		if v, err := strconv.ParseFloat(value, 64); match && err == nil {
+			sum, found = sum+v, true
+		}
+	}
+	if !found {
+		return -1
+	}
+	return sum
+}
+
+func TestMetricsAfterATurn(t *testing.T) {
+	s := newStack(t, "sqlite:///:memory:", reportsAgent, nil)
+	u := s.User("measured")
+	q := s.ask(u, "list my reports")
+	s.replyTo(u, apitest.ID(q), 30*time.Second)
+	s.turnOutcome(apitest.ID(q))
+
+	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_inbound_messages_total", `channel="web"`))
+	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_http_requests_total",
+		`route="/auth/conversations/:id/messages"`, `method="POST"`, `status="201"`))
+	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_http_request_duration_seconds_count",
+		`route="/auth/conversations/:id/messages"`, `method="POST"`))
+	assert.EqualValues(t, 2, scrape(t, s.H, "aimsg_llm_call_duration_seconds_count", `result="ok"`), "two LLM calls: tool, then answer")
+	assert.EqualValues(t, 40, scrape(t, s.H, "aimsg_llm_tokens_total", `kind="prompt"`), "20 prompt tokens a call, as the fake reports")
+	assert.EqualValues(t, 16, scrape(t, s.H, "aimsg_llm_tokens_total", `kind="completion"`))
+	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_deliveries_total", `channel="web"`, `result="ok"`))
+	// Workflow metrics go through the SDK's handler, which flushes every second.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.EqualValues(c, 1, scrape(t, s.H, "aimsg_turns_started_total", `channel="web"`))
+		assert.EqualValues(c, 1, scrape(t, s.H, "aimsg_turns_completed_total", `outcome="replied"`))
+		assert.EqualValues(c, 1, scrape(t, s.H, "temporal_workflow_completed_total", `workflow_type="TurnWorkflow"`),
+			"the SDK's own worker metrics")
+	}, 10*time.Second, 100*time.Millisecond)
+}
