@@ -27,6 +27,7 @@ commands:
   createsuperuser  create or update a superuser (flags or AIMSG_SUPERUSER_* variables)
   health           exit 0 if the local API answers /health with 200 (container probes)
   telegram         set-webhook: register the bot's webhook with its secret token
+  turns            list, show and retry AI turns (aimsg turns for more)
 
 Settings come from the environment and from .env when present; see .env.example.`
 
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return healthCmd(ctx, e)
 	case "telegram":
 		return telegramCmd(ctx, e, rest)
+	case "turns":
+		return turnsCmd(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/turns"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+const turnsUsage = `usage: aimsg turns <command>
+
+  list --user NAME      a user's recent turns and their outcome
+  show MESSAGE_ID       the turn that answers a message: state, step, activities
+  retry MESSAGE_ID      run the turn of a message again if it failed or never ran`
+
+// turnsCmd runs `aimsg turns ...` against Temporal and the database.
+func turnsCmd(ctx context.Context, e *env, args []string) error {
+	if len(args) < 1 {
+		return usageError(turnsUsage)
+	}
+	cfg, err := e.config(config.NoTokens)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := client.DialContext(ctx, temporalOptions(e, cfg, metrics.New()))
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer tc.Close()
+	switch {
+	case args[0] == "list" && len(args) == 3 && args[1] == "--user":
+		u, err := domain.UserByUsername(ctx, db, args[2])
+		if err != nil {
+			return fmt.Errorf("user %q: %w", args[2], err)
+		}
+		return listTurns(ctx, e, tc, u.ID)
+	case args[0] == "show" && len(args) == 2:
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return usageError(turnsUsage)
+		}
+		return showTurn(ctx, e, tc, id)
+	case args[0] == "retry" && len(args) == 2:
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return usageError(turnsUsage)
+		}
+		m, err := domain.MessageByID(ctx, db, id)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", id, err)
+		}
+		return retryTurn(ctx, e, tc, turns.NewStarter(cfg, tc), m)
+	}
+	return usageError(turnsUsage)
+}
+
+func listTurns(ctx context.Context, e *env, tc client.Client, userID int64) error {
+	resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf(`WorkflowType = %q AND AimsgUserId = "%d"`, workflows.TurnWorkflowName, userID), PageSize: 50,
+	})
+	if err != nil {
+		return fmt.Errorf("list turns: %w", err)
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "WORKFLOW ID\tSTATUS\tOUTCOME\tCHANNEL\tSTARTED")
+	for _, ex := range resp.GetExecutions() {
+		attrs := ex.GetSearchAttributes().GetIndexedFields()
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ex.GetExecution().GetWorkflowId(), ex.GetStatus(),
+			keyword(attrs["AimsgOutcome"].GetData()), keyword(attrs["AimsgChannel"].GetData()),
+			ex.GetStartTime().AsTime().UTC().Format(time.RFC3339))
+	}
+	return w.Flush()
+}
+
+// keyword decodes a Keyword search attribute payload (a JSON string).
+func keyword(data []byte) string {
+	if s, err := strconv.Unquote(string(data)); err == nil {
+		return s
+	}
+	return "-"
+}
+
+func showTurn(ctx context.Context, e *env, tc client.Client, messageID int64) error {
+	id := workflows.TurnWorkflowID(messageID)
+	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return fmt.Errorf("turn %s: %w", id, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	fmt.Fprintf(e.stdout, "turn      %s\nstatus    %s\nstarted   %s\n", id, info.GetStatus(),
+		info.GetStartTime().AsTime().UTC().Format(time.RFC3339))
+	if info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		if v, err := tc.QueryWorkflow(ctx, id, "", workflows.StepQuery); err == nil {
+			var step string
+			if v.Get(&step) == nil {
+				fmt.Fprintf(e.stdout, "step      %s\n", step)
+			}
+		}
+	} else {
+		var res workflows.TurnResult
+		if err := tc.GetWorkflow(ctx, id, "").Get(ctx, &res); err == nil {
+			fmt.Fprintf(e.stdout, "outcome   %s\nreply     %d\nllm calls %d\ntools     %d\n", res.Outcome, res.ReplyID, res.LLMCalls, res.Tools)
+		}
+	}
+	fmt.Fprintln(e.stdout, "steps:")
+	iter := tc.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			return fmt.Errorf("history of %s: %w", id, err)
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+			fmt.Fprintf(e.stdout, "  %s\n", a.GetActivityType().GetName())
+		}
+		if f := ev.GetActivityTaskFailedEventAttributes(); f != nil {
+			fmt.Fprintf(e.stdout, "    failed: %s\n", f.GetFailure().GetMessage())
+		}
+	}
+	return nil
+}
+
+// retryTurn runs the turn of a message again, on its own: a turn that
+// completed is not run twice (its reply is saved), one that failed or never
+// ran is. Saving the reply is idempotent, so a retry never doubles it.
+func retryTurn(ctx context.Context, e *env, tc client.Client, starter *turns.Starter, m *domain.Message) error {
+	if m.TurnStatus == nil || m.ConversationID == nil {
+		return fmt.Errorf("message %d is not a message to the assistant", m.ID)
+	}
+	id := workflows.TurnWorkflowID(m.ID)
+	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: starter.TaskQueue,
+		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.UserIDKey.ValueSet(strconv.FormatInt(m.SenderID, 10)),
+			workflows.ChannelKey.ValueSet(string(m.Channel)),
+			workflows.ConversationIDKey.ValueSet(*m.ConversationID),
+		),
+	}, workflows.TurnWorkflowName, workflows.TurnInput{
+		ConversationID: *m.ConversationID, UserID: m.SenderID, Channel: string(m.Channel),
+		MessageIDs: []int64{m.ID}, Policy: starter.Policy,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		fmt.Fprintf(e.stdout, "%s already ran (or is running); nothing to retry\n", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	fmt.Fprintf(e.stdout, "%s started again\n", id)
+	return nil
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+func TestTurnsCommands(t *testing.T) {
+	ctx := context.Background()
+	llm := fakellm.Start(fakellm.Echo)
+	defer llm.Close()
+	env := testEnv(t, "sqlite:///:memory:", map[string]string{
+		"LITELLM_BASEURL": llm.BaseURL(), "TEMPORAL_TASK_QUEUE": fmt.Sprintf("cli-%d", time.Now().UnixNano()),
+	})
+	var out output
+	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runWith(wctx, env, &output{}, "worker") }()
+	defer func() { stop(); <-done }()
+
+	db := testenv.Open(t, env["DATABASE_URL"])
+	testenv.SpreadIDs(t, db, "users", "messages")
+	u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: "cli", Email: "cli@example.com", HashedPassword: "x"})
+	require.NoError(t, err)
+	a, err := domain.Assistant(ctx, db)
+	require.NoError(t, err)
+	// A message whose turn was never handed over.
+	m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hello from the cli"})
+	require.NoError(t, err)
+	id := fmt.Sprint(m.ID)
+
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "turns", "retry", id))
+	assert.Contains(t, out.String(), "started again")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got, err := domain.MessageByID(ctx, db, m.ID)
+		require.NoError(c, err)
+		assert.Equal(c, domain.TurnReplied, *got.TurnStatus)
+	}, 30*time.Second, 50*time.Millisecond)
+
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "turns", "retry", id))
+	assert.Contains(t, out.String(), "already ran", "a completed turn is not run twice")
+
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "turns", "show", id))
+	for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "CallLLM", "Deliver"} {
+		assert.Contains(t, out.String(), want)
+	}
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		out = output{}
+		require.NoError(c, runWith(ctx, env, &out, "turns", "list", "--user", "cli"))
+		assert.Contains(c, out.String(), "turn/"+id)
+		assert.Contains(c, out.String(), "replied")
+	}, 10*time.Second, 200*time.Millisecond, "visible by search attribute")
+
+	var u2 usageError
+	require.ErrorAs(t, runWith(ctx, env, &out, "turns", "show"), &u2)
+	require.Error(t, runWith(ctx, env, &out, "turns", "list", "--user", "nobody"))
+}
