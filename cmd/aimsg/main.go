@@ -28,6 +28,8 @@ commands:
   health           exit 0 if the local API answers /health with 200 (container probes)
   telegram         set-webhook: register the bot's webhook with its secret token
   turns            list, show and retry AI turns (aimsg turns for more)
+  users            list, disable, enable, superuser (aimsg users for more)
+  chat             talk to the assistant as a user: chat --user NAME [--message TEXT]
 
 Settings come from the environment and from .env when present; see .env.example.`
 
@@ -95,6 +97,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return telegramCmd(ctx, e, rest)
 	case "turns":
 		return turnsCmd(ctx, e, rest)
+	case "users":
+		return usersCmd(ctx, e, rest)
+	case "chat":
+		return chatCmd(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

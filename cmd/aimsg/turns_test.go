@@ -65,6 +65,20 @@ func TestTurnsCommands(t *testing.T) {
 		assert.Contains(c, out.String(), "replied")
 	}, 10*time.Second, 200*time.Millisecond, "visible by search attribute")
 
+	// Talking from the terminal goes through the same pipeline.
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "chat", "--user", "cli", "--message", "from the terminal"))
+	assert.Contains(t, out.String(), "assistant: echo: from the terminal")
+
+	// The admin tasks, with the API's rules.
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "users", "list"))
+	assert.Contains(t, out.String(), "cli@example.com")
+	assert.NotContains(t, out.String(), "assistant@", "system users are not listed")
+	require.NoError(t, runWith(ctx, env, &out, "users", "superuser", "cli", "on"))
+	require.ErrorIs(t, runWith(ctx, env, &out, "users", "superuser", "cli", "off"), domain.ErrConflict, "the last superuser stays")
+	require.ErrorIs(t, runWith(ctx, env, &out, "users", "disable", "nobody"), domain.ErrNotFound)
+
 	var u2 usageError
 	require.ErrorAs(t, runWith(ctx, env, &out, "turns", "show"), &u2)
 	require.Error(t, runWith(ctx, env, &out, "turns", "list", "--user", "nobody"))

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/turns"
+)
+
+// chatCmd talks to the assistant as a user from the terminal, through the
+// real pipeline: each line is stored as the user's message, handed to
+// Temporal like a web message, and the reply is printed once saved.
+func chatCmd(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	username := fs.String("user", "", "the user to talk as")
+	message := fs.String("message", "", "send one message and print the reply (otherwise read lines from stdin)")
+	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for a reply")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usageError("usage: aimsg chat --user NAME [--message TEXT]")
+	}
+	cfg, err := e.config(config.NoTokens)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	user, err := domain.UserByUsername(ctx, db, *username)
+	if err != nil || user.IsSystem {
+		return fmt.Errorf("user %q: %w", *username, domain.ErrNotFound)
+	}
+	assistant, err := domain.Assistant(ctx, db)
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, temporalOptions(e, cfg, metrics.New()))
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer tc.Close()
+	starter := turns.NewStarter(cfg, tc)
+	say := func(text string) error {
+		m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: user.ID, RecipientID: assistant.ID, Content: text})
+		if err != nil {
+			return err
+		}
+		if err := starter.Start(ctx, m); err != nil {
+			return err
+		}
+		reply, err := awaitReply(ctx, e, db, m.ID, *wait)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "assistant: %s\n", reply.Content)
+		return nil
+	}
+	if *message != "" {
+		return say(*message)
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	fmt.Fprint(e.stdout, "you: ")
+	for sc.Scan() {
+		if text := strings.TrimSpace(sc.Text()); text != "" {
+			if err := say(text); err != nil {
+				return err
+			}
+		}
+		fmt.Fprint(e.stdout, "you: ")
+	}
+	return sc.Err()
+}
+
+// awaitReply polls for the reply to a message, printing a dot a second.
+func awaitReply(ctx context.Context, e *env, db bun.IDB, messageID int64, wait time.Duration) (*domain.Message, error) {
+	deadline := time.Now().Add(wait)
+	lastDot := time.Now()
+	for time.Now().Before(deadline) {
+		var reply domain.Message
+		err := db.NewSelect().Model(&reply).Where("parent_id = ?", messageID).Limit(1).Scan(ctx)
+		if err == nil {
+			return &reply, nil
+		}
+		if time.Since(lastDot) > time.Second {
+			fmt.Fprint(e.stdout, ".")
+			lastDot = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil, errors.New("no reply in time: see `aimsg turns show` for the turn")
+}

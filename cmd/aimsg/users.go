@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+)
+
+const usersUsage = `usage: aimsg users <command>
+
+  list [SEARCH]            people, with their state
+  disable NAME             disable an account (ends its sessions)
+  enable NAME              enable it again
+  superuser NAME on|off    grant or withdraw superuser rights`
+
+// usersCmd runs the common admin tasks on the database directly, with the
+// same rules as the admin API (the last active superuser stays).
+func usersCmd(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError(usersUsage)
+	}
+	cfg, err := e.config(config.NoTokens)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "list" && len(args) <= 2 {
+		search := ""
+		if len(args) == 2 {
+			search = args[1]
+		}
+		users, total, err := domain.ListUsers(ctx, db, domain.UserFilter{Search: search, Page: domain.Page{Limit: domain.MaxPageSize}})
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tUSERNAME\tEMAIL\tACTIVE\tSUPERUSER")
+		for _, u := range users {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%t\t%t\n", u.ID, u.Username, u.Email, u.IsActive, u.IsSuperuser)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%d of %d\n", len(users), total)
+		return nil
+	}
+	if len(args) < 2 {
+		return usageError(usersUsage)
+	}
+	u, err := domain.UserByUsername(ctx, db, args[1])
+	if err != nil || u.IsSystem {
+		return fmt.Errorf("user %q: %w", args[1], domain.ErrNotFound)
+	}
+	switch {
+	case args[0] == "disable" && len(args) == 2:
+		_, err = domain.SetActive(ctx, db, u.ID, false)
+	case args[0] == "enable" && len(args) == 2:
+		_, err = domain.SetActive(ctx, db, u.ID, true)
+	case args[0] == "superuser" && len(args) == 3 && (args[2] == "on" || args[2] == "off"):
+		_, err = domain.SetSuperuser(ctx, db, u.ID, args[2] == "on")
+	default:
+		return usageError(usersUsage)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", args[0], u.Username, err)
+	}
+	fmt.Fprintf(e.stdout, "%s: %s done\n", u.Username, args[0])
+	return nil
+}
