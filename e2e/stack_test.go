@@ -23,6 +23,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -36,6 +37,7 @@ import (
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/worker"
 	"github.com/aimsg/aimsg/workflows"
@@ -103,8 +105,11 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	require.NoError(t, err)
 	testenv.SpreadIDs(t, db, "users", "messages")
 	m := metrics.New()
+	tracer, err := tracing.TemporalInterceptor()
+	require.NoError(t, err)
 	tc, err := client.Dial(client.Options{HostPort: o.temporal.HostPort, Namespace: "default",
-		Logger: sdklog.NewStructuredLogger(testenv.Logger()), MetricsHandler: m.Temporal()})
+		Logger: sdklog.NewStructuredLogger(testenv.Logger()), MetricsHandler: m.Temporal(),
+		Interceptors: []interceptor.ClientInterceptor{tracer}})
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 	logSet, err := logs.New(io.Discard, "", 0)

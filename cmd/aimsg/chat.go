@@ -51,7 +51,11 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tc, err := client.DialContext(ctx, temporalOptions(e, cfg, metrics.New()))
+	opts, err := temporalOptions(e, cfg, metrics.New())
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}

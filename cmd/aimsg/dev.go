@@ -13,6 +13,7 @@ import (
 	"github.com/aimsg/aimsg/devserver"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/worker"
 )
 
@@ -66,6 +67,11 @@ func devCmd(ctx context.Context, e *env) error {
 	if _, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit
 	m := metrics.New()
 	defer m.Close()
 	tc, err := dialTemporal(ctx, e, cfg, m)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/aimsg/aimsg/api"
@@ -17,6 +18,7 @@ import (
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/turns"
 )
 
@@ -34,10 +36,19 @@ func serveCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
+	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg-api")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit, nothing left to do on failure
 	m := metrics.New()
 	defer m.Close()
+	opts, err := temporalOptions(e, cfg, m)
+	if err != nil {
+		return err
+	}
 	// Lazy: the API starts while Temporal is down and /health says so.
-	tc, err := client.NewLazyClient(temporalOptions(e, cfg, m))
+	tc, err := client.NewLazyClient(opts)
 	if err != nil {
 		return fmt.Errorf("temporal client: %w", err)
 	}
@@ -70,13 +81,20 @@ func openMigrated(ctx context.Context, e *env, cfg config.Config) (*bun.DB, erro
 	return db, nil
 }
 
-func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) client.Options {
+// temporalOptions configures a Temporal client: logs, metrics and traces
+// go where the process's own go.
+func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Options, error) {
+	tracer, err := tracing.TemporalInterceptor()
+	if err != nil {
+		return client.Options{}, err
+	}
 	return client.Options{
 		HostPort:       cfg.TemporalAddress,
 		Namespace:      cfg.TemporalNamespace,
 		Logger:         sdklog.NewStructuredLogger(e.logs.Root),
 		MetricsHandler: m.Temporal(),
-	}
+		Interceptors:   []interceptor.ClientInterceptor{tracer},
+	}, nil
 }
 
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.

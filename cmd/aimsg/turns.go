@@ -41,7 +41,11 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	tc, err := client.DialContext(ctx, temporalOptions(e, cfg, metrics.New()))
+	opts, err := temporalOptions(e, cfg, metrics.New())
+	if err != nil {
+		return err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}

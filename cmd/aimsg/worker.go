@@ -12,6 +12,7 @@ import (
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/worker"
 )
 
@@ -26,6 +27,11 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
+	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg-worker")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit
 	m := metrics.New()
 	defer m.Close()
 	tc, err := dialTemporal(ctx, e, cfg, m)
@@ -59,10 +65,14 @@ func workerCmd(ctx context.Context, e *env) error {
 
 // dialTemporal connects to Temporal, retrying while the server comes up.
 func dialTemporal(ctx context.Context, e *env, cfg config.Config, m *metrics.Metrics) (client.Client, error) {
+	opts, err := temporalOptions(e, cfg, m)
+	if err != nil {
+		return nil, err
+	}
 	backoff := 500 * time.Millisecond
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		tc, err := client.DialContext(dctx, temporalOptions(e, cfg, m))
+		tc, err := client.DialContext(dctx, opts)
 		cancel()
 		if err == nil {
 			return tc, nil
