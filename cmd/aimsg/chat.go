@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/turns"
 )
 
@@ -51,13 +49,9 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := temporalOptions(e, cfg, metrics.New())
+	tc, err := dialOnce(ctx, e, cfg)
 	if err != nil {
 		return err
-	}
-	tc, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer tc.Close()
 	starter := turns.NewStarter(cfg, tc)

@@ -11,10 +11,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
-	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
-	"github.com/aimsg/aimsg/tracing"
-	"github.com/aimsg/aimsg/worker"
 )
 
 // devCmd runs the whole stack in one process for a laptop: the Temporal dev
@@ -67,19 +64,12 @@ func devCmd(ctx context.Context, e *env) error {
 	if _, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg")
+	m, flush, err := observability(ctx, e, "aimsg")
 	if err != nil {
 		return err
 	}
-	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit
-	m := metrics.New()
-	defer m.Close()
-	tc, err := dialTemporal(ctx, e, cfg, m)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
+	defer flush()
+	tc, stop, err := runWorker(ctx, e, cfg, db, m)
 	if err != nil {
 		return err
 	}

@@ -36,13 +36,11 @@ func serveCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
-	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg-api")
+	m, flush, err := observability(ctx, e, "aimsg-api")
 	if err != nil {
 		return err
 	}
-	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit, nothing left to do on failure
-	m := metrics.New()
-	defer m.Close()
+	defer flush()
 	opts, err := temporalOptions(e, cfg, m)
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -41,13 +40,9 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	opts, err := temporalOptions(e, cfg, metrics.New())
+	tc, err := dialOnce(ctx, e, cfg)
 	if err != nil {
 		return err
-	}
-	tc, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	defer tc.Close()
 	switch {

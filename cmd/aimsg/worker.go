@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/config"
@@ -27,19 +28,12 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer db.Close()
-	shutdown, err := tracing.Setup(ctx, e.getenv, "aimsg-worker")
+	m, flush, err := observability(ctx, e, "aimsg-worker")
 	if err != nil {
 		return err
 	}
-	defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // flushing at exit
-	m := metrics.New()
-	defer m.Close()
-	tc, err := dialTemporal(ctx, e, cfg, m)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
+	defer flush()
+	_, stop, err := runWorker(ctx, e, cfg, db, m)
 	if err != nil {
 		return err
 	}
@@ -86,4 +80,45 @@ func dialTemporal(ctx context.Context, e *env, cfg config.Config, m *metrics.Met
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// observability starts tracing and metrics for a process; flush ends both.
+func observability(ctx context.Context, e *env, service string) (*metrics.Metrics, func(), error) {
+	shutdown, err := tracing.Setup(ctx, e.getenv, service)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := metrics.New()
+	return m, func() {
+		_ = m.Close()
+		_ = shutdown(context.WithoutCancel(ctx))
+	}, nil
+}
+
+// runWorker connects to Temporal and starts the worker with its turn
+// reconciler; stop drains the worker and closes the client.
+func runWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, m *metrics.Metrics) (client.Client, func(), error) {
+	tc, err := dialTemporal(ctx, e, cfg, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
+	if err != nil {
+		tc.Close()
+		return nil, nil, err
+	}
+	return tc, func() { stop(); tc.Close() }, nil
+}
+
+// dialOnce connects to Temporal for a short command, without retrying.
+func dialOnce(ctx context.Context, e *env, cfg config.Config) (client.Client, error) {
+	opts, err := temporalOptions(e, cfg, metrics.New())
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return tc, nil
 }
