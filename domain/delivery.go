@@ -49,11 +49,56 @@ func StartDelivery(ctx context.Context, db bun.IDB, messageID int64, part int) (
 	return DeliveryFor(ctx, db, messageID, part)
 }
 
-// AcceptDelivery records the provider's id and status for a part.
+// EarlyReport is a provider's status report that arrived before the
+// provider's id was recorded (the callback can beat the API's answer).
+type EarlyReport struct {
+	bun.BaseModel `bun:"table:early_delivery_reports,alias:edr"`
+
+	ID         int64          `bun:"id,pk,autoincrement"`
+	ProviderID string         `bun:"provider_id,type:varchar(64),notnull,unique"`
+	Status     DeliveryStatus `bun:"status,type:varchar(20),notnull"`
+	Timestamps
+}
+
+// AcceptDelivery records the provider's id and status for a part, then
+// applies any status report for that id that came first.
 func AcceptDelivery(ctx context.Context, db bun.IDB, id int64, providerID string, status DeliveryStatus) error {
 	if _, err := db.NewUpdate().Model((*Delivery)(nil)).Set("provider_id = ?", providerID).
 		Set("status = ?", status).Set("updated_at = ?", Now()).Where("id = ?", id).Exec(ctx); err != nil {
 		return fmt.Errorf("accept delivery: %w", err)
+	}
+	var early []EarlyReport
+	if err := db.NewSelect().Model(&early).Where("provider_id = ?", providerID).Scan(ctx); err != nil {
+		return fmt.Errorf("read early reports: %w", err)
+	}
+	for _, r := range early {
+		if err := UpdateDeliveryStatus(ctx, db, providerID, r.Status); err != nil {
+			return err
+		}
+	}
+	if len(early) > 0 {
+		if _, err := db.NewDelete().Model((*EarlyReport)(nil)).Where("provider_id = ?", providerID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete early reports: %w", err)
+		}
+	}
+	return nil
+}
+
+// keepEarlyReport stores a report for an id not recorded yet, keeping the
+// most advanced status if several arrive.
+func keepEarlyReport(ctx context.Context, db bun.IDB, providerID string, status DeliveryStatus) error {
+	var cur EarlyReport
+	err := db.NewSelect().Model(&cur).Where("provider_id = ?", providerID).Scan(ctx)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = db.NewInsert().Model(&EarlyReport{ProviderID: providerID, Status: status}).
+			On("CONFLICT (provider_id) DO NOTHING").Exec(ctx)
+	case err == nil && deliveryRank[status] > deliveryRank[cur.Status] && deliveryRank[cur.Status] < deliveryRank[DeliveryUndelivered]:
+		_, err = db.NewUpdate().Model((*EarlyReport)(nil)).Set("status = ?", status).Set("updated_at = ?", Now()).
+			Where("id = ?", cur.ID).Exec(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("keep early report: %w", err)
 	}
 	return nil
 }
@@ -84,13 +129,14 @@ func ParseDeliveryStatus(s string) (DeliveryStatus, bool) {
 // UpdateDeliveryStatus applies a provider's status report for providerID,
 // idempotently and never backwards: reports arrive out of order, and a
 // final state (delivered, undelivered, failed) stays. The reply's own
-// delivery status follows its least advanced part. Unknown ids are ignored.
+// delivery status follows its least advanced part. A report for an id not
+// recorded yet is kept and applied when it is.
 func UpdateDeliveryStatus(ctx context.Context, db bun.IDB, providerID string, status DeliveryStatus) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d := new(Delivery)
 		err := tx.NewSelect().Model(d).Where("provider_id = ?", providerID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return keepEarlyReport(ctx, tx, providerID, status)
 		}
 		if err != nil {
 			return fmt.Errorf("read delivery: %w", err)

@@ -110,6 +110,11 @@ func TestAnSMSGetsAnSMSReply(t *testing.T) {
 		assert.Equal(t, "twilio", list[0]["channel"])
 		assert.Equal(t, "twilio", list[1]["channel"])
 
+		// The worker records Twilio's SID just after Twilio accepted the message.
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			var r domain.Message
+			assert.NoError(c, s.db.NewSelect().Model(&r).Where("provider_message_id = ?", sent[0].SID).Scan(context.Background()))
+		}, 10*time.Second, 20*time.Millisecond)
 		// Status callbacks, out of order: the final status stays.
 		for _, st := range []string{"sent", "delivered", "queued", "sent"} {
 			w := s.post("/twilio_status", url_values("MessageSid", sent[0].SID, "MessageStatus", st), twilioToken, publicURL+"/twilio_status")

@@ -47,6 +47,7 @@ var tables = []table{
 	{model: (*domain.TelegramLinkCode)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.EarlyReport)(nil)},
 	{model: (*domain.Delivery)(nil), foreignKeys: []string{
 		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
 	}},
