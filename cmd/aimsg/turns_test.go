@@ -52,11 +52,14 @@ func TestTurnsCommands(t *testing.T) {
 	require.NoError(t, runWith(ctx, env, &out, "turns", "retry", id))
 	assert.Contains(t, out.String(), "already ran", "a completed turn is not run twice")
 
-	out = output{}
-	require.NoError(t, runWith(ctx, env, &out, "turns", "show", id))
-	for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "CallLLM", "Deliver"} {
-		assert.Contains(t, out.String(), want)
-	}
+	// The reply is saved before the turn's last steps end: wait for them.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		out = output{}
+		require.NoError(c, runWith(ctx, env, &out, "turns", "show", id))
+		for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "CallLLM", "Deliver"} {
+			assert.Contains(c, out.String(), want)
+		}
+	}, 10*time.Second, 100*time.Millisecond)
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		out = output{}
