@@ -32,11 +32,7 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 	if *username == "" {
 		return usageError("usage: aimsg chat --user NAME [--message TEXT]")
 	}
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
+	cfg, db, err := e.open(ctx, config.NoTokens)
 	if err != nil {
 		return err
 	}

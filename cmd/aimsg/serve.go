@@ -27,11 +27,7 @@ const shutdownTimeout = 15 * time.Second
 
 // serveCmd runs the API alone (production: scale it out behind a proxy).
 func serveCmd(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.Production)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
+	cfg, db, err := e.open(ctx, config.Production)
 	if err != nil {
 		return err
 	}
@@ -52,6 +48,20 @@ func serveCmd(ctx context.Context, e *env) error {
 	}
 	defer tc.Close()
 	return serveHTTP(ctx, e, cfg, db, tc, m, nil)
+}
+
+// open loads the configuration of a command and opens its migrated
+// database; the caller closes it.
+func (e *env) open(ctx context.Context, mode config.Mode) (config.Config, *bun.DB, error) {
+	cfg, err := e.config(mode)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	db, err := openMigrated(ctx, e, cfg)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, db, nil
 }
 
 // openMigrated opens the database and refuses to go on if migrations are

@@ -31,11 +31,7 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) < 1 {
 		return usageError(turnsUsage)
 	}
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
+	cfg, db, err := e.open(ctx, config.NoTokens)
 	if err != nil {
 		return err
 	}

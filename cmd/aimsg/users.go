@@ -22,11 +22,7 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError(usersUsage)
 	}
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
+	_, db, err := e.open(ctx, config.NoTokens)
 	if err != nil {
 		return err
 	}

@@ -19,11 +19,7 @@ import (
 
 // workerCmd runs the Temporal worker alone (production: scale it out).
 func workerCmd(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
-	db, err := openMigrated(ctx, e, cfg)
+	cfg, db, err := e.open(ctx, config.NoTokens)
 	if err != nil {
 		return err
 	}
