@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"ariga.io/atlas/sql/migrate"
 	atlasschema "ariga.io/atlas/sql/schema"
@@ -54,7 +55,16 @@ func inspect(ctx context.Context, db *bun.DB) (*atlasschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := drv.InspectSchema(ctx, "", nil)
+	// PostgreSQL's catalog can name a relation another session drops during
+	// the inspection (other scratch schemas of the same dev database): that
+	// read is retried; anything else is an error.
+	var s *atlasschema.Schema
+	for attempt := 1; ; attempt++ {
+		s, err = drv.InspectSchema(ctx, "", nil)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "could not open relation") {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("inspect schema: %w", err)
 	}

@@ -102,12 +102,10 @@ func pendingFiles(ctx context.Context, db *bun.DB, dir fs.FS) ([]migrate.File, e
 	if err != nil {
 		return nil, err
 	}
-	if err := checkClean(ctx, db, drv); err != nil {
+	if err := checkClean(ctx, db); err != nil {
 		return nil, err
 	}
-	// Cleanliness is checked above for the current schema only; atlas's own
-	// check looks at every schema of the database.
-	ex, err := migrate.NewExecutor(drv, fsDir{dir}, revisions{db}, migrate.WithAllowDirty(true))
+	ex, err := migrate.NewExecutor(cleanChecked{drv}, fsDir{dir}, revisions{db})
 	if err != nil {
 		return nil, fmt.Errorf("migration executor: %w", err)
 	}
@@ -122,8 +120,9 @@ func pendingFiles(ctx context.Context, db *bun.DB, dir fs.FS) ([]migrate.File, e
 }
 
 // checkClean refuses a database that has tables but no migration history:
-// applying the first migration there would fail halfway or clobber data.
-func checkClean(ctx context.Context, db *bun.DB, drv migrate.Driver) error {
+// applying the first migration there would fail halfway or clobber data. It
+// looks at the current schema only.
+func checkClean(ctx context.Context, db *bun.DB) error {
 	n, err := db.NewSelect().Model((*revision)(nil)).Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count revisions: %w", err)
@@ -131,17 +130,26 @@ func checkClean(ctx context.Context, db *bun.DB, drv migrate.Driver) error {
 	if n > 0 {
 		return nil
 	}
-	s, err := drv.InspectSchema(ctx, "", nil)
-	if err != nil {
-		return fmt.Errorf("inspect schema: %w", err)
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?"
+	if database.Dialect(db) == config.Postgres {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name <> ?"
 	}
-	for _, t := range s.Tables {
-		if t.Name != revisionTable {
-			return fmt.Errorf("database has table %q but no migration history; migrate an empty database", t.Name)
-		}
+	var tables []string
+	if err := db.NewRaw(q, revisionTable).Scan(ctx, &tables); err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	if len(tables) > 0 {
+		return fmt.Errorf("database has table %q but no migration history; migrate an empty database", tables[0])
 	}
 	return nil
 }
+
+// cleanChecked leaves the clean check to checkClean: atlas's own inspects
+// every schema of the database, slowly, and trips over schemas other
+// processes create and drop meanwhile.
+type cleanChecked struct{ migrate.Driver }
+
+func (cleanChecked) CheckClean(context.Context, *migrate.TableIdent) error { return nil }
 
 // applyFile runs one migration file and records its revision in one
 // transaction, so a failing file leaves neither schema changes nor a revision.
