@@ -183,3 +183,14 @@ func TestConcurrentMigratorsApplyOnce(t *testing.T) {
 		assert.Equal(t, len(sqlFiles(t, dir)), total, "each file applied exactly once")
 	})
 }
+
+func TestADatabaseWithTablesButNoHistoryIsRefused(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Scratch(t, url)
+		_, err := db.ExecContext(ctx, "CREATE TABLE legacy (id integer)")
+		require.NoError(t, err)
+		_, err = schema.Up(ctx, db, migrationsOf(t, db), testenv.Logger())
+		require.ErrorContains(t, err, `table "legacy" but no migration history`)
+	})
+}
