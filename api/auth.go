@@ -258,7 +258,12 @@ func (s *Server) logoutAll(c *gin.Context) {
 		return
 	}
 	s.authLog(c).Info("logout from all devices", "user_id", u.ID, "sessions_ended", n)
-	c.JSON(http.StatusOK, gin.H{"message": "Logged out from all devices", "sessions_ended": n})
+	c.JSON(http.StatusOK, logoutAllResponse{Message: "Logged out from all devices", SessionsEnded: n})
+}
+
+type logoutAllResponse struct {
+	Message       string `json:"message"`
+	SessionsEnded int64  `json:"sessions_ended"`
 }
 
 // clip keeps what a client typed short enough for a log line.

@@ -19,7 +19,7 @@ const healthTimeout = 2 * time.Second
 
 // root is the spec's greeting.
 func (s *Server) root(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"message": "Hello World"})
+	c.JSON(http.StatusOK, messageResponse{Message: "Hello World"})
 }
 
 // healthReport is the body of GET /health.
@@ -62,6 +62,13 @@ func (s *Server) dbTest(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, "Database connection failed")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok", "message": "Database connection successful",
-		"dialect": string(database.Dialect(s.db))})
+	c.JSON(http.StatusOK, dbTestResponse{Status: "ok", Message: "Database connection successful",
+		Dialect: string(database.Dialect(s.db))})
+}
+
+// dbTestResponse is the body of GET /db-test.
+type dbTestResponse struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Dialect string `json:"dialect"`
 }

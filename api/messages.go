@@ -178,7 +178,7 @@ func (s *Server) unreadCount(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"unread_count": n})
+	c.JSON(http.StatusOK, unreadCountResponse{UnreadCount: n})
 }
 
 // markAllRead marks read what the user received: everything, or one
@@ -191,11 +191,20 @@ func (s *Server) markAllRead(c *gin.Context, conversationID string) {
 		return
 	}
 	s.messagesLog(c).Info("messages marked read", "user_id", me.ID, "conversation_id", conversationID, "count", n)
-	c.JSON(http.StatusOK, gin.H{"message": "Messages marked as read", "updated_count": n})
+	c.JSON(http.StatusOK, readAllResponse{Message: "Messages marked as read", UpdatedCount: n})
 }
 
 func (s *Server) readAll(c *gin.Context) { s.markAllRead(c, "") }
 
 func (s *Server) messagesLog(c *gin.Context) *slog.Logger {
 	return s.logs.Area(logs.Messages).With("request_id", c.GetString(requestIDKey))
+}
+
+type unreadCountResponse struct {
+	UnreadCount int `json:"unread_count"`
+}
+
+type readAllResponse struct {
+	Message      string `json:"message"`
+	UpdatedCount int64  `json:"updated_count"`
 }

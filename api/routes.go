@@ -12,6 +12,9 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/health", s.health)
 	r.GET("/db-test", s.dbTest)
 	r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	r.GET("/openapi.json", s.openAPI)
+	r.GET("/docs", s.docs)
+	r.GET("/docs/*asset", s.docsAsset)
 
 	// Provider webhooks: signed by the provider, no bearer token.
 	r.POST("/twilio_webhook", s.twilioWebhook)

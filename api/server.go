@@ -59,6 +59,9 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 		handovers: make(chan struct{}, maxHandovers),
 	}
+	if _, err := openAPIJSON(); err != nil {
+		return nil, err
+	}
 	useJSONNames()
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

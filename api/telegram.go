@@ -39,17 +39,30 @@ func (s *Server) telegramLink(c *gin.Context) {
 		return
 	}
 	s.authLog(c).Info("telegram link code issued", "user_id", u.ID)
-	c.JSON(http.StatusOK, gin.H{
-		"code":       code.Code,
-		"link":       "https://t.me/" + s.cfg.TelegramBotUsername + "?start=" + code.Code,
-		"expires_at": code.ExpiresAt,
+	c.JSON(http.StatusOK, telegramLinkResponse{
+		Code:      code.Code,
+		Link:      "https://t.me/" + s.cfg.TelegramBotUsername + "?start=" + code.Code,
+		ExpiresAt: code.ExpiresAt,
 	})
+}
+
+type telegramLinkResponse struct {
+	Code      string    `json:"code"`
+	Link      string    `json:"link"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// botCall is a Bot API method call in a webhook answer.
+type botCall struct {
+	Method string `json:"method"`
+	ChatID int64  `json:"chat_id"`
+	Text   string `json:"text"`
 }
 
 // botReply answers a webhook with a Bot API call Telegram makes for us:
 // the short answers of the bot itself need no separate request.
 func botReply(c *gin.Context, chatID int64, text string) {
-	c.JSON(http.StatusOK, gin.H{"method": "sendMessage", "chat_id": chatID, "text": text})
+	c.JSON(http.StatusOK, botCall{Method: "sendMessage", ChatID: chatID, Text: text})
 }
 
 // telegramWebhook takes updates from Telegram: the secret token header must

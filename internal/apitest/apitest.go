@@ -47,6 +47,7 @@ func (c *Client) Call(method, path string, body any, token string, tweaks ...fun
 	}
 	w := httptest.NewRecorder()
 	c.H.ServeHTTP(w, req)
+	checkContract(c.T, req, w.Code, w.Header(), w.Body.Bytes())
 	return w
 }
 
