@@ -79,6 +79,7 @@ var (
 	conversationQuery = openapi3.NewQueryParameter("conversation_id").
 				WithSchema(openapi3.NewStringSchema().WithMaxLength(100)).
 				WithDescription("Only the messages of this conversation")
+	fileParam         = openapi3.NewPathParameter("file").WithSchema(openapi3.NewStringSchema())
 	reportStatusQuery = openapi3.NewQueryParameter("status").
 				WithSchema(enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved)).
 				WithDescription("Only reports with this status")
@@ -98,9 +99,14 @@ var operations = []operation{
 		ok: reply{body: map[string]any{}, desc: "The OpenAPI 3 document"}},
 	{method: "GET", path: "/docs", tag: "meta", summary: "Interactive API documentation (Swagger UI)",
 		ok: reply{media: mediaHTML, body: ""}},
-	{method: "GET", path: "/docs/{asset}", tag: "meta", summary: "A file of the documentation page",
-		params: []*openapi3.Parameter{openapi3.NewPathParameter("asset").WithSchema(openapi3.NewStringSchema())},
-		ok:     reply{media: mediaAny, body: ""}, errors: []int{404}},
+	{method: "GET", path: "/docs/{file}", tag: "meta", summary: "A file of the documentation page",
+		params: []*openapi3.Parameter{fileParam}, noValidationBody: true,
+		ok: reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The page itself"}}, errors: []int{404}},
+	{method: "GET", path: "/app", tag: "meta", summary: "The web app",
+		ok: reply{media: mediaHTML, body: ""}},
+	{method: "GET", path: "/app/{file}", tag: "meta", summary: "A file of the web app",
+		params: []*openapi3.Parameter{fileParam}, noValidationBody: true,
+		ok: reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The app itself"}}, errors: []int{404}},
 
 	{method: "POST", path: "/twilio_webhook", tag: "channels", access: twilioSigned,
 		summary:     "Inbound SMS or WhatsApp message from Twilio",
@@ -441,7 +447,7 @@ func (b *docBuilder) errorStatuses(op operation) []int {
 	if op.body != nil {
 		out = append(out, http.StatusRequestEntityTooLarge)
 	}
-	if !op.noValidationBody && (op.body != nil || op.paged || len(op.params) > 0) && op.path != "/docs/{asset}" {
+	if !op.noValidationBody && (op.body != nil || op.paged || len(op.params) > 0) {
 		out = append(out, http.StatusUnprocessableEntity)
 	}
 	for _, s := range op.errors {

@@ -113,25 +113,42 @@ func TestContractCheckRefusesAnswersOutsideTheDocument(t *testing.T) {
 	assert.NoError(t, apitest.CheckResponse(listReq, 200, json, []byte(`[]`)))
 }
 
-// The documentation page loads everything from this server: it works
-// offline.
-func TestDocsPageWorksOffline(t *testing.T) {
+// The documentation page and the web app load everything from this server:
+// they work offline.
+func TestStaticPagesWorkOffline(t *testing.T) {
 	hs := newHarness(t, "sqlite:///:memory:", nil)
-	w := hs.call("GET", "/docs", nil, "")
-	require.Equal(t, http.StatusOK, w.Code)
-	assert.Contains(t, w.Header().Get("Content-Type"), "text/html")
-	page := w.Body.String()
-	assert.NotRegexp(t, `(src|href)="(https?:)?//`, page, "no asset from another host")
+	for _, root := range []string{"/docs", "/app"} {
+		w := hs.call("GET", root, nil, "")
+		require.Equal(t, http.StatusOK, w.Code, root)
+		assert.Contains(t, w.Header().Get("Content-Type"), "text/html")
+		page := w.Body.String()
+		assert.NotRegexp(t, `(src|href)="(https?:)?//`, page, "no asset from another host")
+		assert.NotRegexp(t, `<script>`, page, "no inline script")
 
-	assets := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(page, -1)
-	require.NotEmpty(t, assets)
-	for _, a := range assets {
-		w := hs.call("GET", "/"+a[1], nil, "")
-		assert.Equal(t, http.StatusOK, w.Code, a[1])
-		assert.NotZero(t, w.Body.Len(), a[1])
+		assets := regexp.MustCompile(`(?:src|href)="([^"#]+)"`).FindAllStringSubmatch(page, -1)
+		require.NotEmpty(t, assets, root)
+		for _, a := range assets {
+			w := hs.call("GET", "/"+a[1], nil, "")
+			assert.Equal(t, http.StatusOK, w.Code, a[1])
+			assert.NotZero(t, w.Body.Len(), a[1])
+		}
+		assert.Equal(t, http.StatusNotFound, hs.call("GET", root+"/nothing-here.js", nil, "").Code)
+		assert.Equal(t, http.StatusNotFound, hs.call("GET", root+"/..%2f..%2fgo.mod", nil, "").Code, "no way out of the embedded files")
+		w = hs.call("GET", root+"/", nil, "")
+		assert.Equal(t, http.StatusMovedPermanently, w.Code)
+		assert.Equal(t, root, w.Header().Get("Location"))
 	}
-	w = hs.call("GET", "/docs/aimsg-docs.js", nil, "")
+
+	w := hs.call("GET", "/docs/aimsg-docs.js", nil, "")
 	assert.Contains(t, w.Body.String(), `url: "openapi.json"`)
 	assert.Contains(t, w.Body.String(), "validatorUrl: null", "Swagger UI's online validator stays off")
-	assert.Equal(t, http.StatusNotFound, hs.call("GET", "/docs/nothing-here.js", nil, "").Code)
+
+	w = hs.call("GET", "/app", nil, "")
+	csp := w.Header().Get("Content-Security-Policy")
+	assert.Contains(t, csp, "default-src 'self'", "the app may call this server only")
+	assert.NotContains(t, csp, "unsafe-inline")
+	assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
+	w = hs.call("GET", "/app/pages/conversation.js", nil, "")
+	assert.Equal(t, http.StatusOK, w.Code, "modules in subfolders are served")
+	assert.Contains(t, w.Header().Get("Content-Type"), "javascript")
 }

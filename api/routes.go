@@ -13,8 +13,10 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/db-test", s.dbTest)
 	r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	r.GET("/openapi.json", s.openAPI)
-	r.GET("/docs", s.docs)
-	r.GET("/docs/*asset", s.docsAsset)
+	r.GET("/docs", docsSite.page)
+	r.GET("/docs/*file", docsSite.file)
+	r.GET("/app", appSite.page)
+	r.GET("/app/*file", appSite.file)
 
 	// Provider webhooks: signed by the provider, no bearer token.
 	r.POST("/twilio_webhook", s.twilioWebhook)

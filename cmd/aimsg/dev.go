@@ -97,6 +97,7 @@ func printURLs(e *env, cfg config.Config, port, uiURL string) {
 	fmt.Fprintf(e.stdout, "\naimsg is running (Ctrl-C stops everything)\n")
 	fmt.Fprintf(e.stdout, "  API:             %s\n", api)
 	fmt.Fprintf(e.stdout, "  Health:          %s/health\n", api)
+	fmt.Fprintf(e.stdout, "  Web app:         %s/app\n", api)
 	fmt.Fprintf(e.stdout, "  API docs:        %s/docs\n", api)
 	if uiURL != "" {
 		fmt.Fprintf(e.stdout, "  Temporal Web UI: %s\n", uiURL)

@@ -1,0 +1,229 @@
+// The web app at /app in Debian's Chromium, driven by playwright-core,
+// against the real stack started by e2e/browser_test.go (which passes the
+// address and a superuser's credentials in the environment).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const base = process.env.BASE_URL;
+const shots = process.env.SCREENSHOT_DIR;
+const admin = { username: process.env.SUPERUSER_NAME, password: process.env.SUPERUSER_PASSWORD };
+const user = { username: "webuser" + Date.now() % 100000, password: "correct horse battery" };
+const timeout = 30_000;
+
+let browser;
+let userPage;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => { await browser?.close(); });
+
+// newPage is a page in a fresh context that may reach the stack and nothing
+// else: the app must work offline.
+async function newPage(viewport = { width: 1200, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    return url.origin === new URL(base).origin ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e));
+  page.on("console", (m) => { if (m.type() === "error") console.log("browser console:", m.text()); });
+  return page;
+}
+
+// shot saves a screenshot of the page, after checking that no value leaked
+// into the text unrendered.
+async function shot(page, name) {
+  const text = await page.locator("body").innerText();
+  assert.doesNotMatch(text, /undefined|\bnull\b|false|true|NaN|\[object /, `${name}: a raw value on the page`);
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+test("register, sign in and talk to the assistant, the reply arriving live", async () => {
+  const page = await newPage();
+  userPage = page;
+  await page.goto(base + "/app");
+  await page.waitForURL(/#\/login$/);
+  await shot(page, "01-sign-in");
+
+  await page.getByRole("link", { name: "Register" }).click();
+  await page.getByLabel("Username").fill(user.username);
+  await page.getByLabel("Email").fill(user.username + "@example.com");
+  await page.getByLabel("Full name (optional)").fill("Web User");
+  await page.getByLabel(/^Password/).fill(user.password);
+  await shot(page, "02-register");
+  await page.getByRole("button", { name: "Create account" }).click();
+
+  await page.waitForURL(/#\/chat$/);
+  await page.getByRole("heading", { name: "Assistant" }).waitFor();
+  const url = page.url();
+  await page.getByLabel("Message", { exact: true }).fill("Hello there");
+  await page.getByRole("button", { name: "Send" }).click();
+  const mine = page.locator(".message.mine", { hasText: "Hello there" });
+  await mine.waitFor();
+  await page.locator(".message.theirs", { hasText: "You said: Hello there" }).waitFor();
+  assert.equal(page.url(), url, "no navigation: the reply came through the event stream");
+  assert.equal(await mine.locator(".badge-channel").textContent(), "web", "each message shows its channel");
+  await page.locator(".message.mine .badge-pending").waitFor({ state: "detached" });
+  await shot(page, "03-chat");
+  assert.deepEqual(page.errors, []);
+});
+
+test("file and edit a report, and the assistant lists it", async () => {
+  const page = userPage;
+  await page.getByRole("link", { name: "My reports" }).click();
+  await page.getByRole("heading", { name: "My reports" }).waitFor();
+  const form = page.locator("form", { has: page.getByRole("heading", { name: "File a report" }) });
+  await form.getByLabel("Title").fill("Login page broken");
+  await form.getByLabel("Description").fill("It shows an error after I sign in.");
+  await form.getByRole("button", { name: "File report" }).click();
+  const card = page.locator(".report", { hasText: "Login page broken" });
+  await card.locator(".badge-open").waitFor();
+
+  await card.getByRole("button", { name: "Edit" }).click();
+  await card.getByLabel("Title").fill("Login page is broken");
+  await card.getByRole("button", { name: "Save" }).click();
+  await page.locator(".report h3", { hasText: "Login page is broken" }).waitFor();
+  await shot(page, "04-my-reports");
+
+  await page.getByRole("link", { name: "Assistant" }).click();
+  await page.getByLabel("Message", { exact: true }).fill("What reports do I have?");
+  await page.getByLabel("Message", { exact: true }).press("Enter");
+  await page.locator(".message.theirs", { hasText: 'Your reports: "Login page is broken" (open)' }).waitFor();
+  await shot(page, "05-assistant-lists-reports");
+});
+
+test("my conversations lists the assistant first", async () => {
+  const page = userPage;
+  await page.getByRole("link", { name: "Conversations" }).click();
+  await page.getByRole("heading", { name: "Conversations" }).waitFor();
+  const first = page.locator("ul.plain li").first();
+  assert.equal(await first.getByRole("link").textContent(), "Assistant");
+  await shot(page, "06-conversations");
+});
+
+test("a superuser signs in with the keyboard, manages the user and resolves the report", async () => {
+  const page = await newPage();
+  await page.goto(base + "/app#/login");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  // The page puts focus on its heading; the form comes next.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.name), "username");
+  await page.keyboard.type(admin.username);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(admin.password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/#\/chat$/);
+
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByRole("heading", { name: "Users" }).waitFor();
+  await page.getByLabel("New role").fill("support");
+  await page.getByRole("button", { name: "Create role" }).click();
+  await page.getByLabel("Search users").fill(user.username);
+  await page.getByRole("button", { name: "Search" }).click();
+  const row = page.locator(`tr[data-username="${user.username}"]`);
+  await row.waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1); // search finds the one user
+  await row.getByLabel("support").check();
+  await row.getByRole("button", { name: "Save roles" }).click();
+  await page.getByText(`Roles of ${user.username} saved`).waitFor();
+  await row.getByRole("button", { name: "Disable" }).click();
+  await row.getByRole("button", { name: "Enable" }).waitFor();
+  await row.getByRole("button", { name: "Enable" }).click();
+  await row.getByRole("button", { name: "Disable" }).waitFor();
+  assert.ok(await row.getByLabel("support").isChecked(), "the role stays assigned");
+  await shot(page, "07-admin-users");
+
+  await page.getByRole("link", { name: "All reports" }).click();
+  const card = page.locator(".report", { hasText: "Login page is broken" });
+  await card.getByLabel("Comment").fill("Thanks, we are on it.");
+  await card.getByLabel("Mark in progress").check();
+  await card.getByRole("button", { name: "Comment" }).click();
+  await card.locator(".badge-in_progress").waitFor();
+  await card.getByLabel("Comment").fill("Fixed in the latest release.");
+  await card.getByRole("button", { name: "Resolve" }).click();
+  await card.locator(".badge-resolved").waitFor();
+  await shot(page, "08-admin-reports");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("the user sees the status change", async () => {
+  const page = userPage;
+  // The user was disabled and enabled meanwhile: disabling ended the session,
+  // so the app sends the user to sign in again.
+  await page.getByRole("link", { name: "My reports" }).click();
+  await page.waitForURL(/#\/login$/);
+  await page.getByLabel("Username or email").fill(user.username);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/#\/chat$/);
+  await page.getByRole("link", { name: "My reports" }).click();
+  const card = page.locator(".report", { hasText: "Login page is broken" });
+  await card.locator(".badge-resolved").waitFor();
+  assert.match(await card.textContent(), /Fixed in the latest release\./);
+  assert.equal(await card.getByRole("button", { name: "Edit" }).count(), 0, "a resolved report cannot be edited");
+  await shot(page, "09-report-resolved");
+});
+
+test("an expired access token is refreshed without the user noticing", async () => {
+  const page = userPage;
+  const before = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")));
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem("aimsg.session"));
+    s.access_token = "expired." + s.access_token.split(".").slice(1).join(".") + "x";
+    localStorage.setItem("aimsg.session", JSON.stringify(s));
+  });
+  await page.getByRole("link", { name: "Conversations" }).click();
+  await page.getByRole("heading", { name: "Conversations" }).waitFor();
+  await page.getByRole("link", { name: "Assistant" }).first().waitFor();
+  const afterRefresh = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")));
+  assert.notEqual(afterRefresh.refresh_token, before.refresh_token, "the refresh token was rotated");
+  assert.match(page.url(), /#\/conversations$/, "still on the page asked for");
+});
+
+test("log out ends the session on the server", async () => {
+  const page = userPage;
+  const { access_token: token } = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")));
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(/#\/login$/);
+  assert.equal(await page.evaluate(() => localStorage.getItem("aimsg.session")), null);
+  const status = await page.evaluate(async (t) => (await fetch("/auth/me", { headers: { Authorization: "Bearer " + t } })).status, token);
+  assert.equal(status, 401, "the old access token no longer works");
+  await page.context().close();
+});
+
+test("readable on a phone-sized screen", async () => {
+  const page = await newPage({ width: 390, height: 844 });
+  await page.goto(base + "/app#/login");
+  await page.getByLabel("Username or email").fill(user.username);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".message.theirs").first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
+  await shot(page, "10-phone-chat");
+  await page.context().close();
+});
+
+test("the API documentation page renders offline", async () => {
+  const page = await newPage();
+  await page.goto(base + "/docs");
+  await page.locator(".swagger-ui .info .title", { hasText: "aimsg" }).waitFor();
+  await page.locator(".opblock-summary-path", { hasText: "/auth/login" }).first().waitFor();
+  await shot(page, "11-api-docs");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

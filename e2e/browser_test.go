@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+// browserAgent answers like the report agent would: questions about reports
+// call list_reports and list what it returned; anything else is echoed.
+func browserAgent(_ int, req fakellm.Request) fakellm.Response {
+	last := req.Last()
+	if last.Role == "tool" {
+		var out struct {
+			Reports []struct {
+				Title  string `json:"title"`
+				Status string `json:"status"`
+			} `json:"reports"`
+		}
+		if err := json.Unmarshal([]byte(last.Text()), &out); err != nil || len(out.Reports) == 0 {
+			return fakellm.Response{Content: "You have no reports."}
+		}
+		var items []string
+		for _, r := range out.Reports {
+			items = append(items, `"`+r.Title+`" (`+r.Status+`)`)
+		}
+		return fakellm.Response{Content: "Your reports: " + strings.Join(items, ", ")}
+	}
+	if strings.Contains(strings.ToLower(last.Text()), "report") {
+		return fakellm.Response{ToolCalls: []fakellm.ToolCall{fakellm.Call("call_1", "list_reports", `{}`)}}
+	}
+	return fakellm.Response{Content: "You said: " + last.Text()}
+}
+
+// TestWebAppInABrowser runs e2e/browser/app.test.mjs: Debian's Chromium,
+// driven by playwright-core, uses the web app against the whole stack
+// (API on a real socket, worker, Temporal, the fake LLM). Screenshots of
+// every page land in e2e/browser/screenshots.
+func TestWebAppInABrowser(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	require.NoError(t, err)
+	dir := filepath.Join(root, "e2e", "browser")
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	node, nodeErr := exec.LookPath("node")
+	_, chromiumErr := os.Stat(chromium)
+	_, modulesErr := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
+	if err := firstErr(nodeErr, chromiumErr, modulesErr); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the browser tests need node, chromium and `npm ci` in e2e/browser: %v", err)
+		}
+		t.Skipf("browser tests need node, %s and `npm ci --prefix e2e/browser` (.ci/run installs them): %v", chromium, err)
+	}
+
+	urls := testenv.DatabaseURLs(t)
+	s := newStack(t, urls[len(urls)-1], browserAgent, nil)
+	srv := httptest.NewServer(s.H)
+	t.Cleanup(srv.Close)
+
+	const adminName, adminPassword = "webadmin", "webadmin-password"
+	hash, err := auth.HashPassword(adminPassword, 10)
+	require.NoError(t, err)
+	admin, _, err := domain.EnsureSuperuser(context.Background(), s.db, domain.SuperuserInput{
+		Username: adminName, Email: adminName + "@example.com", HashedPassword: hash})
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "app.test.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"BASE_URL="+srv.URL,
+		"CHROMIUM="+chromium,
+		"SCREENSHOT_DIR="+filepath.Join(dir, "screenshots"),
+		"SUPERUSER_NAME="+adminName,
+		"SUPERUSER_PASSWORD="+adminPassword,
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser tests:\n%s", out)
+	require.NoError(t, err, "the browser tests failed")
+
+	// What the browser did is in the database: the report went through
+	// the superuser's hands, and every question got its answer.
+	reports, _, err := domain.ListAllReports(context.Background(), s.db, admin, domain.ReportFilter{Page: domain.Page{Limit: 10}})
+	require.NoError(t, err)
+	require.Len(t, reports, 1)
+	assert.Equal(t, "Login page is broken", reports[0].Title)
+	assert.Equal(t, domain.ReportResolved, reports[0].Status)
+	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs"} {
+		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
+		if assert.NoError(t, err) {
+			assert.Greater(t, info.Size(), int64(5000), shot)
+		}
+	}
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+// Small DOM helpers: elements are built with h(), never from HTML strings,
+// so text from the server can never become markup.
+
+// h builds an element: h("button", {onclick: f, class: "x"}, "text", child).
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+// field is a labelled input: the label names it for screen readers.
+export function field(label, attrs) {
+  const id = attrs.id || "f-" + attrs.name;
+  const input = attrs.multiline
+    ? h("textarea", { ...attrs, multiline: undefined, id })
+    : h("input", { type: "text", ...attrs, id });
+  return h("div", { class: "field" }, h("label", { for: id }, label), input);
+}
+
+// formValues reads a form's named fields.
+export function formValues(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+// when formats a timestamp for people.
+export function when(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+}
+
+// badge is a short label with a style of its own (status, channel).
+export function badge(text, kind = text) {
+  return h("span", { class: "badge badge-" + kind }, text);
+}
+
+// toast tells the user something, politely announced to screen readers.
+export function toast(text, isError = false) {
+  const el = document.getElementById("toast");
+  el.textContent = text;
+  el.className = isError ? "error" : "";
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.textContent = ""; }, 5000);
+}
+
+// submitting runs fn with the form's values, the form disabled meanwhile
+// (values are read first: disabled fields are not part of a form's data),
+// and reports a failure.
+export async function submitting(form, fn) {
+  const values = formValues(form);
+  const fields = [...form.elements];
+  fields.forEach((f) => { f.disabled = true; });
+  try {
+    await fn(values);
+  } catch (e) {
+    toast(e.message, true);
+  } finally {
+    fields.forEach((f) => { f.disabled = false; });
+  }
+}

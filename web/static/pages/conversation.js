@@ -1,0 +1,63 @@
+// One conversation: with the assistant (ai:<me>) or with another user.
+// Replies appear live from the conversation's event stream.
+import { h, field, when, badge, submitting } from "../dom.js";
+import { api, follow, session } from "../api.js";
+
+export async function conversationPage(main, conversationId, signal) {
+  const me = session.user();
+  const isAssistant = conversationId.startsWith("ai:");
+  const title = isAssistant ? "Assistant" : "Conversation";
+  const list = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
+  const shown = new Map();
+
+  const show = (m) => {
+    const mine = m.sender_id === me.id;
+    const item = h("li", { class: "message " + (mine ? "mine" : "theirs"), "data-id": m.id },
+      h("div", { class: "meta" },
+        h("span", { class: "sender" }, mine ? "You" : isAssistant ? "Assistant" : "User " + m.sender_id),
+        badge(m.channel, "channel"),
+        h("time", { datetime: m.created_at }, when(m.created_at)),
+        m.turn_status === "pending" && badge("thinking…", "pending"),
+        m.turn_status === "failed" && badge("no answer", "failed")),
+      h("p", { class: "content" }, m.content));
+    const old = shown.get(m.id);
+    if (old) old.replaceWith(item);
+    else list.append(item);
+    shown.set(m.id, item);
+    item.scrollIntoView({ block: "end" });
+  };
+
+  const form = h("form", { class: "compose" },
+    field("Message", { name: "content", multiline: true, required: true, maxlength: 10000, rows: 2 }),
+    h("button", { type: "submit" }, "Send"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitting(form, async (v) => {
+      const { data } = await api("POST", `/auth/conversations/${encodeURIComponent(conversationId)}/messages`,
+        { content: v.content });
+      show(data);
+      form.reset();
+    }).then(() => form.querySelector("textarea").focus());
+  });
+  // Enter sends, Shift+Enter makes a new line.
+  form.querySelector("textarea").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+
+  main.append(h("h1", {}, title), list, form);
+
+  const { data } = await api("GET", `/auth/conversations/${encodeURIComponent(conversationId)}/messages?limit=100`);
+  data.reverse().forEach(show);
+  await api("PUT", `/auth/conversations/${encodeURIComponent(conversationId)}/read`).catch(() => {});
+
+  const newest = data.length ? data[data.length - 1].id : 0;
+  follow(conversationId, newest, (m) => {
+    // The assistant answered: the questions before it are no longer pending.
+    if (m.sender_id !== me.id) {
+      for (const [id, el] of shown) {
+        if (id < m.id) el.querySelector(".badge-pending")?.remove();
+      }
+    }
+    show(m);
+  }, signal);
+}

@@ -1,0 +1,30 @@
+// The user's conversations, and a way to start one with another user.
+import { h, field, when, submitting, toast } from "../dom.js";
+import { api } from "../api.js";
+
+export async function conversationsPage(main) {
+  const { data } = await api("GET", "/auth/conversations");
+  const items = data.map((c) => {
+    const href = c.is_assistant ? "#/chat" : "#/conversations/" + encodeURIComponent(c.conversation_id);
+    const name = c.is_assistant ? "Assistant" : (c.other_user?.full_name || c.other_user?.username || c.conversation_id);
+    return h("li", { class: "card row" },
+      h("a", { href }, name),
+      c.unread_count > 0 && h("span", { class: "badge badge-unread" }, `${c.unread_count} unread`),
+      c.last_message && h("span", { class: "muted" }, when(c.last_message.created_at), " — ", c.last_message.content.slice(0, 80)));
+  });
+
+  const form = h("form", { class: "card" },
+    h("h2", {}, "Write to someone"),
+    field("Recipient user id", { name: "recipient_id", type: "number", min: 1, required: true }),
+    field("Message", { name: "content", multiline: true, required: true, maxlength: 10000 }),
+    h("button", { type: "submit" }, "Send"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitting(form, async (v) => {
+      const { data: m } = await api("POST", "/messages", { recipient_id: Number(v.recipient_id), content: v.content });
+      toast("Sent");
+      location.hash = "#/conversations/" + encodeURIComponent(m.conversation_id);
+    });
+  });
+  main.append(h("h1", {}, "Conversations"), h("ul", { class: "plain" }, items), form);
+}
