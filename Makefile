@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run test temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run test fuzz bench temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -35,6 +35,27 @@ test: temporal
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# The load benchmark on the real stack (see docs/benchmarks.md): SQLite
+# unless BENCH_DATABASE_URL names a PostgreSQL database; BENCH_FLAGS=-quick
+# for a smoke run.
+BENCH_DATABASE_URL ?=
+BENCH_FLAGS ?=
+bench: temporal build
+	$(GO) build -o $(BIN)/aimsg-bench ./cmd/aimsg-bench
+	$(BIN)/aimsg-bench -aimsg $(BIN)/aimsg -temporal $(TEMPORAL) -database-url '$(BENCH_DATABASE_URL)' -out bench-results.json $(BENCH_FLAGS)
+
+# Coverage-guided fuzzing, FUZZTIME per target (the seed corpora also run
+# in `make test`). A failing input lands in testdata/fuzz of its package.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./auth:FuzzParseToken ./domain:FuzzNormalizePhone ./activities:FuzzRunTool \
+	./api:FuzzTwilioWebhook ./api:FuzzTelegramWebhook
+
+fuzz: temporal
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
+	done
 
 lint:
 	$(GO) vet ./...

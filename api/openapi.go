@@ -45,19 +45,18 @@ type reply struct {
 
 // operation is one route as the document describes it.
 type operation struct {
-	method, path     string
-	tag, summary     string
-	description      string
-	access           access
-	params           []*openapi3.Parameter
-	body             any  // request body type (JSON); nil: none
-	form             bool // the body is (also) a form: OAuth2 login, Twilio
-	optionalBody     bool
-	paged            bool // limit/offset in, X-Total-Count out
-	ok               reply
-	more             []reply // other answers with a body of their own
-	errors           []int   // error statuses beyond those implied
-	noValidationBody bool    // no 422 although there are inputs
+	method, path string
+	tag, summary string
+	description  string
+	access       access
+	params       []*openapi3.Parameter
+	body         any  // request body type (JSON); nil: none
+	form         bool // the body is (also) a form: OAuth2 login, Twilio
+	optionalBody bool
+	paged        bool // limit/offset in, X-Total-Count out
+	ok           reply
+	more         []reply // other answers with a body of their own
+	errors       []int   // error statuses beyond those implied
 }
 
 // Media types of the answers that are not JSON.
@@ -100,28 +99,29 @@ var operations = []operation{
 	{method: "GET", path: "/docs", tag: "meta", summary: "Interactive API documentation (Swagger UI)",
 		ok: reply{media: mediaHTML, body: ""}},
 	{method: "GET", path: "/docs/{file}", tag: "meta", summary: "A file of the documentation page",
-		params: []*openapi3.Parameter{fileParam}, noValidationBody: true,
-		ok: reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The page itself"}}, errors: []int{404}},
+		params: []*openapi3.Parameter{fileParam},
+		ok:     reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The page itself"}}, errors: []int{404}},
 	{method: "GET", path: "/app", tag: "meta", summary: "The web app",
 		ok: reply{media: mediaHTML, body: ""}},
 	{method: "GET", path: "/app/{file}", tag: "meta", summary: "A file of the web app",
-		params: []*openapi3.Parameter{fileParam}, noValidationBody: true,
-		ok: reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The app itself"}}, errors: []int{404}},
+		params: []*openapi3.Parameter{fileParam},
+		ok:     reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The app itself"}}, errors: []int{404}},
 
 	{method: "POST", path: "/twilio_webhook", tag: "channels", access: twilioSigned,
 		summary:     "Inbound SMS or WhatsApp message from Twilio",
 		description: "Stored once per MessageSid and answered by the assistant through the Messages API; the TwiML answer is empty except for HELP. STOP and START opt out and in.",
-		body:        twilioInbound{}, form: true, noValidationBody: true,
+		body:        twilioInbound{}, form: true,
 		ok: reply{media: mediaTwiML, body: "", desc: "TwiML"}},
 	{method: "POST", path: "/twilio_status", tag: "channels", access: twilioSigned,
 		summary: "Delivery status callback from Twilio",
-		body:    twilioStatusReport{}, form: true, noValidationBody: true,
+		body:    twilioStatusReport{}, form: true,
 		ok: reply{status: 204}},
 	{method: "POST", path: "/telegram_webhook", tag: "channels", access: telegramSigned,
 		summary:     "Update from the Telegram Bot API",
 		description: "Linked chats talk to the assistant; /start <code> links a chat to an account. The answer may carry a Bot API call.",
 		body:        telegramUpdate{},
-		ok:          reply{body: botCall{}, desc: "Nothing to send, or a sendMessage call for Telegram to make"}},
+		ok:          reply{body: botCall{}, desc: "A sendMessage call for Telegram to make (the bot's own short answers)"},
+		more:        []reply{{status: 204, desc: "Taken; nothing to send back in the answer"}}},
 
 	{method: "POST", path: "/auth/register", tag: "auth", summary: "Create an account",
 		body: newAccount{}, ok: reply{status: 201, body: domain.User{}}, errors: []int{409}},
@@ -444,12 +444,11 @@ func (b *docBuilder) errorStatuses(op operation) []int {
 	if op.access != public && op.access != signedIn {
 		out = append(out, http.StatusForbidden)
 	}
-	if op.body != nil {
+	if op.body != nil || op.method != http.MethodGet {
 		out = append(out, http.StatusRequestEntityTooLarge)
 	}
-	if !op.noValidationBody && (op.body != nil || op.paged || len(op.params) > 0) {
-		out = append(out, http.StatusUnprocessableEntity)
-	}
+	// Any operation refuses a query string no database could store.
+	out = append(out, http.StatusUnprocessableEntity)
 	for _, s := range op.errors {
 		if !containsStatus(out, s) {
 			out = append(out, s)

@@ -71,7 +71,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
-	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes))
+	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
 	s.routes(r)
 	return r, nil
 }

@@ -82,7 +82,7 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 	}
 	msg := up.Message
 	if msg == nil || msg.Chat == nil || strings.TrimSpace(msg.Text) == "" {
-		c.Status(http.StatusOK) // edits, stickers, joins: nothing to answer
+		c.Status(http.StatusNoContent) // edits, stickers, joins: nothing to answer
 		return
 	}
 	ctx := c.Request.Context()
@@ -119,7 +119,7 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 	m, err := domain.SendMessage(ctx, s.db, domain.NewMessage{SenderID: user.ID, RecipientID: aid, Content: msg.Text,
 		Channel: domain.ChannelTelegram, ExternalID: &updateID, Address: &chat})
 	if errors.Is(err, domain.ErrConflict) {
-		c.Status(http.StatusOK) // Telegram retried an update we have
+		c.Status(http.StatusNoContent) // Telegram retried an update we have
 		return
 	}
 	if err != nil {
@@ -128,5 +128,5 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 	}
 	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID)
 	s.startTurn(c, m)
-	c.Status(http.StatusOK)
+	c.Status(http.StatusNoContent)
 }

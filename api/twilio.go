@@ -21,6 +21,9 @@ var (
 	helpWords  = map[string]bool{"HELP": true, "INFO": true}
 )
 
+// maxSIDLength bounds a provider message id (Twilio's are 34 characters).
+const maxSIDLength = 64
+
 // helpText answers HELP by SMS.
 const helpText = "This is the AI assistant. Write your question and it will answer. Reply STOP to stop messages, START to resume."
 
@@ -81,16 +84,24 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	log := s.twilioLog(c)
 	form := c.Request.PostForm
 	sid, from, body := form.Get("MessageSid"), form.Get("From"), form.Get("Body")
-	if sid == "" || from == "" {
-		log.Warn("twilio webhook without MessageSid or From")
+	if sid == "" || from == "" || len(sid) > maxSIDLength || unstorableText(sid) {
+		log.Warn("twilio webhook without a usable MessageSid or From")
 		twiml(c, "")
 		return
 	}
-	phone, err := domain.NormalizePhone(strings.TrimPrefix(from, "whatsapp:"))
+	// Keep what the user wrote, even bytes no database stores as text.
+	body = strings.ToValidUTF8(strings.ReplaceAll(body, "\x00", "\uFFFD"), "\uFFFD")
+	number, whatsapp := strings.CutPrefix(from, "whatsapp:")
+	phone, err := domain.NormalizePhone(number)
 	if err != nil {
 		log.Info("twilio message from an address that is not a phone number", "message_sid", sid)
 		twiml(c, "")
 		return
+	}
+	// Replies go back the way the message came, to the number in E.164.
+	from = phone
+	if whatsapp {
+		from = "whatsapp:" + phone
 	}
 	user, err := domain.ActiveUserByPhone(ctx, s.db, phone)
 	if errors.Is(err, domain.ErrNotFound) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,10 @@ func (s *Server) bind(c *gin.Context, dst any) bool {
 		err = c.ShouldBindJSON(dst)
 	}
 	if err == nil {
+		if fe, bad := badText(reflect.ValueOf(dst), []any{"body"}); bad {
+			invalidInput(c, fe)
+			return false
+		}
 		return true
 	}
 	var tooLarge *http.MaxBytesError
@@ -170,4 +175,73 @@ func page(c *gin.Context) (domain.Page, bool) {
 // setTotal tells a client how many rows a paginated list has in all.
 func setTotal(c *gin.Context, total int) {
 	c.Header("X-Total-Count", strconv.Itoa(total))
+}
+
+// unstorableText is text no database column keeps.
+func unstorableText(s string) bool { return !domain.StorableText(s) }
+
+const unstorableMsg = "Text must be valid UTF-8 without NUL characters"
+
+// badText finds the first string in a decoded body that no database can
+// store, with its location for the 422 answer.
+func badText(v reflect.Value, loc []any) (fieldError, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return badText(v.Elem(), loc)
+		}
+	case reflect.String:
+		if unstorableText(v.String()) {
+			return fieldError{Loc: loc, Msg: unstorableMsg, Type: "string_type"}, true
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			at := loc
+			if !f.Anonymous {
+				if name == "" {
+					name = f.Name
+				}
+				at = append(slices.Clone(loc), name)
+			}
+			if fe, bad := badText(v.Field(i), at); bad {
+				return fe, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if fe, bad := badText(v.Index(i), append(slices.Clone(loc), i)); bad {
+				return fe, true
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			if fe, bad := badText(v.MapIndex(k), append(slices.Clone(loc), fmt.Sprint(k.Interface()))); bad {
+				return fe, true
+			}
+		}
+	}
+	return fieldError{}, false
+}
+
+// cleanQuery refuses query strings with text no database can store, before
+// any handler passes them to a query.
+func cleanQuery(c *gin.Context) {
+	for name, values := range c.Request.URL.Query() {
+		for _, v := range values {
+			if unstorableText(name) || unstorableText(v) {
+				invalidInput(c, fieldError{Loc: []any{"query", strings.ToValidUTF8(name, "?")}, Msg: unstorableMsg, Type: "string_type"})
+				return
+			}
+		}
+	}
+	c.Next()
 }

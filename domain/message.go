@@ -176,7 +176,7 @@ func CheckContent(content string) error {
 	case utf8.RuneCountInString(content) > MaxMessageLength:
 		return invalid(fmt.Sprintf("content must be at most %d characters", MaxMessageLength))
 	}
-	return nil
+	return checkStorable("content", content)
 }
 
 // NewMessage is a message to store.

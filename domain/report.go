@@ -61,6 +61,13 @@ const (
 // ErrNotFound; one they see but may not change is ErrForbidden.
 
 func checkReportText(title, content *string) error {
+	for field, text := range map[string]*string{"title": title, "content": content} {
+		if text != nil {
+			if err := checkStorable(field, *text); err != nil {
+				return err
+			}
+		}
+	}
 	if title != nil {
 		if n := utf8.RuneCountInString(strings.TrimSpace(*title)); n < 1 || n > MaxReportTitle {
 			return invalid(fmt.Sprintf("title must be 1 to %d characters", MaxReportTitle))
@@ -174,6 +181,9 @@ func CommentReport(ctx context.Context, db bun.IDB, actor *User, id int64, comme
 	if strings.TrimSpace(comment) == "" || utf8.RuneCountInString(comment) > MaxReportComment {
 		return nil, invalid(fmt.Sprintf("comment must be 1 to %d characters", MaxReportComment))
 	}
+	if err := checkStorable("comment", comment); err != nil {
+		return nil, err
+	}
 	return changeReport(ctx, db, actor, id, func(r *Report) ([]string, error) {
 		if !actor.IsSuperuser {
 			return nil, fmt.Errorf("only superusers comment on reports: %w", ErrForbidden)
@@ -198,6 +208,11 @@ func CommentReport(ctx context.Context, db bun.IDB, actor *User, id int64, comme
 func ResolveReport(ctx context.Context, db bun.IDB, actor *User, id int64, comment *string) (*Report, error) {
 	if comment != nil && utf8.RuneCountInString(*comment) > MaxReportComment {
 		return nil, invalid(fmt.Sprintf("comment must be at most %d characters", MaxReportComment))
+	}
+	if comment != nil {
+		if err := checkStorable("comment", *comment); err != nil {
+			return nil, err
+		}
 	}
 	return changeReport(ctx, db, actor, id, func(r *Report) ([]string, error) {
 		if !actor.IsSuperuser {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,14 +46,11 @@ func (s *tgStack) update(updateID int, chat int64, text, secret string) *httptes
 		"message_id": updateID, "date": time.Now().Unix(), "text": text,
 		"chat": map[string]any{"id": chat, "type": "private"}, "from": map[string]any{"id": chat, "is_bot": false, "first_name": "T"},
 	}})
-	req := httptest.NewRequest("POST", "/telegram_webhook", strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
+	var tweaks []func(*http.Request)
 	if secret != "" {
-		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		tweaks = append(tweaks, apitest.Header("X-Telegram-Bot-Api-Secret-Token", secret))
 	}
-	w := httptest.NewRecorder()
-	s.H.ServeHTTP(w, req)
-	return w
+	return s.Call("POST", "/telegram_webhook", string(body), "", tweaks...)
 }
 
 // link gives a user a link code and sends /start <code> from the chat.
@@ -83,13 +79,13 @@ func TestTelegramLinkAndChat(t *testing.T) {
 		u := s.User("telly")
 		s.link(u, telegramChat)
 
-		require.Equal(t, http.StatusOK, s.update(2, telegramChat, "hello bot", botSecret).Code)
+		require.Equal(t, http.StatusNoContent, s.update(2, telegramChat, "hello bot", botSecret).Code)
 		sent := s.waitSent(1)
 		assert.Equal(t, telegramChat, sent[0].ChatID)
 		assert.Equal(t, "echo: hello bot", sent[0].Text)
 
 		// Telegram repeating the update changes nothing.
-		require.Equal(t, http.StatusOK, s.update(2, telegramChat, "hello bot", botSecret).Code)
+		require.Equal(t, http.StatusNoContent, s.update(2, telegramChat, "hello bot", botSecret).Code)
 		time.Sleep(time.Second)
 		assert.Len(t, s.tg.Sent(), 1)
 		assert.Len(t, s.llm.Requests(), 1)
@@ -134,7 +130,7 @@ func TestTelegramRateLimitIsHonoured(t *testing.T) {
 	u := s.User("flood")
 	s.link(u, telegramChat)
 	start := time.Now()
-	require.Equal(t, http.StatusOK, s.update(5, telegramChat, "slowly", botSecret).Code)
+	require.Equal(t, http.StatusNoContent, s.update(5, telegramChat, "slowly", botSecret).Code)
 	s.waitSent(1)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "waited retry_after")
 	assert.Equal(t, 2, s.tg.Calls())

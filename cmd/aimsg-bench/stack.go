@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/faketwilio"
+)
+
+// The fake providers' credentials, known to the stack and the load.
+const (
+	twilioAccount = "ACbench0000000000000000000000000000"
+	twilioToken   = "benchtwiliotoken0123456789abcdef"
+	twilioNumber  = "+15005550006"
+	benchPassword = "bench-password-123"
+)
+
+// stack is aimsg running for the benchmark, with what the load needs to
+// reach it.
+type stack struct {
+	dialect  string
+	db       *bun.DB
+	env      map[string]string
+	apiURL   string
+	llm      *fakellm.Server
+	llmDelay atomic.Int64 // nanoseconds the fake LLM waits before answering
+	twilio   *faketwilio.Server
+	tc       client.Client
+	api      *process
+	worker   *process
+	tokens   *auth.Tokens
+	http     *http.Client
+	hash     string // bcrypt of benchPassword at the configured cost
+	cleanup  []func()
+	userSeq  atomic.Int64
+}
+
+// process is a child process of the stack.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+}
+
+// memory reads the process's resident set now and at its peak, in bytes.
+func (p *process) memory() (rss, peak int64) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			rss = kb << 10
+		case "VmHWM":
+			peak = kb << 10
+		}
+	}
+	return rss, peak
+}
+
+func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err error) {
+	st := &stack{http: &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	work, err := os.MkdirTemp("", "aimsg-bench-")
+	if err != nil {
+		return nil, err
+	}
+	st.cleanup = append(st.cleanup, func() { os.RemoveAll(work) })
+
+	// The database: a scratch schema on PostgreSQL, or a SQLite file.
+	dbURL := "sqlite:///" + filepath.Join(work, "bench.db")
+	if o.databaseURL != "" {
+		url, drop, err := database.ScratchSchema(ctx, o.databaseURL, "bench")
+		if err != nil {
+			return nil, fmt.Errorf("scratch schema: %w", err)
+		}
+		st.cleanup = append(st.cleanup, drop)
+		dbURL = url
+	}
+	dialect, _, err := config.ParseDatabaseURL(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	st.dialect = string(dialect)
+
+	// The fakes: an LLM that echoes after llmDelay, Twilio that takes every SMS.
+	st.llm = fakellm.Start(func(_ int, req fakellm.Request) fakellm.Response {
+		return fakellm.Response{Content: "echo: " + req.Last().Text(), Delay: time.Duration(st.llmDelay.Load())}
+	})
+	st.cleanup = append(st.cleanup, st.llm.Close)
+	st.twilio = faketwilio.Start(twilioAccount, nil)
+	st.cleanup = append(st.cleanup, st.twilio.Close)
+
+	// Temporal: the dev server with the same flags as `aimsg dev`.
+	srv, err := devserver.Start(ctx, devserver.Options{CLIPath: o.temporalBin, Namespace: "default", Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	st.cleanup = append(st.cleanup, func() { _ = srv.Stop() })
+	st.tc = srv.Client()
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	st.apiURL = "http://127.0.0.1:" + port
+	st.env = map[string]string{
+		"SECRET_KEY":             "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-0123456789abcdef",
+		"DATABASE_URL":           dbURL,
+		"LITELLM_BASEURL":        st.llm.BaseURL(),
+		"TEMPORAL_ADDRESS":       srv.FrontendHostPort(),
+		"TEMPORAL_TASK_QUEUE":    "bench",
+		"AI_MESSAGE_HOST":        "127.0.0.1",
+		"AI_MESSAGE_PORT":        port,
+		"AI_MESSAGE_PUBLIC_URL":  st.apiURL,
+		"AI_MESSAGE_LOGS_FOLDER": filepath.Join(work, "logs"),
+		"TWILIO_ACCOUNT_SID":     twilioAccount,
+		"TWILIO_AUTH_TOKEN":      twilioToken,
+		"TWILIO_PHONE_NUMBER":    twilioNumber,
+		"TWILIO_API_BASE_URL":    st.twilio.URL,
+		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
+		"LOG_LEVEL":              "warn",
+	}
+	cfg, err := config.Load(func(k string) string { return st.env[k] }, config.Production)
+	if err != nil {
+		return nil, err
+	}
+	if out, err := st.command(ctx, o.aimsgBin, "migrate", "up").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("migrate: %w: %s", err, out)
+	}
+	if st.db, err = database.Open(ctx, dbURL, nil); err != nil {
+		return nil, err
+	}
+	st.cleanup = append(st.cleanup, func() { st.db.Close() })
+	st.tokens = auth.NewTokens(cfg.SecretKey)
+	if st.hash, err = auth.HashPassword(benchPassword, cfg.BcryptCost); err != nil {
+		return nil, err
+	}
+
+	if st.worker, err = st.start(ctx, o.aimsgBin, "worker"); err != nil {
+		return nil, err
+	}
+	if st.api, err = st.start(ctx, o.aimsgBin, "serve"); err != nil {
+		return nil, err
+	}
+	if err := st.waitHealthy(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("stack up", "api", st.apiURL, "database", st.dialect, "temporal", srv.FrontendHostPort())
+	return st, nil
+}
+
+func (st *stack) command(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = os.Environ()
+	for k, v := range st.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
+}
+
+func (st *stack) start(ctx context.Context, bin, sub string) (*process, error) {
+	cmd := st.command(ctx, bin, sub)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start aimsg %s: %w", sub, err)
+	}
+	p := &process{name: sub, cmd: cmd}
+	st.cleanup = append(st.cleanup, func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	})
+	return p, nil
+}
+
+func (st *stack) waitHealthy(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if res, err := st.http.Get(st.apiURL + "/health"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return errors.New("the API did not become healthy within a minute")
+}
+
+func (st *stack) close() {
+	for i := len(st.cleanup) - 1; i >= 0; i-- {
+		st.cleanup[i]()
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port, nil
+}
+
+// benchUser is an account of the load with a live session.
+type benchUser struct {
+	*domain.User
+	token string
+	phone string
+}
+
+// users makes n accounts with phone numbers and sessions, straight in the
+// database (registration and login are measured on their own).
+func (st *stack) users(ctx context.Context, n int) ([]benchUser, error) {
+	out := make([]benchUser, 0, n)
+	for range n {
+		i := st.userSeq.Add(1)
+		phone := fmt.Sprintf("+1415%03d%04d", 200+i/10000, i%10000) // valid NANP numbers
+		name := fmt.Sprintf("bench%d", i)
+		u, err := domain.CreateUser(ctx, st.db, domain.NewUser{Username: name, Email: name + "@example.com",
+			HashedPassword: st.hash, PhoneNumber: &phone})
+		if err != nil {
+			return nil, fmt.Errorf("create user: %w", err)
+		}
+		sessionToken := auth.RandomToken(32)
+		expires := time.Now().Add(24 * time.Hour)
+		if _, err := domain.StartSession(ctx, st.db, domain.NewSession{UserID: u.ID, SessionToken: sessionToken,
+			DeviceInfo: "aimsg-bench", IPAddress: "127.0.0.1", ExpiresAt: expires,
+			RefreshHash: auth.HashToken(auth.RandomToken(32))}); err != nil {
+			return nil, fmt.Errorf("start session: %w", err)
+		}
+		token, err := st.tokens.Issue(auth.Access, u.ID, sessionToken, expires)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, benchUser{User: u, token: token, phone: phone})
+	}
+	return out, nil
+}
