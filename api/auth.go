@@ -214,6 +214,7 @@ func (s *Server) refresh(c *gin.Context) {
 	session, user, err := domain.RotateRefresh(c.Request.Context(), s.db, auth.HashToken(in.RefreshToken), auth.HashToken(next))
 	switch {
 	case errors.Is(err, domain.ErrRefreshReused):
+		s.sessions.forget(uid)
 		s.authLog(c).Warn("refresh token reuse detected: session revoked", "user_id", uid)
 		unauthorized(c, "Invalid refresh token")
 		return
@@ -241,7 +242,9 @@ func (s *Server) refresh(c *gin.Context) {
 // logout ends the session of the access token.
 func (s *Server) logout(c *gin.Context) {
 	u, session := currentUser(c), currentSession(c)
-	if err := domain.EndSession(c.Request.Context(), s.db, u.ID, session.ID); err != nil {
+	err := domain.EndSession(c.Request.Context(), s.db, u.ID, session.ID)
+	s.sessions.forget(u.ID)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -253,6 +256,7 @@ func (s *Server) logout(c *gin.Context) {
 func (s *Server) logoutAll(c *gin.Context) {
 	u := currentUser(c)
 	n, err := domain.EndSessions(c.Request.Context(), s.db, u.ID, 0)
+	s.sessions.forget(u.ID)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -25,8 +25,9 @@ func unauthorized(c *gin.Context, detail string) {
 }
 
 // requireUser admits requests with a valid access token whose session is
-// live and whose user is active, checked in the database on every request so
-// logout, session deletion and disabling take effect at once.
+// live and whose user is active. The check is in the database, remembered
+// for AUTH_CACHE_MS (see sessionCache): logout, session deletion and
+// disabling act at once on this instance.
 func (s *Server) requireUser(c *gin.Context) {
 	header := c.GetHeader("Authorization")
 	scheme, token, ok := strings.Cut(header, " ")
@@ -44,19 +45,25 @@ func (s *Server) requireUser(c *gin.Context) {
 		unauthorized(c, "Could not validate credentials")
 		return
 	}
-	session, user, err := domain.ActiveSession(c.Request.Context(), s.db, claims.SessionToken)
-	if errors.Is(err, domain.ErrNotFound) {
-		unauthorized(c, "Could not validate credentials")
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if uid, _ := claims.UserID(); uid != user.ID {
-		s.authLog(c).Warn("access token subject does not own its session", "token_user_id", uid, "session_id", session.ID)
-		unauthorized(c, "Could not validate credentials")
-		return
+	uid, _ := claims.UserID()
+	session, user, cached := s.sessions.get(claims.SessionToken, uid)
+	if !cached || !session.ExpiresAt.After(domain.Now()) {
+		epoch := s.sessions.epoch(uid)
+		session, user, err = domain.ActiveSession(c.Request.Context(), s.db, claims.SessionToken)
+		if errors.Is(err, domain.ErrNotFound) {
+			unauthorized(c, "Could not validate credentials")
+			return
+		}
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if uid != user.ID {
+			s.authLog(c).Warn("access token subject does not own its session", "token_user_id", uid, "session_id", session.ID)
+			unauthorized(c, "Could not validate credentials")
+			return
+		}
+		s.sessions.put(claims.SessionToken, session, user, epoch)
 	}
 	c.Set(userKey, user)
 	c.Set(sessionKey, session)

@@ -26,6 +26,7 @@ func (s *Server) updateMe(c *gin.Context) {
 	}
 	u, err := domain.UpdateProfile(c.Request.Context(), s.db, currentUser(c).ID,
 		domain.ProfileUpdate{Email: in.Email, FullName: in.FullName, Bio: in.Bio})
+	s.sessions.forget(currentUser(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -54,6 +55,7 @@ func (s *Server) updatePhone(c *gin.Context) {
 		phone = &p
 	}
 	u, err := domain.SetPhone(c.Request.Context(), s.db, currentUser(c).ID, phone)
+	s.sessions.forget(currentUser(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -88,7 +90,9 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := domain.SetPassword(c.Request.Context(), s.db, u.ID, hash, session.ID); err != nil {
+	err = domain.SetPassword(c.Request.Context(), s.db, u.ID, hash, session.ID)
+	s.sessions.forget(u.ID)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -46,6 +46,8 @@ type Server struct {
 	assistant atomic.Int64
 	// handovers bounds the turn hand-overs in flight.
 	handovers chan struct{}
+	// sessions remembers live sessions for a moment.
+	sessions *sessionCache
 }
 
 // maxHandovers is how many turn hand-overs may wait on Temporal at once.
@@ -58,6 +60,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 		handovers: make(chan struct{}, maxHandovers),
+		sessions:  newSessionCache(cfg.AuthCacheTTL),
 	}
 	if _, err := openAPIJSON(); err != nil {
 		return nil, err

@@ -35,7 +35,9 @@ func (s *Server) deleteSession(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
-	if err := domain.EndSession(c.Request.Context(), s.db, u.ID, id); err != nil {
+	err := domain.EndSession(c.Request.Context(), s.db, u.ID, id)
+	s.sessions.forget(u.ID)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

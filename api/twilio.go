@@ -140,9 +140,11 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	switch {
 	case stopWords[keyword]:
 		err = domain.SetSMSOptOut(ctx, s.db, user.ID, true)
+		s.sessions.forget(user.ID)
 		log.Info("sms opt-out", "user_id", user.ID)
 	case startWords[keyword]:
 		err = domain.SetSMSOptOut(ctx, s.db, user.ID, false)
+		s.sessions.forget(user.ID)
 		log.Info("sms opt-in", "user_id", user.ID)
 	case helpWords[keyword]:
 		twiml(c, helpText)

@@ -64,7 +64,9 @@ func (s *Server) deleteUser(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := domain.DeleteUser(c.Request.Context(), s.db, id); err != nil {
+	err := domain.DeleteUser(c.Request.Context(), s.db, id)
+	s.sessions.forget(id)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -80,6 +82,7 @@ func (s *Server) setActive(active bool) gin.HandlerFunc {
 			return
 		}
 		u, err := domain.SetActive(c.Request.Context(), s.db, id, active)
+		s.sessions.forget(id)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -115,6 +118,7 @@ func (s *Server) setSuperuser(c *gin.Context) {
 		in.IsSuperuser = &toggled
 	}
 	u, err := domain.SetSuperuser(ctx, s.db, id, *in.IsSuperuser)
+	s.sessions.forget(id)
 	if err != nil {
 		s.fail(c, err)
 		return

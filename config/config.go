@@ -74,6 +74,11 @@ type Config struct {
 	// within LoginFailureWindow make further logins wait (429).
 	LoginMaxFailures   int
 	LoginFailureWindow time.Duration
+	// AuthCacheTTL is how long an API instance trusts that a session it
+	// checked is live (0: check the database on every request). Changes
+	// made through an instance act on it at once; on other instances
+	// within AuthCacheTTL.
+	AuthCacheTTL time.Duration
 
 	// LLMTimeout bounds one LLM request.
 	LLMTimeout time.Duration
@@ -166,6 +171,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		BcryptCost:                r.intRange("BCRYPT_COST", 12, 10, 16),
 		LoginMaxFailures:          r.intRange("LOGIN_MAX_FAILURES", 10, 1, 1000),
 		LoginFailureWindow:        time.Duration(r.intRange("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 24*60)) * time.Minute,
+		AuthCacheTTL:              time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,
 		LLMTimeout:                time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
 		TurnMaxLLMCalls:           r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
 		TurnLLMAttempts:           r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),

@@ -102,8 +102,13 @@ type MessageFilter struct {
 // ListMessages returns one page of a user's messages, newest first, and how
 // many match in all. Only messages the user sent or received are listed.
 func ListMessages(ctx context.Context, db bun.IDB, userID int64, f MessageFilter) ([]Message, int, error) {
+	total, counted, err := countedTotal(ctx, db, userID, f)
+	if err != nil {
+		return nil, 0, err
+	}
 	if f.Box == BoxAll && f.ConversationID == "" {
-		return listAllMessages(ctx, db, userID, f.Page)
+		msgs, err := listAllMessages(ctx, db, userID, f.Page)
+		return msgs, total, err
 	}
 	msgs := []Message{}
 	q := db.NewSelect().Model(&msgs)
@@ -120,18 +125,62 @@ func ListMessages(ctx context.Context, db bun.IDB, userID int64, f MessageFilter
 	if f.ConversationID != "" {
 		q = q.Where("conversation_id = ?", f.ConversationID)
 	}
-	total, err := q.Order("id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	q = q.Order("id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset))
+	if counted {
+		err = q.Scan(ctx)
+	} else {
+		var n int64
+		n, err = q.ScanAndCount(ctx)
+		total = int(n)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list messages: %w", err)
 	}
-	return msgs, int(total), nil
+	return msgs, total, nil
+}
+
+// countedTotal reads a list's total from the counters the database keeps
+// (MessageCount, ConversationCount) when they answer it: the user's sent,
+// received or all messages, or a whole conversation they take part in.
+// counted is false for the rare mix of a box and a conversation.
+func countedTotal(ctx context.Context, db bun.IDB, userID int64, f MessageFilter) (total int, counted bool, err error) {
+	if f.ConversationID != "" {
+		if f.Box != BoxAll {
+			return 0, false, nil
+		}
+		conv, err := ParseConversationID(f.ConversationID)
+		if err != nil || !conv.Has(userID) {
+			return 0, true, nil // nothing of this user's is in it
+		}
+		err = db.NewSelect().Model((*ConversationCount)(nil)).Column("total").
+			Where("conversation_id = ?", f.ConversationID).Scan(ctx, &total)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, true, nil
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("count conversation: %w", err)
+		}
+		return total, true, nil
+	}
+	var c MessageCount
+	err = db.NewSelect().Model(&c).Where("user_id = ?", userID).Scan(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("count messages: %w", err)
+	}
+	switch f.Box {
+	case BoxSent:
+		return int(c.Sent), true, nil
+	case BoxReceived:
+		return int(c.Received), true, nil
+	}
+	return int(c.Sent + c.Received), true, nil
 }
 
 // listAllMessages pages through everything a user sent or received. A
 // "sender OR recipient" condition defeats both indexes; instead each side
 // reads only its newest offset+limit rows from its own index, and the two
 // short lists are merged. No message is in both: nobody writes to themselves.
-func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Message, int, error) {
+func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Message, error) {
 	window := int64(p.Offset + p.Limit)
 	side := func(col string) *bun.SelectQuery {
 		return db.NewSelect().Model((*Message)(nil)).Where("? = ?", bun.Ident(col), userID).Order("id DESC").Limit(window)
@@ -140,15 +189,9 @@ func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]M
 	err := db.NewRaw("SELECT * FROM (SELECT * FROM (?) AS s UNION ALL SELECT * FROM (?) AS r) AS m ORDER BY id DESC LIMIT ? OFFSET ?",
 		side("sender_id"), side("recipient_id"), p.Limit, p.Offset).Scan(ctx, &msgs)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list messages: %w", err)
+		return nil, fmt.Errorf("list messages: %w", err)
 	}
-	var total int
-	err = db.NewRaw("SELECT (SELECT COUNT(*) FROM messages WHERE sender_id = ?) + (SELECT COUNT(*) FROM messages WHERE recipient_id = ?)",
-		userID, userID).Scan(ctx, &total)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count messages: %w", err)
-	}
-	return msgs, total, nil
+	return msgs, nil
 }
 
 // MessageFor returns a message its sender or recipient asks for; to anyone

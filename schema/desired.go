@@ -51,6 +51,8 @@ var tables = []table{
 	{model: (*domain.Delivery)(nil), foreignKeys: []string{
 		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.MessageCount)(nil)},
+	{model: (*domain.ConversationCount)(nil)},
 }
 
 // index is a secondary index; unique constraints are on the models.
