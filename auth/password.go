@@ -4,6 +4,7 @@ package auth
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"unicode/utf8"
 
@@ -70,9 +71,28 @@ type Passwords struct {
 	dummy []byte
 }
 
+// hashSlots lets as many bcrypt runs go at once as there are cores: more
+// would not finish sooner, only take the CPU from every other request (a
+// burst of logins waits its turn instead of stalling the API).
+var hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+func withHashSlot[T any](fn func() T) T {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return fn()
+}
+
 // Hash checks the rules and hashes pw.
 func (p *Passwords) Hash(pw string) (string, error) {
-	return HashPassword(pw, p.Cost)
+	type result struct {
+		hash string
+		err  error
+	}
+	r := withHashSlot(func() result {
+		h, err := HashPassword(pw, p.Cost)
+		return result{h, err}
+	})
+	return r.hash, r.err
 }
 
 // Verify reports whether pw matches hash. An overlong password costs the
@@ -82,7 +102,7 @@ func (p *Passwords) Verify(hash, pw string) bool {
 		p.Burn(pw)
 		return false
 	}
-	return VerifyPassword(hash, pw)
+	return withHashSlot(func() bool { return VerifyPassword(hash, pw) })
 }
 
 // Burn runs a comparison as costly as Verify's, for logins that have no hash.
@@ -93,5 +113,5 @@ func (p *Passwords) Burn(pw string) {
 	if len(pw) > MaxPasswordBytes {
 		pw = pw[:MaxPasswordBytes]
 	}
-	_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(pw))
+	withHashSlot(func() error { return bcrypt.CompareHashAndPassword(p.dummy, []byte(pw)) })
 }

@@ -96,6 +96,9 @@ type Config struct {
 	WorkerWorkflowTasks int
 	// WorkerMetricsAddr is where `aimsg worker` serves /metrics; empty: nowhere.
 	WorkerMetricsAddr string
+	// PprofAddr is where serve and worker serve Go's profiles
+	// (/debug/pprof/); empty, the default: nowhere.
+	PprofAddr string
 }
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
@@ -180,6 +183,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WorkerActivities:          r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
 		WorkerWorkflowTasks:       r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:         r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		PprofAddr:                 r.str("PPROF_ADDR", ""),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)

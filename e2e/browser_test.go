@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -25,17 +24,12 @@ import (
 func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 	last := req.Last()
 	if last.Role == "tool" {
-		var out struct {
-			Reports []struct {
-				Title  string `json:"title"`
-				Status string `json:"status"`
-			} `json:"reports"`
-		}
-		if err := json.Unmarshal([]byte(last.Text()), &out); err != nil || len(out.Reports) == 0 {
+		reports := listedReports(last)
+		if len(reports) == 0 {
 			return fakellm.Response{Content: "You have no reports."}
 		}
 		var items []string
-		for _, r := range out.Reports {
+		for _, r := range reports {
 			items = append(items, `"`+r.Title+`" (`+r.Status+`)`)
 		}
 		return fakellm.Response{Content: "Your reports: " + strings.Join(items, ", ")}

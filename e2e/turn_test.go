@@ -25,16 +25,26 @@ func reportsAgent(n int, req fakellm.Request) fakellm.Response {
 	if last.Role != "tool" {
 		return fakellm.Response{ToolCalls: []fakellm.ToolCall{fakellm.Call("call_1", "list_reports", `{}`)}}
 	}
-	var out struct {
-		Reports []struct {
-			Title  string `json:"title"`
-			Status string `json:"status"`
-		} `json:"reports"`
-	}
-	if err := json.Unmarshal([]byte(last.Text()), &out); err != nil || len(out.Reports) == 0 {
+	reports := listedReports(last)
+	if len(reports) == 0 {
 		return fakellm.Response{Content: "I could not find any report."}
 	}
-	return fakellm.Response{Content: "Your report \"" + out.Reports[0].Title + "\" is " + out.Reports[0].Status + "."}
+	return fakellm.Response{Content: "Your report \"" + reports[0].Title + "\" is " + reports[0].Status + "."}
+}
+
+// listedReport is a report as list_reports gives it to the LLM.
+type listedReport struct {
+	Title  string `json:"title"`
+	Status string `json:"status"`
+}
+
+// listedReports reads the result of a list_reports call (none if it is not one).
+func listedReports(m fakellm.Message) []listedReport {
+	var out struct {
+		Reports []listedReport `json:"reports"`
+	}
+	_ = json.Unmarshal([]byte(m.Text()), &out)
+	return out.Reports
 }
 
 func TestAskingAboutAReportEndToEnd(t *testing.T) {

@@ -58,8 +58,9 @@ type stack struct {
 
 // process is a child process of the stack.
 type process struct {
-	name string
-	cmd  *exec.Cmd
+	name     string
+	cmd      *exec.Cmd
+	profiles string // its /debug/pprof/
 }
 
 // memory reads the process's resident set now and at its peak, in bytes.
@@ -166,16 +167,18 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 		return nil, err
 	}
 
-	if st.worker, err = st.start(ctx, o.aimsgBin, "worker"); err != nil {
+	// The soft heap limits of docker-compose.yml.
+	if st.worker, err = st.start(ctx, o.aimsgBin, "worker", "GOMEMLIMIT=250MiB"); err != nil {
 		return nil, err
 	}
-	if st.api, err = st.start(ctx, o.aimsgBin, "serve"); err != nil {
+	if st.api, err = st.start(ctx, o.aimsgBin, "serve", "GOMEMLIMIT=90MiB"); err != nil {
 		return nil, err
 	}
 	if err := st.waitHealthy(ctx); err != nil {
 		return nil, err
 	}
-	log.Info("stack up", "api", st.apiURL, "database", st.dialect, "temporal", srv.FrontendHostPort())
+	log.Info("stack up", "api", st.apiURL, "database", st.dialect, "temporal", srv.FrontendHostPort(),
+		"api_profiles", st.api.profiles, "worker_profiles", st.worker.profiles)
 	return st, nil
 }
 
@@ -188,15 +191,22 @@ func (st *stack) command(ctx context.Context, bin string, args ...string) *exec.
 	return cmd
 }
 
-func (st *stack) start(ctx context.Context, bin, sub string) (*process, error) {
+func (st *stack) start(ctx context.Context, bin, sub string, env ...string) (*process, error) {
 	cmd := st.command(ctx, bin, sub)
+	cmd.Env = append(cmd.Env, env...)
+	// Each process serves its profiles on a port of its own.
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(cmd.Env, "PPROF_ADDR=127.0.0.1:"+port)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start aimsg %s: %w", sub, err)
 	}
-	p := &process{name: sub, cmd: cmd}
+	p := &process{name: sub, cmd: cmd, profiles: "http://127.0.0.1:" + port + "/debug/pprof/"}
 	st.cleanup = append(st.cleanup, func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()

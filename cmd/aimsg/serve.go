@@ -47,6 +47,11 @@ func serveCmd(ctx context.Context, e *env) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
+	stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	return serveHTTP(ctx, e, cfg, db, tc, m, nil)
 }
 

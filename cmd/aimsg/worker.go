@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -34,20 +31,16 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer stop()
-	if cfg.WorkerMetricsAddr != "" {
-		ln, err := net.Listen("tcp", cfg.WorkerMetricsAddr)
-		if err != nil {
-			return fmt.Errorf("worker metrics endpoint: %w", err)
-		}
-		srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				e.logs.Root.Warn("worker metrics endpoint", "error", err)
-			}
-		}()
-		defer srv.Close()
-		e.logs.Root.Info("worker metrics", "address", ln.Addr().String())
+	stopMetrics, err := serveSide(e, "worker metrics", cfg.WorkerMetricsAddr, m.Handler())
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
+	stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	<-ctx.Done()
 	e.logs.Root.Info("worker shutting down")
 	return nil

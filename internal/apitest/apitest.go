@@ -47,7 +47,9 @@ func (c *Client) Call(method, path string, body any, token string, tweaks ...fun
 	}
 	w := httptest.NewRecorder()
 	c.H.ServeHTTP(w, req)
-	checkContract(c.T, req, w.Code, w.Header(), w.Body.Bytes())
+	if _, bench := c.T.(*testing.B); !bench { // benchmarks time the API alone
+		checkContract(c.T, req, w.Code, w.Header(), w.Body.Bytes())
+	}
 	return w
 }
 
