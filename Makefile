@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run test fuzz bench temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run test fuzz bench chaos temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -44,6 +44,12 @@ BENCH_FLAGS ?=
 bench: temporal build
 	$(GO) build -o $(BIN)/aimsg-bench ./cmd/aimsg-bench
 	$(BIN)/aimsg-bench -aimsg $(BIN)/aimsg -temporal $(TEMPORAL) -database-url '$(BENCH_DATABASE_URL)' -out bench-results.json $(BENCH_FLAGS)
+
+# The fault tests alone (they also run in `make test`): workers killed at
+# random and during an LLM call, Temporal down while messages arrive, the
+# LLM and Twilio failing in the ways they do.
+chaos: temporal
+	$(GO) test -count=1 -v ./e2e -run 'Chaos|Killed|Down|LLM|Lost|RateLimit|Twilio'
 
 # Coverage-guided fuzzing, FUZZTIME per target (the seed corpora also run
 # in `make test`). A failing input lands in testdata/fuzz of its package.
