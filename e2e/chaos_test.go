@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,4 +91,60 @@ func TestChaosWorkerKilledAtRandom(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, failed)
 	t.Logf("%d kills, %d messages, %d replies (the rest answered together with the next message)", kills, len(posted), len(replies))
+}
+
+// TestChaosTemporalRestartedWhileSMSArrive: the Temporal server stops while
+// SMS keep arriving and comes back later. Every webhook is answered at once
+// and stored; once Temporal is back every message gets its turn, each
+// reply is sent by SMS once.
+func TestChaosTemporalRestartedWhileSMSArrive(t *testing.T) {
+	hostPort := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	dbFile := filepath.Join(t.TempDir(), "temporal.db")
+	tp := ownTemporal(t, hostPort, dbFile)
+	s := newSMSStackWith(t, "sqlite:///:memory:", fakellm.Echo, nil, stackOptions{temporal: tp,
+		env: map[string]string{"TURN_RECONCILE_SECONDS": "1"}})
+	for i := range 30 {
+		switch i {
+		case 10:
+			require.NoError(t, tp.Server.Stop())
+		case 20:
+			tp = ownTemporal(t, hostPort, dbFile)
+		}
+		start := time.Now()
+		w := s.webhook(inbound(fmt.Sprintf("SMchaos%027d", i), userPhone, fmt.Sprintf("text %d", i)))
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Less(t, time.Since(start), 5*time.Second, "webhooks do not wait for Temporal")
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer tp.Stop()
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Zero(c, s.count((*domain.Message)(nil), "channel = ? AND turn_status = ?", domain.ChannelTwilio, domain.TurnPending))
+	}, 2*time.Minute, 200*time.Millisecond, "every SMS gets its turn once Temporal is back")
+	assert.EqualValues(t, 30, s.count((*domain.Message)(nil), "channel = ? AND turn_status = ?", domain.ChannelTwilio, domain.TurnReplied))
+	replies := s.count((*domain.Message)(nil), "parent_id IS NOT NULL")
+	assert.EqualValues(t, replies, s.count((*domain.Message)(nil), "parent_id IS NOT NULL AND id IN (SELECT min(id) FROM messages WHERE parent_id IS NOT NULL GROUP BY parent_id)"),
+		"no message answered twice")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.EqualValues(c, replies, len(s.twilio.Sent()), "each reply sent by SMS once")
+	}, 30*time.Second, 100*time.Millisecond)
+}
+
+// TestLLMHangingIsCutAndRetried: the LLM accepts the request and never
+// answers; the call is cut at LLM_TIMEOUT_SECONDS and tried again.
+func TestLLMHangingIsCutAndRetried(t *testing.T) {
+	script := func(n int, _ fakellm.Request) fakellm.Response {
+		if n == 0 {
+			return fakellm.Response{Content: "too late", Delay: 10 * time.Minute}
+		}
+		return fakellm.Response{Content: "awake"}
+	}
+	s := newStack(t, "sqlite:///:memory:", script, map[string]string{"LLM_TIMEOUT_SECONDS": "1"})
+	u := s.User("waiter")
+	start := time.Now()
+	q := s.ask(u, "hello?")
+	reply := s.replyTo(u, apitest.ID(q), 60*time.Second)
+	assert.Equal(t, "awake", reply["content"])
+	assert.Less(t, time.Since(start), 30*time.Second)
+	assert.Len(t, s.llm.Requests(), 2)
 }

@@ -39,12 +39,22 @@ type smsStack struct {
 
 func newSMSStack(t testing.TB, baseURL string, llm fakellm.Script, tw faketwilio.Script) *smsStack {
 	t.Helper()
+	return newSMSStackWith(t, baseURL, llm, tw, stackOptions{temporal: temporalServer})
+}
+
+func newSMSStackWith(t testing.TB, baseURL string, llm fakellm.Script, tw faketwilio.Script, o stackOptions) *smsStack {
+	t.Helper()
 	fake := faketwilio.Start(twilioSID, tw)
 	t.Cleanup(fake.Close)
-	s := newStack(t, baseURL, llm, map[string]string{
+	env := map[string]string{
 		"TWILIO_ACCOUNT_SID": twilioSID, "TWILIO_AUTH_TOKEN": twilioToken, "TWILIO_PHONE_NUMBER": twilioNumber,
 		"TWILIO_API_BASE_URL": fake.URL, "AI_MESSAGE_PUBLIC_URL": publicURL,
-	})
+	}
+	for k, v := range o.env {
+		env[k] = v
+	}
+	o.env = env
+	s := newStackWith(t, baseURL, llm, o)
 	u := s.User("texter")
 	w := s.Call("PUT", "/auth/me/phone", map[string]any{"phone_number": userPhone}, u.AccessToken)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
