@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/metrics"
 )
@@ -56,11 +57,19 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	if err != nil {
 		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownAgent", err)
 	}
-	user, err := domain.UserByID(ctx, a.DB, in.UserID)
-	if err != nil {
-		return CallLLMResult{}, fmt.Errorf("load user: %w", err)
-	}
-	history, err := domain.MessagesByID(ctx, a.DB, in.HistoryIDs)
+	// The LLM's attempts are for the LLM: a database restarting meanwhile is
+	// waited for here (up to a minute) instead of spending them.
+	var (
+		user    *domain.User
+		history []domain.Message
+	)
+	err = database.WaitReachable(ctx, time.Minute, func() { activity.RecordHeartbeat(ctx) }, func() (err error) {
+		if user, err = domain.UserByID(ctx, a.DB, in.UserID); err != nil {
+			return fmt.Errorf("load user: %w", err)
+		}
+		history, err = domain.MessagesByID(ctx, a.DB, in.HistoryIDs)
+		return err
+	})
 	if err != nil {
 		return CallLLMResult{}, err
 	}

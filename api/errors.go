@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
 )
 
@@ -46,7 +47,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, domain.Reason(err)
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), database.Unreachable(err):
 		return http.StatusServiceUnavailable, "Service temporarily unavailable"
 	}
 	return http.StatusInternalServerError, "Internal Server Error"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,7 +420,9 @@ func (b *docBuilder) add(op operation) error {
 	}
 	answers := append([]reply{ok}, op.more...)
 	for _, status := range b.errorStatuses(op) {
-		answers = append(answers, reply{status: status, body: b.errorBodyFor(status), desc: http.StatusText(status)})
+		if !slices.ContainsFunc(op.more, func(r reply) bool { return r.status == status }) {
+			answers = append(answers, reply{status: status, body: b.errorBodyFor(status), desc: http.StatusText(status)})
+		}
 	}
 	o.Responses = openapi3.NewResponses()
 	o.Responses.Delete("default")
@@ -454,7 +457,13 @@ func (b *docBuilder) errorStatuses(op operation) []int {
 			out = append(out, s)
 		}
 	}
-	return append(out, http.StatusInternalServerError)
+	// Any operation may meet an unreachable database (503) or a bug (500).
+	for _, s := range []int{http.StatusServiceUnavailable, http.StatusInternalServerError} {
+		if !containsStatus(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func containsStatus(list []int, s int) bool {

@@ -3,9 +3,13 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +151,94 @@ func TestLLMHangingIsCutAndRetried(t *testing.T) {
 	assert.Equal(t, "awake", reply["content"])
 	assert.Less(t, time.Since(start), 30*time.Second)
 	assert.Len(t, s.llm.Requests(), 2)
+}
+
+// TestChaosDatabaseOutageUnderLoad: PostgreSQL goes away for two seconds
+// (every connection broken, new ones refused, as in a restart) while
+// messages are posted. A message the API did not store is refused with a
+// 5xx (the client keeps it and tries again); every message it stored gets
+// its turn once the database is back, answered once, in order.
+func TestChaosDatabaseOutageUnderLoad(t *testing.T) {
+	var pg string
+	for _, u := range testenv.DatabaseURLs(t) {
+		if strings.HasPrefix(u, "postgres") {
+			pg = u
+		}
+	}
+	if pg == "" {
+		t.Skip("needs PostgreSQL (TEST_DATABASE_URL); CI sets it")
+	}
+	dbURL, err := url.Parse(testenv.ScratchURL(t, pg))
+	require.NoError(t, err)
+	proxy := testenv.StartProxy(t, dbURL.Host)
+	dbURL.Host = proxy.Addr()
+	llm := func(_ int, req fakellm.Request) fakellm.Response {
+		return fakellm.Response{Content: "echo: " + req.Last().Text(), Delay: 20 * time.Millisecond}
+	}
+	s := newStackWith(t, pg, llm, stackOptions{temporal: temporalServer,
+		env: map[string]string{"DATABASE_URL": dbURL.String(), "TURN_RECONCILE_SECONDS": "1"}})
+	users := make([]apitest.Tokens, 6)
+	for i := range users {
+		users[i] = s.User(fmt.Sprintf("outage%d", i))
+	}
+
+	outage := make(chan struct{})
+	go func() {
+		time.Sleep(time.Second)
+		proxy.Outage(2 * time.Second)
+		close(outage)
+	}()
+	var accepted []int64
+	refused := map[int]int{}
+posting:
+	for i := 0; ; i++ {
+		select {
+		case <-outage:
+			break posting
+		default:
+		}
+		u := users[i%len(users)]
+		w := s.Call("POST", "/auth/conversations/"+domain.AIConversationID(u.UserID())+"/messages",
+			map[string]any{"content": fmt.Sprintf("message %d", i)}, u.AccessToken)
+		switch {
+		case w.Code == http.StatusCreated:
+			accepted = append(accepted, apitest.ID(apitest.Decode(t, w)))
+		case w.Code >= 500:
+			refused[w.Code]++
+		default:
+			t.Fatalf("answer %d during the outage: %s", w.Code, w.Body.String())
+		}
+		time.Sleep(30 * time.Millisecond)
+		if i > 400 {
+			t.Fatal("the outage never showed")
+		}
+	}
+	require.NotEmpty(t, refused, "the outage was seen")
+	assert.Equal(t, []int{http.StatusServiceUnavailable}, slices.Collect(maps.Keys(refused)),
+		"an unreachable database is 503, for the client to try again")
+	// A few more after the database is back.
+	for i := range users {
+		q := s.ask(users[i], "after the outage")
+		accepted = append(accepted, apitest.ID(q))
+	}
+	ctx := context.Background()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		n, err := s.db.NewSelect().Model((*domain.Message)(nil)).
+			Where("id IN (?) AND turn_status <> ?", bun.In(accepted), domain.TurnReplied).Count(ctx)
+		assert.NoError(c, err)
+		assert.Zero(c, n, "stored messages still without their reply")
+	}, 2*time.Minute, 200*time.Millisecond)
+	var replies []struct {
+		Parent int64  `bun:"parent_id"`
+		Conv   string `bun:"conversation_id"`
+	}
+	require.NoError(t, s.db.NewSelect().Model((*domain.Message)(nil)).Column("parent_id", "conversation_id").
+		Where("parent_id IN (?)", bun.In(accepted)).Order("id").Scan(ctx, &replies))
+	seen, last := map[int64]bool{}, map[string]int64{}
+	for _, r := range replies {
+		assert.False(t, seen[r.Parent], "message %d answered twice", r.Parent)
+		assert.Greater(t, r.Parent, last[r.Conv], "replies of %s out of order", r.Conv)
+		seen[r.Parent], last[r.Conv] = true, r.Parent
+	}
+	t.Logf("%d messages stored, refused during the outage: %v, %d replies", len(accepted), refused, len(replies))
 }

@@ -11,6 +11,10 @@ const shots = process.env.SCREENSHOT_DIR;
 const admin = { username: process.env.SUPERUSER_NAME, password: process.env.SUPERUSER_PASSWORD };
 const user = { username: "webuser" + Date.now() % 100000, password: "correct horse battery" };
 const timeout = 30_000;
+// A turn goes through Temporal, the worker and the LLM: on a loaded machine
+// (CI runs the other packages' tests at the same time) it can take longer
+// than a click.
+const replyTimeout = 90_000;
 
 let browser;
 let userPage;
@@ -43,6 +47,8 @@ async function newPage(viewport = { width: 1200, height: 900 }) {
   return page;
 }
 
+const shotRaw = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+
 // shot saves a screenshot of the page, after checking that no value leaked
 // into the text unrendered.
 async function shot(page, name) {
@@ -73,7 +79,7 @@ test("register, sign in and talk to the assistant, the reply arriving live", asy
   await page.getByRole("button", { name: "Send" }).click();
   const mine = page.locator(".message.mine", { hasText: "Hello there" });
   await mine.waitFor();
-  await page.locator(".message.theirs", { hasText: "You said: Hello there" }).waitFor();
+  await page.locator(".message.theirs", { hasText: "You said: Hello there" }).waitFor({ timeout: replyTimeout });
   assert.equal(page.url(), url, "no navigation: the reply came through the event stream");
   assert.equal(await mine.locator(".badge-channel").textContent(), "web", "each message shows its channel");
   await page.locator(".message.mine .badge-pending").waitFor({ state: "detached" });
@@ -101,7 +107,13 @@ test("file and edit a report, and the assistant lists it", async () => {
   await page.getByRole("link", { name: "Assistant" }).click();
   await page.getByLabel("Message", { exact: true }).fill("What reports do I have?");
   await page.getByLabel("Message", { exact: true }).press("Enter");
-  await page.locator(".message.theirs", { hasText: 'Your reports: "Login page is broken" (open)' }).waitFor();
+  try {
+    await page.locator(".message.theirs", { hasText: 'Your reports: "Login page is broken" (open)' }).waitFor({ timeout: replyTimeout });
+  } catch (e) {
+    console.log("messages on the page:", await page.locator(".messages").innerText());
+    await shotRaw(page, "failure-assistant-lists-reports");
+    throw e;
+  }
   await shot(page, "05-assistant-lists-reports");
 });
 

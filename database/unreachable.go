@@ -1,0 +1,39 @@
+package database
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// Unreachable reports an error of a database that could not be reached or
+// dropped the connection (a restart, a failover): worth trying again,
+// unlike a bug or a constraint.
+func Unreachable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// WaitReachable runs read, and again with growing pauses while the
+// database is unreachable, for up to patience; beat is called before each
+// new try (an activity heartbeats there).
+func WaitReachable(ctx context.Context, patience time.Duration, beat func(), read func() error) error {
+	deadline := time.Now().Add(patience)
+	pause := 100 * time.Millisecond
+	for {
+		err := read()
+		if err == nil || !Unreachable(err) || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		beat()
+		pause = min(2*pause, 5*time.Second)
+	}
+}
