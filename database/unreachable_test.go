@@ -1,0 +1,40 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/aimsg/aimsg/database"
+)
+
+func TestWaitReachableRetriesOnlyWhileTheDatabaseIsAway(t *testing.T) {
+	ctx := context.Background()
+	calls, beats := 0, 0
+	err := database.WaitReachable(ctx, time.Minute, func() { beats++ }, func() error {
+		calls++
+		if calls < 3 {
+			return fmt.Errorf("load user: %w", io.ErrUnexpectedEOF)
+		}
+		return nil
+	})
+	assert.NoError(t, err)
+	assert.Equal(t, 3, calls)
+	assert.Equal(t, 2, beats, "a heartbeat before each new try")
+
+	calls = 0
+	constraint := errors.New("duplicate key")
+	err = database.WaitReachable(ctx, time.Minute, func() {}, func() error { calls++; return constraint })
+	assert.ErrorIs(t, err, constraint)
+	assert.Equal(t, 1, calls, "other errors are not retried")
+
+	calls = 0
+	err = database.WaitReachable(ctx, 250*time.Millisecond, func() {}, func() error { calls++; return io.ErrUnexpectedEOF })
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "past its patience it gives up")
+	assert.Less(t, calls, 5)
+}
