@@ -78,23 +78,12 @@ func TestChaosWorkerKilledAtRandom(t *testing.T) {
 		assert.Zero(c, n, "messages still waiting for their turn")
 	}, 3*time.Minute, 200*time.Millisecond)
 
-	var replies []struct {
-		Parent int64  `bun:"parent_id"`
-		Conv   string `bun:"conversation_id"`
-	}
-	require.NoError(t, s.db.NewSelect().Model((*domain.Message)(nil)).Column("parent_id", "conversation_id").
-		Where("parent_id IN (?)", bun.In(posted)).Order("id").Scan(ctx, &replies))
-	seen, last := map[int64]bool{}, map[string]int64{}
-	for _, r := range replies {
-		assert.False(t, seen[r.Parent], "message %d answered twice", r.Parent)
-		assert.Greater(t, r.Parent, last[r.Conv], "replies of %s out of order", r.Conv)
-		seen[r.Parent], last[r.Conv] = true, r.Parent
-	}
+	replies := answeredOnceInOrder(t, s, posted)
 	failed, err := s.db.NewSelect().Model((*domain.Message)(nil)).
 		Where("id IN (?) AND turn_status = ?", bun.In(posted), domain.TurnFailed).Count(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, failed)
-	t.Logf("%d kills, %d messages, %d replies (the rest answered together with the next message)", kills, len(posted), len(replies))
+	t.Logf("%d kills, %d messages, %d replies (the rest answered together with the next message)", kills, len(posted), replies)
 }
 
 // TestChaosTemporalRestartedWhileSMSArrive: the Temporal server stops while
@@ -228,17 +217,26 @@ posting:
 		assert.NoError(c, err)
 		assert.Zero(c, n, "stored messages still without their reply")
 	}, 2*time.Minute, 200*time.Millisecond)
+	replies := answeredOnceInOrder(t, s, accepted)
+	t.Logf("%d messages stored, refused during the outage: %v, %d replies", len(accepted), refused, replies)
+}
+
+// answeredOnceInOrder checks that no message of ids was answered twice and
+// that each conversation's replies follow the order of its messages; it
+// returns how many replies there are.
+func answeredOnceInOrder(t *testing.T, s *stack, ids []int64) int {
+	t.Helper()
 	var replies []struct {
 		Parent int64  `bun:"parent_id"`
 		Conv   string `bun:"conversation_id"`
 	}
 	require.NoError(t, s.db.NewSelect().Model((*domain.Message)(nil)).Column("parent_id", "conversation_id").
-		Where("parent_id IN (?)", bun.In(accepted)).Order("id").Scan(ctx, &replies))
+		Where("parent_id IN (?)", bun.In(ids)).Order("id").Scan(context.Background(), &replies))
 	seen, last := map[int64]bool{}, map[string]int64{}
 	for _, r := range replies {
 		assert.False(t, seen[r.Parent], "message %d answered twice", r.Parent)
 		assert.Greater(t, r.Parent, last[r.Conv], "replies of %s out of order", r.Conv)
 		seen[r.Parent], last[r.Conv] = true, r.Parent
 	}
-	t.Logf("%d messages stored, refused during the outage: %v, %d replies", len(accepted), refused, len(replies))
+	return len(replies)
 }
