@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
@@ -76,7 +74,7 @@ func FuzzTwilioWebhook(f *testing.F) {
 
 // storedSIDs counts the inbound SMS stored under a MessageSid.
 func storedSIDs(t *testing.T, hs *harness, sid string) int64 {
-	if len(sid) > 255 || strings.ContainsRune(sid, 0) || !utf8.ValidString(sid) {
+	if len(sid) > 255 || !domain.StorableText(sid) {
 		return 0 // no such id can be stored, nor looked up
 	}
 	n, err := hs.db.NewSelect().Model((*domain.Message)(nil)).

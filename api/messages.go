@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -207,4 +208,20 @@ type unreadCountResponse struct {
 type readAllResponse struct {
 	Message      string `json:"message"`
 	UpdatedCount int64  `json:"updated_count"`
+}
+
+// storeInbound stores what a user sent the assistant by a channel, once per
+// provider id (in.ExternalID): when the provider retries, it gives back the
+// message stored the first time, with repeated set.
+func (s *Server) storeInbound(c *gin.Context, in domain.NewMessage) (m *domain.Message, repeated bool, err error) {
+	if in.RecipientID, err = s.assistantID(c); err != nil {
+		return nil, false, err
+	}
+	ctx := c.Request.Context()
+	m, err = domain.SendMessage(ctx, s.db, in)
+	if errors.Is(err, domain.ErrConflict) && in.ExternalID != nil {
+		m, err = domain.MessageByExternalID(ctx, s.db, in.Channel, *in.ExternalID)
+		return m, true, err
+	}
+	return m, false, err
 }

@@ -453,26 +453,17 @@ func (b *docBuilder) errorStatuses(op operation) []int {
 	// Any operation refuses a query string no database could store.
 	out = append(out, http.StatusUnprocessableEntity)
 	for _, s := range op.errors {
-		if !containsStatus(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	// Any operation may meet an unreachable database (503) or a bug (500).
 	for _, s := range []int{http.StatusServiceUnavailable, http.StatusInternalServerError} {
-		if !containsStatus(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func containsStatus(list []int, s int) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (b *docBuilder) errorBodyFor(status int) any {

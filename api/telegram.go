@@ -110,20 +110,15 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	aid, err := s.assistantID(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	updateID, chat := strconv.Itoa(up.UpdateID), strconv.FormatInt(chatID, 10)
-	m, err := domain.SendMessage(ctx, s.db, domain.NewMessage{SenderID: user.ID, RecipientID: aid, Content: msg.Text,
+	m, repeated, err := s.storeInbound(c, domain.NewMessage{SenderID: user.ID, Content: msg.Text,
 		Channel: domain.ChannelTelegram, ExternalID: &updateID, Address: &chat})
-	if errors.Is(err, domain.ErrConflict) {
-		c.Status(http.StatusNoContent) // Telegram retried an update we have
-		return
-	}
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if repeated {
+		c.Status(http.StatusNoContent) // Telegram retried an update we have
 		return
 	}
 	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID)

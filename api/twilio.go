@@ -113,29 +113,21 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	aid, err := s.assistantID(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	keyword := strings.ToUpper(strings.TrimSpace(body))
-	in := domain.NewMessage{SenderID: user.ID, RecipientID: aid, Content: body, Channel: domain.ChannelTwilio,
+	in := domain.NewMessage{SenderID: user.ID, Content: body, Channel: domain.ChannelTwilio,
 		ExternalID: &sid, Address: &from}
 	in.NoTurn = stopWords[keyword] || startWords[keyword] || helpWords[keyword] || (user.SMSOptOut && !startWords[keyword])
 	if strings.TrimSpace(body) == "" {
 		in.Content, in.NoTurn = "(empty message)", true
 	}
-	m, err := domain.SendMessage(ctx, s.db, in)
-	if errors.Is(err, domain.ErrConflict) {
-		// Twilio retried a webhook we have: answer as before, start nothing new.
-		log.Info("twilio webhook repeated", "message_sid", sid)
-		if m, err = domain.MessageByExternalID(ctx, s.db, domain.ChannelTwilio, sid); err != nil {
-			s.fail(c, err)
-			return
-		}
-	} else if err != nil {
+	m, repeated, err := s.storeInbound(c, in)
+	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if repeated {
+		// Twilio retried a webhook we have: answer as before, start nothing new.
+		log.Info("twilio webhook repeated", "message_sid", sid)
 	}
 	switch {
 	case stopWords[keyword]:

@@ -235,6 +235,10 @@ func badText(v reflect.Value, loc []any) (fieldError, bool) {
 // cleanQuery refuses query strings with text no database can store, before
 // any handler passes them to a query.
 func cleanQuery(c *gin.Context) {
+	if c.Request.URL.RawQuery == "" {
+		c.Next()
+		return
+	}
 	for name, values := range c.Request.URL.Query() {
 		for _, v := range values {
 			if unstorableText(name) || unstorableText(v) {

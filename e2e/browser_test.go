@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -55,7 +56,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	node, nodeErr := exec.LookPath("node")
 	_, chromiumErr := os.Stat(chromium)
 	_, modulesErr := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
-	if err := firstErr(nodeErr, chromiumErr, modulesErr); err != nil {
+	if err := errors.Join(nodeErr, chromiumErr, modulesErr); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the browser tests need node, chromium and `npm ci` in e2e/browser: %v", err)
 		}
@@ -102,13 +103,4 @@ func TestWebAppInABrowser(t *testing.T) {
 			assert.Greater(t, info.Size(), int64(5000), shot)
 		}
 	}
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -57,9 +57,8 @@ func ceilingScenario(ctx context.Context, st *stack, o options) ([]result, error
 		return nil, err
 	}
 	turns := closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, _ int) error {
-		var web, sms latencies
-		u := us[wk]
-		return st.webTurn(ctx, u, &web, &sms)
+		var web latencies
+		return st.webTurn(ctx, us[wk], &web)
 	})
 	fraction := turns.Rate / bare.Rate * 100
 	return []result{

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aimsg/aimsg/auth"
@@ -290,7 +291,7 @@ func webhookScenario(ctx context.Context, st *stack, o options) ([]result, error
 		rates = []int{100}
 	}
 	var out []result
-	var seq int64
+	var seq atomic.Int64
 	phase := func(name string, load func(send func(ctx context.Context, i int) error) loadResult, target string, met func(loadResult, time.Duration) bool) error {
 		after, err := st.lastMessageID(ctx)
 		if err != nil {
@@ -298,7 +299,7 @@ func webhookScenario(ctx context.Context, st *stack, o options) ([]result, error
 		}
 		sentBefore := len(st.twilio.Sent())
 		res := load(func(ctx context.Context, i int) error {
-			n := int(atomicAdd(&seq))
+			n := int(seq.Add(1))
 			u := us[n%len(us)]
 			return st.webhook(ctx, u.phone, "question "+strconv.Itoa(n), fmt.Sprintf("SM%032d", n))
 		})
@@ -344,15 +345,6 @@ func webhookScenario(ctx context.Context, st *stack, o options) ([]result, error
 		return closedLoop(ctx, 64, o.duration, func(ctx context.Context, _, i int) error { return send(ctx, i) })
 	}, "every message one turn", nil)
 	return out, err
-}
-
-var seqMu sync.Mutex
-
-func atomicAdd(p *int64) int64 {
-	seqMu.Lock()
-	defer seqMu.Unlock()
-	*p++
-	return *p
 }
 
 // replyTo waits for the assistant's reply to an inbound message and returns
@@ -433,7 +425,7 @@ func turnLatencyScenario(ctx context.Context, st *stack, o options) ([]result, e
 }
 
 // webTurn posts one message to the assistant and waits for the reply.
-func (st *stack) webTurn(ctx context.Context, u benchUser, web, _ *latencies) error {
+func (st *stack) webTurn(ctx context.Context, u benchUser, web *latencies) error {
 	conv := "/auth/conversations/" + domain.AIConversationID(u.ID) + "/messages"
 	body, _ := json.Marshal(map[string]string{"content": "latency"})
 	raw, err := st.call(ctx, "POST", conv, u.token, body, http.StatusCreated)
@@ -455,7 +447,7 @@ func (st *stack) webTurn(ctx context.Context, u benchUser, web, _ *latencies) er
 // turnsOf has one user take n turns by web and n by SMS, one after another.
 func (st *stack) turnsOf(ctx context.Context, u benchUser, n int, web, sms *latencies) error {
 	for range n {
-		if err := st.webTurn(ctx, u, web, sms); err != nil {
+		if err := st.webTurn(ctx, u, web); err != nil {
 			return err
 		}
 	}
