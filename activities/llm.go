@@ -102,7 +102,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
 		}))
 	}
-	stop := heartbeat(ctx, llmHeartbeatEvery)
+	stop := heartbeat(ctx, heartbeatEvery)
 	start := time.Now()
 	resp, err := a.LLM.Chat.Completions.New(ctx, params)
 	stop()
@@ -124,9 +124,10 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	return out, nil
 }
 
-// llmHeartbeatEvery keeps a slow LLM call visibly alive; the workflow's
-// heartbeat timeout notices a dead worker long before the call's own timeout.
-const llmHeartbeatEvery = 2 * time.Second
+// heartbeatEvery keeps an activity that waits on another service (the LLM,
+// a channel's API, the database) visibly alive; the workflow's heartbeat
+// timeout notices a dead worker long before the activity's own timeout.
+const heartbeatEvery = 2 * time.Second
 
 // heartbeat records a heartbeat every interval until stop is called.
 func heartbeat(ctx context.Context, every time.Duration) (stop func()) {

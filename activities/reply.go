@@ -43,6 +43,7 @@ type DeliverInput struct {
 // provider id was accepted before and is not sent again. The web channel has
 // nothing to send: the reply is in the database, where the client reads it.
 func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
+	defer heartbeat(ctx, heartbeatEvery)()
 	reply, err := domain.MessageByID(ctx, a.DB, in.ReplyID)
 	if err != nil {
 		return fmt.Errorf("read reply: %w", err)

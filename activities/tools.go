@@ -21,6 +21,7 @@ type RunToolInput struct {
 // the LLM to explain; only failures of the system itself (the database)
 // fail the activity, to be retried.
 func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, error) {
+	defer heartbeat(ctx, heartbeatEvery)()
 	refuse := func(msg string) (ToolResult, error) { return Refusal(in.Call, msg), nil }
 	agent, err := a.Agents.Get(in.Agent)
 	if err != nil {

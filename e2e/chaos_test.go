@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/faketwilio"
 	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/workflows"
 )
 
 // TestChaosWorkerKilledAtRandom: messages keep coming while `aimsg worker`
@@ -148,15 +151,7 @@ func TestLLMHangingIsCutAndRetried(t *testing.T) {
 // 5xx (the client keeps it and tries again); every message it stored gets
 // its turn once the database is back, answered once, in order.
 func TestChaosDatabaseOutageUnderLoad(t *testing.T) {
-	var pg string
-	for _, u := range testenv.DatabaseURLs(t) {
-		if strings.HasPrefix(u, "postgres") {
-			pg = u
-		}
-	}
-	if pg == "" {
-		t.Skip("needs PostgreSQL (TEST_DATABASE_URL); CI sets it")
-	}
+	pg := postgresURL(t)
 	dbURL, err := url.Parse(testenv.ScratchURL(t, pg))
 	require.NoError(t, err)
 	proxy := testenv.StartProxy(t, dbURL.Host)
@@ -239,4 +234,125 @@ func answeredOnceInOrder(t *testing.T, s *stack, ids []int64) int {
 		seen[r.Parent], last[r.Conv] = true, r.Parent
 	}
 	return len(replies)
+}
+
+// TestChaosWorkerKilledInsideEachActivity: for each step of a turn in turn
+// (load history, call the LLM, run a tool, save the reply, deliver the SMS),
+// `aimsg worker` is held inside that step and SIGKILLed there, then started
+// again. Every time the message is answered once, the SMS is sent once and
+// the turn ends replied. The database steps are held by a table lock the
+// worker's statement waits on (seen in pg_stat_activity), the LLM and
+// Twilio by fakes that do not answer.
+func TestChaosWorkerKilledInsideEachActivity(t *testing.T) {
+	pg := postgresURL(t)
+	bin := buildAimsg(t)
+	steps := []struct {
+		step string
+		// hold keeps the worker inside the step once it gets there; inside
+		// says it is; release lets the step go on (for whoever runs it next).
+		hold func(t *testing.T, s *smsStack, h *holds) (inside func() bool, release func())
+	}{
+		{"LoadHistory", lockedTable("messages", `ORDER BY "id" DESC`)},
+		{"CallLLM", func(t *testing.T, s *smsStack, h *holds) (func() bool, func()) {
+			h.llm.Store(true)
+			return func() bool { return len(s.llm.Requests()) == 1 }, func() {}
+		}},
+		{"RunTool", lockedTable("reports", `"reports"`)},
+		{"SaveReply", lockedTable("message_counts", `INSERT INTO "messages"`)},
+		{"Deliver", func(t *testing.T, s *smsStack, h *holds) (func() bool, func()) {
+			h.twilio = make(chan struct{})
+			return func() bool { return s.twilio.Creates() == 1 }, func() { close(h.twilio) }
+		}},
+	}
+	for _, st := range steps {
+		t.Run(st.step, func(t *testing.T) {
+			t.Parallel()
+			h := &holds{app: "aimsg-chaos-" + strings.ToLower(st.step)}
+			llm := func(n int, req fakellm.Request) fakellm.Response {
+				r := reportsAgent(n, req)
+				if h.llm.CompareAndSwap(true, false) {
+					r.Delay = time.Hour // answered by nobody: the worker dies waiting
+				}
+				return r
+			}
+			sms := func(n int) faketwilio.Response {
+				if n == 0 && h.twilio != nil {
+					return faketwilio.Response{Hold: h.twilio}
+				}
+				return faketwilio.Response{}
+			}
+			s := newSMSStackWith(t, pg, llm, sms, stackOptions{temporal: temporalServer, noWorker: true})
+			w := s.Call("POST", "/reports", map[string]any{"title": "Broken login", "content": "It shows a 500."}, s.user.AccessToken)
+			require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+			sid := "SMkill" + strings.Repeat("0", 28)
+			w = s.webhook(inbound(sid, userPhone, "how are my reports?"))
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			var msg domain.Message
+			require.NoError(t, s.db.NewSelect().Model(&msg).Where("external_id = ?", sid).Scan(context.Background()))
+
+			inside, release := st.hold(t, s, h)
+			dbURL, err := url.Parse(s.vars["DATABASE_URL"])
+			require.NoError(t, err)
+			q := dbURL.Query()
+			q.Set("application_name", h.app)
+			dbURL.RawQuery = q.Encode()
+			doomed := startWorkerProcess(t, bin, s.stack, "DATABASE_URL="+dbURL.String())
+			require.Eventually(t, inside, 30*time.Second, 10*time.Millisecond, "the worker reaches %s", st.step)
+			killed := time.Now()
+			require.NoError(t, doomed.Process.Kill())
+			_, _ = doomed.Process.Wait()
+			release()
+
+			startWorkerProcess(t, bin, s.stack)
+			assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(msg.ID).Outcome, "the turn ends replied")
+			t.Logf("killed inside %s: the turn ended %s later", st.step, time.Since(killed).Round(100*time.Millisecond))
+			assert.EqualValues(t, 1, s.count((*domain.Message)(nil), "parent_id = ?", msg.ID), "one reply saved")
+			sent := s.twilio.Sent()
+			require.Len(t, sent, 1, "one SMS sent")
+			assert.Equal(t, `Your report "Broken login" is open.`, sent[0].Body)
+			assert.EqualValues(t, 1, s.count((*domain.Message)(nil), "id = ? AND turn_status = ?", msg.ID, domain.TurnReplied))
+		})
+	}
+}
+
+// holds are what keeps one doomed worker inside a step: its database
+// connections' application name, an LLM call nobody answers, an SMS Twilio
+// takes and does not acknowledge.
+type holds struct {
+	app    string
+	llm    atomic.Bool
+	twilio chan struct{}
+}
+
+// lockedTable holds a table under an exclusive lock until release; the
+// worker is inside the step once a statement of its containing match waits
+// for that lock.
+func lockedTable(table, match string) func(t *testing.T, s *smsStack, h *holds) (func() bool, func()) {
+	return func(t *testing.T, s *smsStack, h *holds) (func() bool, func()) {
+		ctx := context.Background()
+		tx, err := s.db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE")
+		require.NoError(t, err)
+		inside := func() bool {
+			var waiting []string
+			err := s.db.NewRaw(`SELECT query FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'`,
+				h.app).Scan(ctx, &waiting)
+			require.NoError(t, err)
+			return slices.ContainsFunc(waiting, func(q string) bool { return strings.Contains(q, match) })
+		}
+		return inside, func() { require.NoError(t, tx.Rollback()) }
+	}
+}
+
+// postgresURL is the PostgreSQL test database; the test is skipped without
+// one (CI always has it).
+func postgresURL(t *testing.T) string {
+	for _, u := range testenv.DatabaseURLs(t) {
+		if strings.HasPrefix(u, "postgres") {
+			return u
+		}
+	}
+	t.Skip("needs PostgreSQL (TEST_DATABASE_URL); CI sets it")
+	return ""
 }

@@ -81,8 +81,9 @@ func buildAimsg(t *testing.T) string {
 	return bin
 }
 
-// startWorkerProcess runs `aimsg worker` with the stack's configuration.
-func startWorkerProcess(t *testing.T, bin string, s *stack) *exec.Cmd {
+// startWorkerProcess runs `aimsg worker` with the stack's configuration
+// and, after it, env (KEY=value, which wins).
+func startWorkerProcess(t *testing.T, bin string, s *stack, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "worker")
 	cmd.Dir = t.TempDir()
@@ -90,6 +91,7 @@ func startWorkerProcess(t *testing.T, bin string, s *stack) *exec.Cmd {
 	for k, v := range s.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })

@@ -33,6 +33,11 @@ func TurnWorkflow(ctx workflow.Context, in TurnInput) (TurnResult, error) {
 	return t.run(ctx)
 }
 
+// heartbeatTimeout is how soon a worker that died inside an activity is
+// noticed and the activity tried again elsewhere: the activities that wait
+// on another service (CallLLM, RunTool, Deliver) heartbeat every 2 s.
+const heartbeatTimeout = 10 * time.Second
+
 type turn struct {
 	in     TurnInput
 	policy Policy
@@ -73,6 +78,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	t.step = "deliver"
 	deliver := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
+		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 5 * time.Minute},
@@ -97,9 +103,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult) (string, string) {
 	llm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 90 * time.Second,
-		// CallLLM heartbeats while it waits: a dead worker is noticed in
-		// seconds, not at the end of the call's timeout.
-		HeartbeatTimeout: 10 * time.Second,
+		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        t.policy.LLMRetryInterval,
 			BackoffCoefficient:     2,
@@ -110,6 +114,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 	})
 	tools := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
 	// The registry is static data: reading it is deterministic.

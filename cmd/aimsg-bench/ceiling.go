@@ -42,6 +42,7 @@ func ceilingScenario(ctx context.Context, st *stack, o options) ([]result, error
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
+	before := st.cpuSample()
 	bare := closedLoop(ctx, conc, o.duration, func(ctx context.Context, _, i int) error {
 		run, err := st.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: fmt.Sprintf("bare-%d-%d", time.Now().UnixNano(), i), TaskQueue: ceilingQueue}, bareTurn)
@@ -50,20 +51,23 @@ func ceilingScenario(ctx context.Context, st *stack, o options) ([]result, error
 		}
 		return run.Get(ctx, nil)
 	})
+	bareCPU := perUnit(before, st.cpuSample(), bare.Count)
 	w.Stop()
 
 	us, err := st.users(ctx, conc)
 	if err != nil {
 		return nil, err
 	}
+	before = st.cpuSample()
 	turns := closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, _ int) error {
 		var web latencies
 		return st.webTurn(ctx, us[wk], &web)
 	})
+	turnCPU := perUnit(before, st.cpuSample(), turns.Count)
 	fraction := turns.Rate / bare.Rate * 100
 	return []result{
-		{Name: fmt.Sprintf("bare turn-shaped workflow (%d at once)", conc), Load: &bare},
-		{Name: fmt.Sprintf("aimsg turns, 0 ms LLM (%d conversations)", conc), Load: &turns,
+		{Name: fmt.Sprintf("bare turn-shaped workflow (%d at once)", conc), Load: &bare, CPU: bareCPU},
+		{Name: fmt.Sprintf("aimsg turns, 0 ms LLM (%d conversations)", conc), Load: &turns, CPU: turnCPU,
 			Value: fraction, Unit: "% of bare", Target: ">= 70% of bare", Met: check(fraction >= 70)},
 	}, nil
 }

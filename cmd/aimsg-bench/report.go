@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -27,6 +29,9 @@ type result struct {
 	Target   string         `json:"target,omitempty"`
 	Met      *bool          `json:"met,omitempty"`
 	Notes    map[string]any `json:"notes,omitempty"`
+	// CPU is the CPU time each part of the stack spent per unit of the
+	// load (a request, a turn), in milliseconds.
+	CPU map[string]float64 `json:"cpu_ms_per_unit,omitempty"`
 }
 
 func check(ok bool) *bool { return &ok }
@@ -56,4 +61,15 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	for _, res := range r.Results {
+		if len(res.CPU) == 0 {
+			continue
+		}
+		parts := slices.Sorted(maps.Keys(res.CPU))
+		fmt.Fprintf(w, "\nCPU ms per unit, %s:", res.Name)
+		for _, p := range parts {
+			fmt.Fprintf(w, " %s %.1f;", p, res.CPU[p])
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -350,28 +350,15 @@ func webhookScenario(ctx context.Context, st *stack, o options) ([]result, error
 // replyTo waits for the assistant's reply to an inbound message and returns
 // how long after the inbound message it was saved (both server clocks).
 func (st *stack) replyTo(ctx context.Context, inbound int64, limit time.Duration) (time.Duration, error) {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		var rows []struct {
-			In    time.Time `bun:"in_at"`
-			Reply time.Time `bun:"reply_at"`
-		}
-		err := st.db.NewSelect().TableExpr("messages AS r").Join("JOIN messages AS i ON i.id = r.parent_id").
-			ColumnExpr("i.created_at AS in_at, r.created_at AS reply_at").Where("r.parent_id = ?", inbound).
-			Scan(ctx, &rows)
-		if err != nil {
-			return 0, err
-		}
-		if len(rows) > 0 {
-			return rows[0].Reply.Sub(rows[0].In), nil
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+	ch := st.replies.wait(ctx, st, inbound)
+	select {
+	case d := <-ch:
+		return d, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(limit):
+		return 0, errors.New("no reply in time")
 	}
-	return 0, errors.New("no reply in time")
 }
 
 // turnLatencyScenario: inbound -> reply saved (web) and -> SMS at the fake

@@ -54,6 +54,10 @@ type stack struct {
 	hash     string // bcrypt of benchPassword at the configured cost
 	cleanup  []func()
 	userSeq  atomic.Int64
+	// assistantID is the sender of every reply; replies finds them.
+	assistantID int64
+	replies     replyWatch
+	closed      chan struct{}
 }
 
 // process is a child process of the stack.
@@ -84,7 +88,7 @@ func (p *process) memory() (rss, peak int64) {
 }
 
 func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err error) {
-	st := &stack{http: &http.Client{Transport: &http.Transport{
+	st := &stack{closed: make(chan struct{}), http: &http.Client{Transport: &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}}
 	defer func() {
 		if err != nil {
@@ -161,7 +165,12 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	if st.db, err = database.Open(ctx, dbURL, nil); err != nil {
 		return nil, err
 	}
-	st.cleanup = append(st.cleanup, func() { st.db.Close() })
+	st.cleanup = append(st.cleanup, func() { close(st.closed); st.db.Close() })
+	assistant, err := domain.Assistant(ctx, st.db)
+	if err != nil {
+		return nil, err
+	}
+	st.assistantID = assistant.ID
 	st.tokens = auth.NewTokens(cfg.SecretKey)
 	if st.hash, err = auth.HashPassword(benchPassword, cfg.BcryptCost); err != nil {
 		return nil, err

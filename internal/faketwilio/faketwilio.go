@@ -27,11 +27,13 @@ type Sent struct {
 
 // Response is the script's answer to the n-th create request: zero is
 // success; Status with Code is a Twilio REST error; Drop accepts the
-// message and then cuts the connection without answering.
+// message and then cuts the connection without answering; Hold accepts it
+// and answers only once Hold is closed (or the client has gone).
 type Response struct {
 	Status int
 	Code   int
 	Drop   bool
+	Hold   <-chan struct{}
 }
 
 // Script decides the answer to the n-th create request (from 0).
@@ -103,6 +105,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.sent = append(s.sent, m)
 	}
 	s.mu.Unlock()
+	if resp.Hold != nil {
+		select {
+		case <-resp.Hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	switch {
 	case resp.Status != 0:
 		restError(w, resp.Status, resp.Code, fmt.Sprintf("scripted error %d", resp.Code))
