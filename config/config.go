@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,10 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TemporalTaskQueue string
+	// TemporalGzip compresses the gRPC requests to Temporal: worth it over a
+	// slow or metered link (Temporal Cloud), CPU spent for nothing on a
+	// local network.
+	TemporalGzip bool
 	// TemporalCLIPath is the temporal binary `aimsg dev` starts when no server answers.
 	TemporalCLIPath string
 	// TemporalDataDir holds the dev server's database file.
@@ -167,6 +172,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TemporalAddress:           r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace:         r.str("TEMPORAL_NAMESPACE", "default"),
 		TemporalTaskQueue:         r.str("TEMPORAL_TASK_QUEUE", "aimsg"),
+		TemporalGzip:              r.choice("TEMPORAL_GRPC_COMPRESSION", "none", "gzip") == "gzip",
 		TemporalCLIPath:           r.str("TEMPORAL_CLI_PATH", filepath.Join("bin", "temporal")),
 		TemporalDataDir:           r.str("TEMPORAL_DATA_DIR", ".data"),
 		AccessTokenTTL:            time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
@@ -318,6 +324,16 @@ func (r *reader) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// choice is one of the allowed values (the first is the default).
+func (r *reader) choice(name string, allowed ...string) string {
+	v := r.str(name, allowed[0])
+	if !slices.Contains(allowed, v) {
+		r.fail(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v))
+		return allowed[0]
+	}
+	return v
 }
 
 func (r *reader) url(name, def string) string {

@@ -36,6 +36,11 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, "https://localhost", c.PublicURL)
 	assert.Equal(t, "0.0.0.0:9090", c.WorkerMetricsAddr)
 	assert.Equal(t, "https://api.telegram.org", c.TelegramAPIBaseURL)
+	assert.False(t, c.TemporalGzip)
+
+	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip"}), config.Production)
+	require.NoError(t, err)
+	assert.True(t, c.TemporalGzip)
 }
 
 func TestInvalidValuesNameTheVariable(t *testing.T) {
@@ -48,6 +53,7 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"database scheme":      {"DATABASE_URL", "mysql://db/x"},
 		"sqlite without path":  {"DATABASE_URL", "sqlite:///"},
 		"bcrypt cost too low":  {"BCRYPT_COST", "4"},
+		"compression":          {"TEMPORAL_GRPC_COMPRESSION", "zstd"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)

@@ -23,6 +23,7 @@ func (l *latencies) add(d time.Duration) {
 // summary is the distribution of a run's latencies.
 type summary struct {
 	Count int     `json:"count"`
+	Mean  float64 `json:"mean_ms"`
 	P50   float64 `json:"p50_ms"`
 	P99   float64 `json:"p99_ms"`
 	Max   float64 `json:"max_ms"`
@@ -37,7 +38,11 @@ func (l *latencies) summary() summary {
 	}
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	at := func(q float64) float64 { return ms(s[min(len(s)-1, int(q*float64(len(s))))]) }
-	return summary{Count: len(s), P50: at(0.50), P99: at(0.99), Max: ms(s[len(s)-1])}
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return summary{Count: len(s), Mean: ms(sum / time.Duration(len(s))), P50: at(0.50), P99: at(0.99), Max: ms(s[len(s)-1])}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -48,6 +53,10 @@ type loadResult struct {
 	Errors  int64   `json:"errors"`
 	Seconds float64 `json:"seconds"`
 	Rate    float64 `json:"per_second"`
+	// Steady is a closed loop's throughput by Little's law: connections
+	// over the mean latency. Unlike Rate it does not count the wait for the
+	// last answers after the load stops, which long latencies make large.
+	Steady float64 `json:"steady_per_second,omitempty"`
 }
 
 // closedLoop keeps conns requests in flight for d: each worker sends its
@@ -76,7 +85,11 @@ func closedLoop(ctx context.Context, conns int, d time.Duration, do func(ctx con
 		})
 	}
 	wg.Wait()
-	return finish(&lat, errs.Load(), time.Since(start))
+	res := finish(&lat, errs.Load(), time.Since(start))
+	if res.Mean > 0 {
+		res.Steady = float64(conns) / (res.Mean / 1000)
+	}
+	return res
 }
 
 // openLoop starts rate requests a second for d, whether or not earlier ones

@@ -19,6 +19,7 @@ func TestSummaryPercentiles(t *testing.T) {
 	assert.Equal(t, 51.0, s.P50)
 	assert.Equal(t, 100.0, s.P99)
 	assert.Equal(t, 100.0, s.Max)
+	assert.Equal(t, 50.5, s.Mean)
 	assert.Equal(t, summary{}, (&latencies{}).summary())
 }
 
@@ -38,4 +39,14 @@ func TestOpenLoopCountsQueueingAndClosedLoopDoesNot(t *testing.T) {
 	closed := closedLoop(context.Background(), 4, 200*time.Millisecond, func(context.Context, int, int) error { serial(); return nil })
 	assert.Less(t, closed.Rate, 60.0, "one at a time: about 50 a second")
 	assert.Greater(t, closed.P50, 20.0)
+	assert.InDelta(t, closed.Rate, closed.Steady, 15, "the steady rate of a queue is its service rate")
+}
+
+// Little's law: 8 connections each taking 40 ms are 200 a second.
+func TestClosedLoopSteadyRate(t *testing.T) {
+	closed := closedLoop(context.Background(), 8, 300*time.Millisecond, func(context.Context, int, int) error {
+		time.Sleep(40 * time.Millisecond)
+		return nil
+	})
+	assert.InDelta(t, 200, closed.Steady, 25)
 }

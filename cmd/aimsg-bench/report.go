@@ -46,6 +46,9 @@ func (r *report) print(w io.Writer) {
 			cells[2], cells[3], cells[4] = l.Count, l.Errors, fmt.Sprintf("%.0f", l.Rate)
 			cells[5], cells[6], cells[7] = fmt.Sprintf("%.1f", l.P50), fmt.Sprintf("%.1f", l.P99), fmt.Sprintf("%.1f", l.Max)
 		}
+		if l := res.Load; l != nil && l.Steady > 0 {
+			cells[4] = fmt.Sprintf("%.0f (steady %.0f)", l.Rate, l.Steady)
+		}
 		if res.Unit != "" {
 			cells[8] = fmt.Sprintf("%.4g %s", res.Value, res.Unit)
 		}

@@ -350,7 +350,8 @@ func webhookScenario(ctx context.Context, st *stack, o options) ([]result, error
 // replyTo waits for the assistant's reply to an inbound message and returns
 // how long after the inbound message it was saved (both server clocks).
 func (st *stack) replyTo(ctx context.Context, inbound int64, limit time.Duration) (time.Duration, error) {
-	ch := st.replies.wait(ctx, st, inbound)
+	ch, done := st.replies.wait(ctx, st, inbound)
+	defer done()
 	select {
 	case d := <-ch:
 		return d, nil

@@ -101,13 +101,17 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 	if err != nil {
 		return client.Options{}, err
 	}
-	return client.Options{
+	opts := client.Options{
 		HostPort:       cfg.TemporalAddress,
 		Namespace:      cfg.TemporalNamespace,
 		Logger:         sdklog.NewStructuredLogger(e.logs.Root),
 		MetricsHandler: m.Temporal(),
 		Interceptors:   []interceptor.ClientInterceptor{tracer},
-	}, nil
+	}
+	if !cfg.TemporalGzip {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	return opts, nil
 }
 
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.
