@@ -71,15 +71,39 @@ type Passwords struct {
 	dummy []byte
 }
 
-// hashSlots lets as many bcrypt runs go at once as there are cores: more
-// would not finish sooner, only take the CPU from every other request (a
-// burst of logins waits its turn instead of stalling the API).
-var hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+// HashSlots is how many bcrypt runs go at once: as many as there are
+// cores. More would not finish sooner, only take the CPU from every other
+// request (a burst of logins waits its turn instead of stalling the API).
+var HashSlots = runtime.GOMAXPROCS(0)
 
+var hashSlots = make(chan struct{}, HashSlots)
+
+var extraPs sync.Once
+
+// KeepPsForRequests gives the Go scheduler HashSlots more Ps than it has,
+// once per process: hashing holds at most HashSlots of them, so a request
+// always finds one free, and the OS (hashing threads being nicer) gives
+// its thread the core first.
+func KeepPsForRequests() {
+	extraPs.Do(func() { runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + HashSlots) })
+}
+
+// withHashSlot runs fn in a slot, on an OS thread of its own at a lower
+// scheduling priority: hashing then takes the CPU that requests leave
+// free, and a read arriving during a burst of logins runs at once instead
+// of waiting for a core (with KeepPsForRequests).
 func withHashSlot[T any](fn func() T) T {
 	hashSlots <- struct{}{}
 	defer func() { <-hashSlots }()
-	return fn()
+	out := make(chan T, 1)
+	go func() {
+		// The thread is never unlocked: it ends with this goroutine, and its
+		// lowered priority with it, instead of going back to the pool.
+		runtime.LockOSThread()
+		lowerThreadPriority()
+		out <- fn()
+	}()
+	return <-out
 }
 
 // Hash checks the rules and hashes pw.
@@ -115,3 +139,8 @@ func (p *Passwords) Burn(pw string) {
 	}
 	withHashSlot(func() error { return bcrypt.CompareHashAndPassword(p.dummy, []byte(pw)) })
 }
+
+// hashNice is the niceness of hashing threads (0 normal, 19 lowest): low
+// enough that request threads come first, not so low that hashing starves
+// behind other processes of the machine.
+const hashNice = 10

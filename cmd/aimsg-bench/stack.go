@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -67,24 +66,26 @@ type process struct {
 	profiles string // its /debug/pprof/
 }
 
-// memory reads the process's resident set now and at its peak, in bytes.
-func (p *process) memory() (rss, peak int64) {
+// memory reads the process's memory figures from /proc (VmRSS, VmHWM,
+// RssAnon, RssFile...), in bytes.
+func (p *process) memory() map[string]int64 {
+	out := map[string]int64{}
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0
+		return out
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(raw)))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ":")
-		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = kb << 10
-		case "VmHWM":
-			peak = kb << 10
+	for _, line := range strings.Split(string(raw), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil && strings.HasSuffix(v, " kB") {
+			out[k] = kb << 10
 		}
 	}
-	return rss, peak
+	return out
+}
+
+// resetPeak starts the peak resident set (VmHWM) over from the current one.
+func (p *process) resetPeak() error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
 }
 
 func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err error) {

@@ -14,6 +14,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/metrics"
@@ -117,6 +118,7 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 // serveHTTP serves the API until ctx ends, then drains in-flight requests.
 // ready, when set, receives the listening address.
 func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, m *metrics.Metrics, ready chan<- net.Addr) error {
+	auth.KeepPsForRequests()
 	handler, err := api.NewServer(cfg, e.logs, db, tc, turns.NewStarter(cfg, tc), m)
 	if err != nil {
 		return err
