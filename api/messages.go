@@ -1,11 +1,9 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -94,34 +92,6 @@ func (s *Server) send(c *gin.Context, in domain.NewMessage) {
 		s.startTurn(c, m)
 	}
 	c.JSON(http.StatusCreated, m)
-}
-
-// turnHandoverTimeout bounds one hand-over to Temporal.
-const turnHandoverTimeout = 5 * time.Second
-
-// startTurn hands a stored message to the AI after the response is on its
-// way: the message is committed, so the client (or Twilio, or Telegram) is
-// answered without waiting for Temporal. A hand-over that fails, or that
-// does not fit in the limit of hand-overs in flight, is left to the
-// worker's reconciler, which starts every turn still pending.
-func (s *Server) startTurn(c *gin.Context, m *domain.Message) {
-	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
-	select {
-	case s.handovers <- struct{}{}:
-	default:
-		s.log(c).Warn("too many turn hand-overs in flight; the reconciler will start this one", "message_id", m.ID)
-		return
-	}
-	log := s.log(c)
-	ctx := context.WithoutCancel(c.Request.Context())
-	go func() {
-		defer func() { <-s.handovers }()
-		ctx, cancel := context.WithTimeout(ctx, turnHandoverTimeout)
-		defer cancel()
-		if err := s.turns.Start(ctx, m); err != nil {
-			log.Warn("turn not handed over; the reconciler will start it", "message_id", m.ID, "error", err)
-		}
-	}()
 }
 
 type editRequest struct {

@@ -44,14 +44,11 @@ type Server struct {
 	passwords *auth.Passwords
 	// assistant caches the AI's user id once read (it never changes).
 	assistant atomic.Int64
-	// handovers bounds the turn hand-overs in flight.
-	handovers chan struct{}
+	// handovers queue stored messages for their turn.
+	handovers *handovers
 	// sessions remembers live sessions for a moment.
 	sessions *sessionCache
 }
-
-// maxHandovers is how many turn hand-overs may wait on Temporal at once.
-const maxHandovers = 256
 
 // NewServer builds the HTTP handler of the whole API.
 func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter, m *metrics.Metrics) (http.Handler, error) {
@@ -59,7 +56,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns, metrics: m,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
-		handovers: make(chan struct{}, maxHandovers),
+		handovers: newHandovers(),
 		sessions:  newSessionCache(cfg.AuthCacheTTL),
 	}
 	if _, err := openAPIJSON(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -75,6 +76,9 @@ type Message struct {
 	Address *string `bun:"address,type:varchar(64)" json:"-"`
 	// TurnStatus is set on messages to the assistant: the AI's turn for them.
 	TurnStatus *TurnStatus `bun:"turn_status,type:varchar(20)" json:"turn_status,omitempty"`
+	// HandedOverAt is when the message was handed to its conversation's
+	// workflow; the reconciler hands over the others.
+	HandedOverAt *time.Time `bun:"handed_over_at" json:"-"`
 	Timestamps
 }
 

@@ -130,14 +130,30 @@ func MessageByID(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
 }
 
 // PendingTurns lists inbound messages to the assistant still waiting for a
-// reply that arrived before olderThan: turns that may never have been started.
-func PendingTurns(ctx context.Context, db bun.IDB, olderThan time.Time, limit int) ([]Message, error) {
+// reply whose turn may never have started: never handed over and stored
+// before olderThan, or handed over before staleBefore (the workflow may
+// have lost it; handing over again is harmless).
+func PendingTurns(ctx context.Context, db bun.IDB, olderThan, staleBefore time.Time, limit int) ([]Message, error) {
 	var msgs []Message
 	err := db.NewSelect().Model(&msgs).
-		Where("turn_status = ? AND created_at < ?", TurnPending, olderThan.UTC()).
+		Where("turn_status = ?", TurnPending).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("handed_over_at IS NULL AND created_at < ?", olderThan.UTC()).
+				WhereOr("handed_over_at < ?", staleBefore.UTC())
+		}).
 		Order("id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pending turns: %w", err)
 	}
 	return msgs, nil
+}
+
+// MarkHandedOver records that a message was handed to its workflow.
+func MarkHandedOver(ctx context.Context, db bun.IDB, id int64) error {
+	_, err := db.NewUpdate().Model((*Message)(nil)).Set("handed_over_at = ?", time.Now().UTC()).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark message %d handed over: %w", id, err)
+	}
+	return nil
 }

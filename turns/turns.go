@@ -69,7 +69,11 @@ type Reconciler struct {
 	Starter *Starter
 	DB      bun.IDB
 	// Grace leaves the API time to hand a message over itself.
-	Grace    time.Duration
+	Grace time.Duration
+	// Stale is how long a handed-over message may wait for its reply
+	// before it is handed over again, in case its workflow lost it (a
+	// Temporal server whose state was reset). Zero never does.
+	Stale    time.Duration
 	Interval time.Duration
 	Logger   *slog.Logger
 }
@@ -90,14 +94,23 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
-// Once hands over every waiting message older than Grace and says how many.
+// Once hands over every waiting message older than Grace that was never
+// handed over, or was handed over longer than Stale ago, and says how many.
 func (r *Reconciler) Once(ctx context.Context) (int, error) {
-	msgs, err := domain.PendingTurns(ctx, r.DB, time.Now().Add(-r.Grace), 500)
+	now := time.Now()
+	staleBefore := time.Time{}
+	if r.Stale > 0 {
+		staleBefore = now.Add(-r.Stale)
+	}
+	msgs, err := domain.PendingTurns(ctx, r.DB, now.Add(-r.Grace), staleBefore, 500)
 	if err != nil {
 		return 0, err
 	}
 	for i := range msgs {
 		if err := r.Starter.Start(ctx, &msgs[i]); err != nil {
+			return i, err
+		}
+		if err := domain.MarkHandedOver(ctx, r.DB, msgs[i].ID); err != nil {
 			return i, err
 		}
 	}

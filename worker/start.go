@@ -20,6 +20,10 @@ import (
 // before the reconciler does.
 const reconcileGrace = 10 * time.Second
 
+// reconcileStale hands a message over again when its reply is this late
+// (see turns.Reconciler.Stale): far above any backlog a healthy stack has.
+const reconcileStale = 10 * time.Minute
+
 // Start runs a worker as the configuration describes it (the LLM, the
 // history size, concurrency) and the reconciler that starts turns the API
 // could not hand over. stop ends the reconciler and drains running tasks.
@@ -56,7 +60,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	rec := &turns.Reconciler{Starter: turns.NewStarter(cfg, tc), DB: db, Grace: reconcileGrace,
+	rec := &turns.Reconciler{Starter: turns.NewStarter(cfg, tc), DB: db, Grace: reconcileGrace, Stale: reconcileStale,
 		Interval: cfg.ReconcileInterval, Logger: logger}
 	done := make(chan struct{})
 	go func() { defer close(done); rec.Run(rctx) }()

@@ -71,50 +71,50 @@ func ceilingScenario(ctx context.Context, st *stack, o options) ([]result, error
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
-	before := st.cpuSample()
-	single := closedLoop(ctx, conc, o.duration, func(ctx context.Context, _, i int) error {
-		run, err := st.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: fmt.Sprintf("bare-%d-%d", time.Now().UnixNano(), i), TaskQueue: ceilingQueue}, bareTurn, "")
-		if err != nil {
-			return err
-		}
-		return run.Get(ctx, nil)
+	single, singleCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conc, o.duration, func(ctx context.Context, _, i int) error {
+			run, err := st.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+				ID: fmt.Sprintf("bare-%d-%d", time.Now().UnixNano(), i), TaskQueue: ceilingQueue}, bareTurn, "")
+			if err != nil {
+				return err
+			}
+			return run.Get(ctx, nil)
+		})
 	})
-	singleCPU := perUnit(before, st.cpuSample(), single.Count)
 
 	run := time.Now().UnixNano()
-	before = st.cpuSample()
-	shaped := closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, i int) error {
-		id := fmt.Sprintf("bare-turn-%d-%d", run, i)
-		done := make(chan struct{})
-		delivered.Store(id, done)
-		_, err := st.tc.SignalWithStartWorkflow(ctx, fmt.Sprintf("bare-conversation-%d-%d", run, wk), "turn", id,
-			client.StartWorkflowOptions{TaskQueue: ceilingQueue}, bareConversation)
-		if err != nil {
-			return err
-		}
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Minute):
-			return fmt.Errorf("bare turn %s: not done in a minute", id)
-		}
+	shaped, shapedCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, i int) error {
+			id := fmt.Sprintf("bare-turn-%d-%d", run, i)
+			done := make(chan struct{})
+			delivered.Store(id, done)
+			_, err := st.tc.SignalWithStartWorkflow(ctx, fmt.Sprintf("bare-conversation-%d-%d", run, wk), "turn", id,
+				client.StartWorkflowOptions{TaskQueue: ceilingQueue}, bareConversation)
+			if err != nil {
+				return err
+			}
+			select {
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Minute):
+				return fmt.Errorf("bare turn %s: not done in a minute", id)
+			}
+		})
 	})
-	shapedCPU := perUnit(before, st.cpuSample(), shaped.Count)
 	w.Stop()
 
 	us, err := st.users(ctx, conc)
 	if err != nil {
 		return nil, err
 	}
-	before = st.cpuSample()
-	turns := closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, _ int) error {
-		var web latencies
-		return st.webTurn(ctx, us[wk], &web)
+	turns, turnCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conc, o.duration, func(ctx context.Context, wk, _ int) error {
+			var web latencies
+			return st.webTurn(ctx, us[wk], &web)
+		})
 	})
-	turnCPU := perUnit(before, st.cpuSample(), turns.Count)
 	ofSingle, ofShaped := turns.Steady/single.Steady*100, turns.Steady/shaped.Steady*100
 	return []result{
 		{Name: fmt.Sprintf("bare turn-shaped workflow (%d at once)", conc), Load: &single, CPU: singleCPU},

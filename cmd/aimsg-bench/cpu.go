@@ -115,3 +115,11 @@ func machineBusy() time.Duration {
 	}
 	return time.Duration(busy) * time.Second / clockTick
 }
+
+// withCPU runs a load and says what each part of the stack spent per
+// request of it.
+func (st *stack) withCPU(load func() loadResult) (loadResult, map[string]float64) {
+	before := st.cpuSample()
+	res := load()
+	return res, perUnit(before, st.cpuSample(), res.Count)
+}

@@ -106,30 +106,36 @@ func restScenario(ctx context.Context, st *stack, o options) ([]result, error) {
 	const conns = 64
 	var out []result
 
-	me := closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, _ int) error {
-		_, err := st.call(ctx, "GET", "/auth/me", others[w%len(others)].token, nil, http.StatusOK)
-		return err
+	me, meCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, _ int) error {
+			_, err := st.call(ctx, "GET", "/auth/me", others[w%len(others)].token, nil, http.StatusOK)
+			return err
+		})
 	})
-	out = append(out, result{Name: "GET /auth/me (64 conns)", Load: &me, Target: ">= 6000/s, p99 <= 25 ms",
+	out = append(out, result{Name: "GET /auth/me (64 conns)", Load: &me, CPU: meCPU, Target: ">= 6000/s, p99 <= 25 ms",
 		Met: check(me.Rate >= 6000 && me.P99 <= 25)})
 
 	if err := st.seedMessages(ctx, reader, others[0], 10000); err != nil {
 		return nil, err
 	}
-	list := closedLoop(ctx, conns, o.duration, func(ctx context.Context, _, _ int) error {
-		_, err := st.call(ctx, "GET", "/messages?limit=50", reader.token, nil, http.StatusOK)
-		return err
+	list, listCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, _, _ int) error {
+			_, err := st.call(ctx, "GET", "/messages?limit=50", reader.token, nil, http.StatusOK)
+			return err
+		})
 	})
-	out = append(out, result{Name: "GET /messages?limit=50 of 10,000 (64 conns)", Load: &list, Target: ">= 3000/s",
+	out = append(out, result{Name: "GET /messages?limit=50 of 10,000 (64 conns)", Load: &list, CPU: listCPU, Target: ">= 3000/s",
 		Met: check(list.Rate >= 3000)})
 
-	post := closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, i int) error {
-		from, to := others[w%len(others)], others[(w+1)%len(others)]
-		body, _ := json.Marshal(map[string]any{"recipient_id": to.ID, "content": "bench message " + strconv.Itoa(i)})
-		_, err := st.call(ctx, "POST", "/messages", from.token, body, http.StatusCreated)
-		return err
+	post, postCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, i int) error {
+			from, to := others[w%len(others)], others[(w+1)%len(others)]
+			body, _ := json.Marshal(map[string]any{"recipient_id": to.ID, "content": "bench message " + strconv.Itoa(i)})
+			_, err := st.call(ctx, "POST", "/messages", from.token, body, http.StatusCreated)
+			return err
+		})
 	})
-	out = append(out, result{Name: "POST /messages (64 conns)", Load: &post})
+	out = append(out, result{Name: "POST /messages (64 conns)", Load: &post, CPU: postCPU})
 
 	// Login: the bound is one bcrypt hash per core at a time.
 	hashTime := timeHash(st.hash)

@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
+)
+
+// handoverLog records the order of the hand-overs the API makes and passes
+// them on to the real starter, optionally held until release is closed.
+type handoverLog struct {
+	next    api.TurnStarter
+	release chan struct{}
+	mu      sync.Mutex
+	ids     []int64
+}
+
+func (l *handoverLog) Start(ctx context.Context, m *domain.Message) error {
+	if l.release != nil {
+		<-l.release
+	}
+	l.mu.Lock()
+	l.ids = append(l.ids, m.ID)
+	l.mu.Unlock()
+	return l.next.Start(ctx, m)
+}
+
+func (l *handoverLog) started() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]int64(nil), l.ids...)
+}
+
+func handoverHarness(t *testing.T, l *handoverLog) *harness {
+	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
+	db := testenv.Migrated(t, "sqlite:///:memory:")
+	logSet, err := logs.New(io.Discard, "", -8)
+	require.NoError(t, err)
+	l.next = testTurns(t)
+	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t), l, metrics.New())
+	require.NoError(t, err)
+	return &harness{t: t, h: h, db: db, cfg: cfg}
+}
+
+func (hs *harness) ask(tk tokens, text string) int64 {
+	hs.t.Helper()
+	w := hs.call("POST", "/auth/conversations/"+domain.AIConversationID(tk.UserID())+"/messages",
+		map[string]any{"content": text}, tk.AccessToken)
+	require.Equal(hs.t, http.StatusCreated, w.Code, w.Body.String())
+	return id(decode(hs.t, w))
+}
+
+// A conversation's messages reach Temporal in the order they were stored,
+// however fast they come, and each exactly once; several conversations at
+// once all get through.
+func TestHandOversKeepEachConversationsOrder(t *testing.T) {
+	l := &handoverLog{}
+	hs := handoverHarness(t, l)
+	users := []tokens{hs.user("first"), hs.user("second"), hs.user("third")}
+	posted := make([][]int64, len(users))
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Go(func() {
+			for n := range 60 {
+				posted[i] = append(posted[i], hs.ask(u, fmt.Sprintf("message %d", n)))
+			}
+		})
+	}
+	wg.Wait()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Len(c, l.started(), 180)
+	}, 30*time.Second, 10*time.Millisecond, "every message handed over, none left in a queue")
+	byConversation := map[int64]int{}
+	for i, ids := range posted {
+		for _, id := range ids {
+			byConversation[id] = i
+		}
+	}
+	got := make([][]int64, len(users))
+	for _, id := range l.started() {
+		i, ok := byConversation[id]
+		require.True(t, ok, "a message handed over that nobody posted: %d", id)
+		got[i] = append(got[i], id)
+	}
+	assert.Equal(t, posted, got, "each conversation in order, once")
+}
+
+// When a conversation's queue is full (Temporal is slow or down), the API
+// still stores and answers; what did not fit is left to the reconciler.
+func TestAFullHandOverQueueLeavesTheRestToTheReconciler(t *testing.T) {
+	l := &handoverLog{release: make(chan struct{})}
+	hs := handoverHarness(t, l)
+	u := hs.user("hasty")
+	// One hand-over held in flight, a full queue behind it, two more.
+	n := api.HandoverQueue + 3
+	for i := range n {
+		hs.ask(u, fmt.Sprintf("message %d", i))
+	}
+	close(l.release)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Len(c, l.started(), api.HandoverQueue+1)
+	}, 30*time.Second, 10*time.Millisecond)
+	assert.Len(t, l.started(), api.HandoverQueue+1, "the two that did not fit are not handed over")
+	pending, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("turn_status = ?", domain.TurnPending).Count(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, n, pending, "all stored, waiting for their turn")
+}

@@ -1,0 +1,59 @@
+package domain_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+// The reconciler's list: messages never handed over once the API had its
+// grace, and messages handed over so long ago their workflow may have lost
+// them; not the ones handed over lately, not the answered ones.
+func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: "asker", Email: "asker@example.com", HashedPassword: "x"})
+		require.NoError(t, err)
+		a, err := domain.Assistant(ctx, db)
+		require.NoError(t, err)
+		ask := func() int64 {
+			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hello",
+				Channel: domain.ChannelWeb})
+			require.NoError(t, err)
+			return m.ID
+		}
+		// A reply answers every message up to the one it names: the
+		// answered one comes first.
+		answered, never, lately, long := ask(), ask(), ask(), ask()
+		require.NoError(t, domain.MarkHandedOver(ctx, db, lately))
+		require.NoError(t, domain.MarkHandedOver(ctx, db, long))
+		_, err = db.NewUpdate().Table("messages").Set("handed_over_at = ?", time.Now().UTC().Add(-time.Hour)).
+			Where("id = ?", long).Exec(ctx)
+		require.NoError(t, err)
+		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
+			AnswersUpTo: answered, Content: "hi", Channel: domain.ChannelWeb})
+		require.NoError(t, err)
+
+		ids := func(olderThan, staleBefore time.Time) []int64 {
+			msgs, err := domain.PendingTurns(ctx, db, olderThan, staleBefore, 100)
+			require.NoError(t, err)
+			var out []int64
+			for _, m := range msgs {
+				out = append(out, m.ID)
+			}
+			return out
+		}
+		now := time.Now()
+		assert.Empty(t, ids(now.Add(-time.Minute), time.Time{}), "the API still has its grace")
+		assert.Equal(t, []int64{never}, ids(now.Add(time.Second), time.Time{}), "handed over: left alone")
+		assert.Equal(t, []int64{never, long}, ids(now.Add(time.Second), now.Add(-10*time.Minute)),
+			"handed over an hour ago and still unanswered: again")
+	})
+}
