@@ -17,12 +17,14 @@ import (
 // conversation, each drained by at most one goroutine, so one
 // conversation's messages are handed over in the order they were stored,
 // a burst waits in a queue instead of in thousands of goroutines, and a
-// slow Temporal holds at most handoverShards calls at once. What does not
+// slow Temporal holds at most handoverShards calls at once (more would
+// only pile signals on a server already behind, and take the cores the
+// requests need). What does not
 // fit in the queue, or fails, is left to the worker's reconciler, which
 // starts every turn still pending.
 const (
-	handoverShards   = 64
-	handoverPerShard = 64
+	handoverShards   = 16
+	handoverPerShard = 256
 	// turnHandoverTimeout bounds one hand-over: Temporal down must not
 	// hold a shard for long.
 	turnHandoverTimeout = 5 * time.Second

@@ -80,12 +80,13 @@ var hashSlots = make(chan struct{}, HashSlots)
 
 var extraPs sync.Once
 
-// KeepPsForRequests gives the Go scheduler HashSlots more Ps than it has,
-// once per process: hashing holds at most HashSlots of them, so a request
-// always finds one free, and the OS (hashing threads being nicer) gives
-// its thread the core first.
+// KeepPsForRequests gives the Go scheduler one P more than it has, once
+// per process: while hashing holds one P per core, a request still finds a
+// free one, and the OS (hashing threads being nicer) gives its thread the
+// core first. Only one more: the GC may use half of all Ps when the heap
+// is over its limit, and should not get every core.
 func KeepPsForRequests() {
-	extraPs.Do(func() { runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + HashSlots) })
+	extraPs.Do(func() { runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1) })
 }
 
 // withHashSlot runs fn in a slot, on an OS thread of its own at a lower

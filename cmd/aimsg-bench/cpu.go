@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -122,4 +124,25 @@ func (st *stack) withCPU(load func() loadResult) (loadResult, map[string]float64
 	before := st.cpuSample()
 	res := load()
 	return res, perUnit(before, st.cpuSample(), res.Count)
+}
+
+// settle waits until the machine is quiet (under a tenth of its CPU busy
+// for a second), at most limit: what a scenario leaves behind (the dev
+// server's visibility updates, a worker's backlog) must not be counted
+// against the next one.
+func settle(ctx context.Context, limit time.Duration) time.Duration {
+	start := time.Now()
+	cores := time.Duration(runtime.NumCPU())
+	for time.Since(start) < limit {
+		before := machineBusy()
+		select {
+		case <-ctx.Done():
+			return time.Since(start)
+		case <-time.After(time.Second):
+		}
+		if machineBusy()-before < time.Second*cores/10 {
+			break
+		}
+	}
+	return time.Since(start)
 }

@@ -71,7 +71,8 @@ func run() error {
 		if o.only != "" && !strings.Contains(","+o.only+",", ","+sc.name+",") {
 			continue
 		}
-		log.Info("scenario", "name", sc.name)
+		waited := settle(ctx, 2*time.Minute)
+		log.Info("scenario", "name", sc.name, "waited_for_quiet", waited.Round(time.Second))
 		start := time.Now()
 		results, err := sc.run(ctx, st, o)
 		if err != nil {
