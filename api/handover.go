@@ -19,9 +19,8 @@ import (
 // a burst waits in a queue instead of in thousands of goroutines, and a
 // slow Temporal holds at most handoverShards calls at once (more would
 // only pile signals on a server already behind, and take the cores the
-// requests need). What does not
-// fit in the queue, or fails, is left to the worker's reconciler, which
-// starts every turn still pending.
+// requests need). What does not fit in the queue, or fails, is left to the
+// worker's reconciler, which starts every turn still pending.
 const (
 	handoverShards   = 16
 	handoverPerShard = 256

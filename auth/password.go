@@ -71,12 +71,10 @@ type Passwords struct {
 	dummy []byte
 }
 
-// HashSlots is how many bcrypt runs go at once: as many as there are
-// cores. More would not finish sooner, only take the CPU from every other
-// request (a burst of logins waits its turn instead of stalling the API).
-var HashSlots = runtime.GOMAXPROCS(0)
-
-var hashSlots = make(chan struct{}, HashSlots)
+// hashSlots lets as many bcrypt runs go at once as there are cores: more
+// would not finish sooner, only take the CPU from every other request (a
+// burst of logins waits its turn instead of stalling the API).
+var hashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 var extraPs sync.Once
 
