@@ -20,14 +20,8 @@ func TestMessageTotalsMatchTheRows(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
-		mk := func(name string) *domain.User {
-			u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: name, Email: name + "@example.com", HashedPassword: "x"})
-			require.NoError(t, err)
-			return u
-		}
-		ann, bob, cat := mk("ann"), mk("bob"), mk("cat")
-		assistant, err := domain.Assistant(ctx, db)
-		require.NoError(t, err)
+		ann, bob, cat := newUser(t, db, "ann", false), newUser(t, db, "bob", false), newUser(t, db, "cat", false)
+		ai := assistant(t, db)
 		send := func(from, to int64) *domain.Message {
 			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: from, RecipientID: to, Content: "hi"})
 			require.NoError(t, err)
@@ -48,7 +42,7 @@ func TestMessageTotalsMatchTheRows(t *testing.T) {
 		wg.Wait()
 		send(ann.ID, cat.ID)
 		send(cat.ID, ann.ID)
-		send(ann.ID, assistant.ID)
+		send(ann.ID, ai.ID)
 		gone := send(ann.ID, bob.ID)
 		require.NoError(t, domain.DeleteMessage(ctx, db, ann.ID, gone.ID))
 		require.NoError(t, domain.DeleteUser(ctx, db, cat.ID))

@@ -17,10 +17,7 @@ func TestDeliveryStatusReports(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
-		u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: "sms", Email: "sms@example.com", HashedPassword: "x"})
-		require.NoError(t, err)
-		a, err := domain.Assistant(ctx, db)
-		require.NoError(t, err)
+		u, a := newUser(t, db, "sms", false), assistant(t, db)
 		in, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hello",
 			Channel: domain.ChannelTwilio})
 		require.NoError(t, err)

@@ -17,13 +17,7 @@ func TestReportRulesHoldForAnyCaller(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
-		mk := func(name string, super bool) *domain.User {
-			u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: name, Email: name + "@example.com",
-				HashedPassword: "x", IsSuperuser: super})
-			require.NoError(t, err)
-			return u
-		}
-		owner, other, admin := mk("owner", false), mk("other", false), mk("admin", true)
+		owner, other, admin := newUser(t, db, "owner", false), newUser(t, db, "other", false), newUser(t, db, "admin", true)
 		r, err := domain.CreateReport(ctx, db, owner, "title", "content")
 		require.NoError(t, err)
 

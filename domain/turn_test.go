@@ -19,10 +19,7 @@ func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
-		u, err := domain.CreateUser(ctx, db, domain.NewUser{Username: "asker", Email: "asker@example.com", HashedPassword: "x"})
-		require.NoError(t, err)
-		a, err := domain.Assistant(ctx, db)
-		require.NoError(t, err)
+		u, a := newUser(t, db, "asker", false), assistant(t, db)
 		ask := func() int64 {
 			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hello",
 				Channel: domain.ChannelWeb})
@@ -34,7 +31,7 @@ func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
 		answered, never, lately, long := ask(), ask(), ask(), ask()
 		require.NoError(t, domain.MarkHandedOver(ctx, db, lately))
 		require.NoError(t, domain.MarkHandedOver(ctx, db, long))
-		_, err = db.NewUpdate().Table("messages").Set("handed_over_at = ?", time.Now().UTC().Add(-time.Hour)).
+		_, err := db.NewUpdate().Table("messages").Set("handed_over_at = ?", time.Now().UTC().Add(-time.Hour)).
 			Where("id = ?", long).Exec(ctx)
 		require.NoError(t, err)
 		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
