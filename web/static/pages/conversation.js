@@ -9,15 +9,21 @@ export async function conversationPage(main, conversationId, signal) {
   const title = isAssistant ? "Assistant" : "Conversation";
   const list = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   const shown = new Map();
+  // The newest message from the other side: every message before it has
+  // been answered, even if the copy being shown (the answer to our POST,
+  // which can arrive after the stream brought the reply) still says pending.
+  let answeredUpTo = 0;
 
   const show = (m) => {
     const mine = m.sender_id === me.id;
+    if (!mine) answeredUpTo = Math.max(answeredUpTo, m.id);
+    const pending = m.turn_status === "pending" && m.id > answeredUpTo;
     const item = h("li", { class: "message " + (mine ? "mine" : "theirs"), "data-id": m.id },
       h("div", { class: "meta" },
         h("span", { class: "sender" }, mine ? "You" : isAssistant ? "Assistant" : "User " + m.sender_id),
         badge(m.channel, "channel"),
         h("time", { datetime: m.created_at }, when(m.created_at)),
-        m.turn_status === "pending" && badge("thinking…", "pending"),
+        pending && badge("thinking…", "pending"),
         m.turn_status === "failed" && badge("no answer", "failed")),
       h("p", { class: "content" }, m.content));
     const old = shown.get(m.id);
