@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -44,9 +45,9 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*bun.DB, error)
 	var db *bun.DB
 	switch dialect {
 	case config.Postgres:
-		sqldb, err := sql.Open("pgx", dsn)
+		sqldb, err := openPostgres(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, err
 		}
 		sqldb.SetMaxOpenConns(25)
 		sqldb.SetMaxIdleConns(25)
@@ -67,6 +68,23 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*bun.DB, error)
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
 	return db, nil
+}
+
+// openPostgres opens PostgreSQL through pgx. bun writes every value into
+// the SQL text itself, so no two statements are alike: pgx's default,
+// preparing and caching each statement by its text, would cost a round
+// trip and a server-side prepared statement per query, and keep up to 512
+// query buffers per connection. The simple protocol sends the text once.
+// A default_query_exec_mode in DATABASE_URL still wins.
+func openPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
+	return stdlib.OpenDB(*cfg), nil
 }
 
 func openSQLite(path string) (*sql.DB, error) {
