@@ -177,6 +177,9 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 		return nil, err
 	}
 
+	if err := dropFromPageCache(o.aimsgBin); err != nil {
+		return nil, err
+	}
 	// The soft heap limits of docker-compose.yml.
 	if st.worker, err = st.start(ctx, o.aimsgBin, "worker", "GOMEMLIMIT=250MiB"); err != nil {
 		return nil, err
