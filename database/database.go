@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -68,23 +66,6 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*bun.DB, error)
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
 	return db, nil
-}
-
-// openPostgres opens PostgreSQL through pgx. bun writes every value into
-// the SQL text itself, so no two statements are alike: pgx's default,
-// preparing and caching each statement by its text, would cost a round
-// trip and a server-side prepared statement per query, and keep up to 512
-// query buffers per connection. The simple protocol sends the text once.
-// A default_query_exec_mode in DATABASE_URL still wins.
-func openPostgres(dsn string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
-	}
-	if !strings.Contains(dsn, "default_query_exec_mode") {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	}
-	return stdlib.OpenDB(*cfg), nil
 }
 
 func openSQLite(path string) (*sql.DB, error) {

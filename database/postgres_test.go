@@ -12,49 +12,64 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
-// bun writes values into the SQL text, so a statement prepared per query
-// text would never be reused: queries must leave no prepared statement on
-// the server, and every type must still come back as it went in.
-func TestPostgresQueriesPrepareNothingAndKeepTheirTypes(t *testing.T) {
+// typed is one value of each kind the models use.
+type typed struct {
+	N    int64     `bun:"n"`
+	S    string    `bun:"s"`
+	B    bool      `bun:"b"`
+	At   time.Time `bun:"at"`
+	Raw  []byte    `bun:"raw"`
+	None *string   `bun:"none"`
+}
+
+// bun writes values into the SQL text: a read is prepared once per
+// connection and reused, a write (new values every time) is never
+// prepared, and every type comes back as it went in either way.
+func TestPostgresPreparesReadsOnlyAndKeepsTypes(t *testing.T) {
 	for _, u := range testenv.DatabaseURLs(t) {
 		if d, _, _ := config.ParseDatabaseURL(u); d != config.Postgres {
 			continue
 		}
 		ctx := context.Background()
-		db := testenv.Open(t, u)
-		conn, err := db.Conn(ctx)
+		conn, err := testenv.Open(t, u).Conn(ctx)
 		require.NoError(t, err)
 		defer conn.Close()
-
+		prepared := func() int {
+			var n int
+			require.NoError(t, conn.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &n))
+			return n
+		}
 		at := time.Date(2026, 11, 26, 4, 5, 6, 789000000, time.UTC)
-		var got struct {
-			N    int64     `bun:"n"`
-			S    string    `bun:"s"`
-			B    bool      `bun:"b"`
-			At   time.Time `bun:"at"`
-			Raw  []byte    `bun:"raw"`
-			Null *string   `bun:"null"`
+		want := typed{N: 1 << 40, S: "it's \"quoted\" ünïcode ✓", B: true, At: at, Raw: []byte{0, 1, 254, 255}}
+		check := func(got typed) {
+			t.Helper()
+			assert.Equal(t, want.N, got.N)
+			assert.Equal(t, want.S, got.S)
+			assert.True(t, got.B)
+			assert.True(t, at.Equal(got.At), "got %v", got.At)
+			assert.Equal(t, want.Raw, got.Raw)
+			assert.Nil(t, got.None)
 		}
-		for i := range 3 { // three different texts: each would be a new statement
-			err = conn.NewSelect().
-				ColumnExpr("?::bigint AS n", int64(1)<<40+int64(i)).
-				ColumnExpr("? AS s", "it's \"quoted\" ünïcode ✓").
-				ColumnExpr("? AS b", true).
-				ColumnExpr("?::timestamptz AS at", at).
-				ColumnExpr("?::bytea AS raw", []byte{0, 1, 254, 255}).
-				ColumnExpr("NULL::text AS null").
-				Scan(ctx, &got)
-			require.NoError(t, err)
-		}
-		assert.Equal(t, int64(1)<<40+2, got.N)
-		assert.Equal(t, "it's \"quoted\" ünïcode ✓", got.S)
-		assert.True(t, got.B)
-		assert.True(t, at.Equal(got.At), "got %v", got.At)
-		assert.Equal(t, []byte{0, 1, 254, 255}, got.Raw)
-		assert.Nil(t, got.Null)
+		columns := "?::bigint AS n, ?::text AS s, ?::boolean AS b, ?::timestamptz AS at, ?::bytea AS raw, NULL::text AS none"
+		args := []any{want.N, want.S, want.B, want.At, want.Raw}
 
-		var prepared int
-		require.NoError(t, conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements").Scan(&prepared))
-		assert.Zero(t, prepared, "statements left prepared on the server")
+		before := prepared()
+		for range 3 {
+			var got typed
+			require.NoError(t, conn.NewRaw("SELECT "+columns, args...).Scan(ctx, &got))
+			check(got)
+		}
+		assert.Equal(t, before+1, prepared(), "a read repeated is prepared once")
+
+		_, err = conn.ExecContext(ctx, "CREATE TEMP TABLE typed (n bigint, s text, b boolean, at timestamptz, raw bytea, none text)")
+		require.NoError(t, err)
+		before = prepared()
+		for i := range 3 {
+			var got typed
+			require.NoError(t, conn.NewRaw("INSERT INTO typed SELECT "+columns+" WHERE ?::int > 0 RETURNING *",
+				append(args, i+1)...).Scan(ctx, &got))
+			check(got)
+		}
+		assert.Equal(t, before, prepared(), "writes are not prepared")
 	}
 }

@@ -1,0 +1,63 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// openPostgres opens PostgreSQL through pgx, passing each statement bun
+// wrote with the protocol that suits it. bun writes every value into the
+// SQL text, so:
+//
+//   - a read repeats its text (one user's list, session or history, asked
+//     again and again) and is worth preparing once per connection, as pgx
+//     does by default: the server then skips parsing and planning;
+//   - a write carries new values every time; preparing it would cost a
+//     round trip more and a server-side statement never used again, so it
+//     goes by the simple protocol, one round trip.
+//
+// A default_query_exec_mode in DATABASE_URL applies to every statement.
+func openPostgres(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	connector := stdlib.GetConnector(*cfg)
+	if strings.Contains(dsn, "default_query_exec_mode") {
+		return sql.OpenDB(connector), nil
+	}
+	return sql.OpenDB(statementConnector{connector}), nil
+}
+
+type statementConnector struct{ driver.Connector }
+
+func (c statementConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return statementConn{conn.(*stdlib.Conn)}, nil
+}
+
+// statementConn is pgx's connection with the choice above made per query
+// (Exec already runs a statement without arguments by the simple protocol).
+type statementConn struct{ *stdlib.Conn }
+
+func (c statementConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) == 0 {
+		if strings.HasPrefix(query, "SELECT ") {
+			// pgx keeps the text as the prepared statement's key, and bun's
+			// text is a view of a 4 KB buffer: keep only the text.
+			query = strings.Clone(query)
+		} else {
+			args = []driver.NamedValue{{Ordinal: 1, Value: pgx.QueryExecModeSimpleProtocol}}
+		}
+	}
+	return c.Conn.QueryContext(ctx, query, args)
+}
