@@ -46,8 +46,9 @@ bench: temporal build
 	$(BIN)/aimsg-bench -aimsg $(BIN)/aimsg -temporal $(TEMPORAL) -database-url '$(BENCH_DATABASE_URL)' -out bench-results.json $(BENCH_FLAGS)
 
 # The fault tests alone (they also run in `make test`): workers killed at
-# random and during an LLM call, Temporal down while messages arrive, the
-# LLM and Twilio failing in the ways they do.
+# random and inside each activity, Temporal down while messages arrive,
+# PostgreSQL crashed and restarted or cut off under load, the LLM and
+# Twilio failing in the ways they do.
 chaos: temporal
 	$(GO) test -count=1 -v ./e2e -run 'Chaos|Killed|Down|LLM|Lost|RateLimit|Twilio'
 

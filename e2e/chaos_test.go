@@ -145,10 +145,10 @@ func TestLLMHangingIsCutAndRetried(t *testing.T) {
 	assert.Len(t, s.llm.Requests(), 2)
 }
 
-// TestChaosDatabaseOutageUnderLoad: PostgreSQL goes away for two seconds
-// (every connection broken, new ones refused, as in a restart) while
+// TestChaosDatabaseOutageUnderLoad: the network to PostgreSQL goes away
+// for two seconds (every connection broken, new ones refused) while
 // messages are posted. A message the API did not store is refused with a
-// 5xx (the client keeps it and tries again); every message it stored gets
+// 503 (the client keeps it and tries again); every message it stored gets
 // its turn once the database is back, answered once, in order.
 func TestChaosDatabaseOutageUnderLoad(t *testing.T) {
 	pg := postgresURL(t)
@@ -156,28 +156,52 @@ func TestChaosDatabaseOutageUnderLoad(t *testing.T) {
 	require.NoError(t, err)
 	proxy := testenv.StartProxy(t, dbURL.Host)
 	dbURL.Host = proxy.Addr()
+	databaseFaultUnderLoad(t, pg, map[string]string{"DATABASE_URL": dbURL.String()},
+		func() { proxy.Outage(2 * time.Second) })
+}
+
+// TestChaosPostgresRestartedUnderLoad: the same with the server itself
+// crashed (immediate shutdown, so it recovers from its log) and started
+// again two seconds later: a server of the test's own, the shared one
+// serves the other tests.
+func TestChaosPostgresRestartedUnderLoad(t *testing.T) {
+	if postgresURL(t) == "" {
+		return
+	}
+	pg := testenv.StartPostgres(t)
+	databaseFaultUnderLoad(t, pg.URL, nil, func() { pg.Restart(2 * time.Second) })
+}
+
+// databaseFaultUnderLoad posts messages to six users' AI conversations
+// every 30 ms, brings fault on a second in, and once it is over checks
+// that only 503s were refused and that every stored message was answered
+// once, in order.
+func databaseFaultUnderLoad(t *testing.T, pg string, env map[string]string, fault func()) {
 	llm := func(_ int, req fakellm.Request) fakellm.Response {
 		return fakellm.Response{Content: "echo: " + req.Last().Text(), Delay: 20 * time.Millisecond}
 	}
-	s := newStackWith(t, pg, llm, stackOptions{temporal: temporalServer,
-		env: map[string]string{"DATABASE_URL": dbURL.String(), "TURN_RECONCILE_SECONDS": "1"}})
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["TURN_RECONCILE_SECONDS"] = "1"
+	s := newStackWith(t, pg, llm, stackOptions{temporal: temporalServer, env: env})
 	users := make([]apitest.Tokens, 6)
 	for i := range users {
 		users[i] = s.User(fmt.Sprintf("outage%d", i))
 	}
 
-	outage := make(chan struct{})
+	over := make(chan struct{})
 	go func() {
 		time.Sleep(time.Second)
-		proxy.Outage(2 * time.Second)
-		close(outage)
+		fault()
+		close(over)
 	}()
 	var accepted []int64
 	refused := map[int]int{}
 posting:
 	for i := 0; ; i++ {
 		select {
-		case <-outage:
+		case <-over:
 			break posting
 		default:
 		}
@@ -190,19 +214,19 @@ posting:
 		case w.Code >= 500:
 			refused[w.Code]++
 		default:
-			t.Fatalf("answer %d during the outage: %s", w.Code, w.Body.String())
+			t.Fatalf("answer %d during the fault: %s", w.Code, w.Body.String())
 		}
 		time.Sleep(30 * time.Millisecond)
 		if i > 400 {
-			t.Fatal("the outage never showed")
+			t.Fatal("the fault never ended")
 		}
 	}
-	require.NotEmpty(t, refused, "the outage was seen")
+	require.NotEmpty(t, refused, "the fault was seen")
 	assert.Equal(t, []int{http.StatusServiceUnavailable}, slices.Collect(maps.Keys(refused)),
 		"an unreachable database is 503, for the client to try again")
 	// A few more after the database is back.
 	for i := range users {
-		q := s.ask(users[i], "after the outage")
+		q := s.ask(users[i], "after the fault")
 		accepted = append(accepted, apitest.ID(q))
 	}
 	ctx := context.Background()
@@ -213,7 +237,7 @@ posting:
 		assert.Zero(c, n, "stored messages still without their reply")
 	}, 2*time.Minute, 200*time.Millisecond)
 	replies := answeredOnceInOrder(t, s, accepted)
-	t.Logf("%d messages stored, refused during the outage: %v, %d replies", len(accepted), refused, replies)
+	t.Logf("%d messages stored, refused during the fault: %v, %d replies", len(accepted), refused, replies)
 }
 
 // answeredOnceInOrder checks that no message of ids was answered twice and
