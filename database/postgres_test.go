@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,31 @@ func TestPostgresPreparesReadsOnlyAndKeepsTypes(t *testing.T) {
 			check(got)
 		}
 		assert.Equal(t, before, prepared(), "writes are not prepared")
+	}
+}
+
+// A default_query_exec_mode in the URL is pgx's, for every statement (a
+// pooler that cannot keep prepared statements needs simple_protocol).
+func TestPostgresExecModeFromTheURLWins(t *testing.T) {
+	for _, u := range testenv.DatabaseURLs(t) {
+		if d, _, _ := config.ParseDatabaseURL(u); d != config.Postgres {
+			continue
+		}
+		ctx := context.Background()
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		conn, err := testenv.Open(t, u+sep+"default_query_exec_mode=simple_protocol").Conn(ctx)
+		require.NoError(t, err)
+		defer conn.Close()
+		for i := range 3 {
+			var n int
+			require.NoError(t, conn.NewRaw("SELECT ?::int", i).Scan(ctx, &n))
+			assert.Equal(t, i, n)
+		}
+		var prepared int
+		require.NoError(t, conn.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &prepared))
+		assert.Zero(t, prepared)
 	}
 }
