@@ -126,6 +126,29 @@ test("my conversations lists the assistant first", async () => {
   await shot(page, "06-conversations");
 });
 
+test("typing while a page loads keeps the focus in the message box", async () => {
+  const page = userPage;
+  // The conversation's messages come a second late, as on a busy server.
+  const slow = "**/auth/conversations/*/messages?limit=100";
+  await page.route(slow, async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  try {
+    const loaded = page.waitForResponse((r) => r.url().includes("/read") && r.request().method() === "PUT");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
+    const box = page.getByLabel("Message", { exact: true });
+    await box.fill("typed before the page loaded");
+    await loaded;
+    await page.waitForTimeout(100); // the page's last steps after loading
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "content",
+      "the page took the focus away from the message being typed");
+    await box.fill("");
+  } finally {
+    await page.unroute(slow);
+  }
+});
+
 test("a superuser signs in with the keyboard, manages the user and resolves the report", async () => {
   const page = await newPage();
   await page.goto(base + "/app#/login");

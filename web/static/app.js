@@ -42,7 +42,9 @@ async function render() {
     if (session.get()) toast(e.message, true);
     return; // without a session the API client has gone to sign in
   }
-  // Move focus to the new page so keyboard and screen reader users start there.
+  // Move focus to the new page so keyboard and screen reader users start
+  // there, unless they are in it already (typing while it loaded).
+  if (main.contains(document.activeElement)) return;
   main.querySelector("h1")?.setAttribute("tabindex", "-1");
   main.querySelector("h1")?.focus({ preventScroll: true });
 }
