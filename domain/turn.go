@@ -150,7 +150,7 @@ func PendingTurns(ctx context.Context, db bun.IDB, olderThan, staleBefore time.T
 
 // MarkHandedOver records that a message was handed to its workflow.
 func MarkHandedOver(ctx context.Context, db bun.IDB, id int64) error {
-	_, err := db.NewUpdate().Model((*Message)(nil)).Set("handed_over_at = ?", time.Now().UTC()).
+	_, err := db.NewUpdate().Model((*Message)(nil)).Set("handed_over_at = ?", Now()).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark message %d handed over: %w", id, err)
