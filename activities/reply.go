@@ -53,7 +53,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	}
 	if reply.Channel == domain.ChannelWeb {
 		a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), "ok").Inc()
-		return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliveryDelivered, nil)
+		return domain.AdvanceDelivery(ctx, a.DB, reply.ID, domain.DeliveryDelivered, nil)
 	}
 	d, ok := a.Deliverers[reply.Channel]
 	if !ok {
@@ -71,5 +71,5 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 		return err
 	}
 	a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), "ok").Inc()
-	return domain.SetDelivery(ctx, a.DB, reply.ID, domain.DeliverySent, &providerID)
+	return domain.AdvanceDelivery(ctx, a.DB, reply.ID, domain.DeliverySent, &providerID)
 }

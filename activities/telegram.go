@@ -47,12 +47,14 @@ func (s *TelegramSender) Deliver(ctx context.Context, reply *domain.Message) (st
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError("bad chat id", ErrTelegramRejected, err)
 	}
+	texts := SplitMessage(reply.Content, TelegramLimit)
+	parts, err := domain.StartDeliveries(ctx, s.DB, reply.ID, len(texts))
+	if err != nil {
+		return "", err
+	}
 	var first string
-	for i, text := range SplitMessage(reply.Content, TelegramLimit) {
-		d, err := domain.StartDelivery(ctx, s.DB, reply.ID, i)
-		if err != nil {
-			return "", err
-		}
+	for i, text := range texts {
+		d := parts[i]
 		id := ""
 		if d.ProviderID != nil {
 			id = *d.ProviderID

@@ -94,9 +94,14 @@ func (s *TwilioSender) Deliver(ctx context.Context, reply *domain.Message) (stri
 	if strings.HasPrefix(to, "whatsapp:") && !strings.HasPrefix(from, "whatsapp:") {
 		from = "whatsapp:" + from
 	}
+	bodies := SplitMessage(reply.Content, SMSLimit)
+	parts, err := domain.StartDeliveries(ctx, s.DB, reply.ID, len(bodies))
+	if err != nil {
+		return "", err
+	}
 	var first string
-	for i, body := range SplitMessage(reply.Content, SMSLimit) {
-		sid, err := s.sendPart(ctx, reply, i, to, from, body)
+	for i, body := range bodies {
+		sid, err := s.sendPart(ctx, reply, &parts[i], to, from, body)
 		if err != nil {
 			return "", err
 		}
@@ -107,11 +112,7 @@ func (s *TwilioSender) Deliver(ctx context.Context, reply *domain.Message) (stri
 	return first, nil
 }
 
-func (s *TwilioSender) sendPart(ctx context.Context, reply *domain.Message, part int, to, from, body string) (string, error) {
-	d, err := domain.StartDelivery(ctx, s.DB, reply.ID, part)
-	if err != nil {
-		return "", err
-	}
+func (s *TwilioSender) sendPart(ctx context.Context, reply *domain.Message, d *domain.Delivery, to, from, body string) (string, error) {
 	if d.ProviderID != nil {
 		return *d.ProviderID, nil
 	}
@@ -174,7 +175,7 @@ func (s *TwilioSender) classify(ctx context.Context, reply *domain.Message, err 
 		}
 	}
 	if permanentTwilioCodes[te.Code] || (te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests) {
-		_ = domain.SetDelivery(ctx, s.DB, reply.ID, domain.DeliveryFailed, nil)
+		_ = domain.AdvanceDelivery(ctx, s.DB, reply.ID, domain.DeliveryFailed, nil)
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("twilio refused the message (%d)", te.Code), ErrTwilioRejected, err)
 	}
 	return fmt.Errorf("twilio unavailable (%d): %w", te.Status, err)

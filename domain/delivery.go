@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -26,27 +28,30 @@ type Delivery struct {
 	Timestamps
 }
 
-// DeliveryFor reads the record of one part of a reply, ErrNotFound if none.
-func DeliveryFor(ctx context.Context, db bun.IDB, messageID int64, part int) (*Delivery, error) {
-	d := new(Delivery)
-	err := db.NewSelect().Model(d).Where("message_id = ? AND part = ?", messageID, part).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+// StartDeliveries records the parts of a reply about to be sent (status
+// pending), all of them before the first goes out, so the reply's status,
+// which follows its least advanced part, never runs ahead of a part not
+// yet sent. Called again, it keeps the records there are, and returns them
+// in part order.
+func StartDeliveries(ctx context.Context, db bun.IDB, messageID int64, parts int) ([]Delivery, error) {
+	now := Now()
+	rows := make([]Delivery, parts)
+	for i := range rows {
+		rows[i] = Delivery{MessageID: messageID, Part: i, Status: DeliveryPending, SentAt: now,
+			Timestamps: Timestamps{CreatedAt: now, UpdatedAt: now}}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read delivery: %w", err)
+	if _, err := db.NewInsert().Model(&rows).On("CONFLICT (message_id, part) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("start deliveries: %w", err)
 	}
-	return d, nil
-}
-
-// StartDelivery records that a part is about to be sent (status pending).
-// Called again for the same part, it keeps the first record.
-func StartDelivery(ctx context.Context, db bun.IDB, messageID int64, part int) (*Delivery, error) {
-	d := &Delivery{MessageID: messageID, Part: part, Status: DeliveryPending, SentAt: Now()}
-	if _, err := db.NewInsert().Model(d).On("CONFLICT (message_id, part) DO NOTHING").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("start delivery: %w", err)
+	var out []Delivery
+	if err := db.NewSelect().Model(&out).Where("message_id = ? AND part < ?", messageID, parts).
+		Order("part").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
-	return DeliveryFor(ctx, db, messageID, part)
+	if len(out) != parts {
+		return nil, fmt.Errorf("read deliveries: %d of %d parts recorded", len(out), parts)
+	}
+	return out, nil
 }
 
 // EarlyReport is a provider's status report that arrived before the
@@ -64,7 +69,10 @@ type EarlyReport struct {
 // applies any status report for that id that came first.
 func AcceptDelivery(ctx context.Context, db bun.IDB, id int64, providerID string, status DeliveryStatus) error {
 	if _, err := db.NewUpdate().Model((*Delivery)(nil)).Set("provider_id = ?", providerID).
-		Set("status = ?", status).Set("updated_at = ?", Now()).Where("id = ?", id).Exec(ctx); err != nil {
+		Set("updated_at = ?", Now()).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("accept delivery: %w", err)
+	}
+	if _, err := advance(ctx, db, (*Delivery)(nil), "status", status, "id = ?", id); err != nil {
 		return fmt.Errorf("accept delivery: %w", err)
 	}
 	var early []EarlyReport
@@ -87,26 +95,72 @@ func AcceptDelivery(ctx context.Context, db bun.IDB, id int64, providerID string
 // keepEarlyReport stores a report for an id not recorded yet, keeping the
 // most advanced status if several arrive.
 func keepEarlyReport(ctx context.Context, db bun.IDB, providerID string, status DeliveryStatus) error {
-	var cur EarlyReport
-	err := db.NewSelect().Model(&cur).Where("provider_id = ?", providerID).Scan(ctx)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		_, err = db.NewInsert().Model(&EarlyReport{ProviderID: providerID, Status: status}).
-			On("CONFLICT (provider_id) DO NOTHING").Exec(ctx)
-	case err == nil && deliveryRank[status] > deliveryRank[cur.Status] && deliveryRank[cur.Status] < deliveryRank[DeliveryUndelivered]:
-		_, err = db.NewUpdate().Model((*EarlyReport)(nil)).Set("status = ?", status).Set("updated_at = ?", Now()).
-			Where("id = ?", cur.ID).Exec(ctx)
+	if _, err := db.NewInsert().Model(&EarlyReport{ProviderID: providerID, Status: status}).
+		On("CONFLICT (provider_id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("keep early report: %w", err)
 	}
-	if err != nil {
+	if _, err := advance(ctx, db, (*EarlyReport)(nil), "status", status, "provider_id = ?", providerID); err != nil {
 		return fmt.Errorf("keep early report: %w", err)
 	}
 	return nil
 }
 
-// deliveryRank orders the states a provider reports; failures are final.
-var deliveryRank = map[DeliveryStatus]int{
-	DeliveryPending: 0, DeliveryQueued: 1, "accepted": 1, "sending": 2, DeliverySent: 3,
-	DeliveryDelivered: 4, "read": 5, DeliveryUndelivered: 6, DeliveryFailed: 6,
+// deliveryRank orders the delivery states: a status only ever moves to a
+// higher rank, so reports that arrive late or twice change nothing, and
+// the failures, ranked highest, are final.
+var deliveryRank = []DeliveryStatus{
+	DeliveryPending, DeliveryQueued, DeliverySent, DeliveryDelivered, DeliveryUndelivered, DeliveryFailed,
+}
+
+func rankOf(s DeliveryStatus) int {
+	if s == DeliveryFailed {
+		return slices.Index(deliveryRank, DeliveryUndelivered)
+	}
+	return slices.Index(deliveryRank, s)
+}
+
+// rankSQL is the rank of the status in column, in SQL (-1 when NULL).
+func rankSQL(column string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + column)
+	for _, s := range deliveryRank {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", s, rankOf(s))
+	}
+	b.WriteString(" ELSE -1 END")
+	return b.String()
+}
+
+// advance is the one place a delivery status is written: it moves the
+// status column of the rows of model matching where to status if that is a
+// step forward, in one statement (concurrent writers cannot step back
+// between a read and a write), and says whether it did.
+func advance(ctx context.Context, db bun.IDB, model any, column string, status DeliveryStatus, where string, args ...any) (bool, error) {
+	res, err := db.NewUpdate().Model(model).
+		Set(column+" = ?", status).Set("updated_at = ?", Now()).
+		Where(where, args...).Where(rankSQL(column)+" < ?", rankOf(status)).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// AdvanceDelivery records how far a reply got with its channel: its
+// status moves forward only (a status report may have taken it further
+// already: a delivery receipt can arrive before the sender records the
+// provider's answer). The provider's id, when given, is recorded whatever
+// the status.
+func AdvanceDelivery(ctx context.Context, db bun.IDB, messageID int64, status DeliveryStatus, providerID *string) error {
+	if providerID != nil {
+		if _, err := db.NewUpdate().Model((*Message)(nil)).Set("provider_message_id = ?", *providerID).
+			Set("updated_at = ?", Now()).Where("id = ?", messageID).Exec(ctx); err != nil {
+			return fmt.Errorf("record provider id: %w", err)
+		}
+	}
+	if _, err := advance(ctx, db, (*Message)(nil), "delivery_status", status, "id = ?", messageID); err != nil {
+		return fmt.Errorf("advance delivery: %w", err)
+	}
+	return nil
 }
 
 // ParseDeliveryStatus maps a provider's status word to ours.
@@ -128,9 +182,9 @@ func ParseDeliveryStatus(s string) (DeliveryStatus, bool) {
 
 // UpdateDeliveryStatus applies a provider's status report for providerID,
 // idempotently and never backwards: reports arrive out of order, and a
-// final state (delivered, undelivered, failed) stays. The reply's own
-// delivery status follows its least advanced part. A report for an id not
-// recorded yet is kept and applied when it is.
+// failure stays. The reply's own delivery status follows its least
+// advanced part (a sender records every part before it sends the first).
+// A report for an id not recorded yet is kept and applied when it is.
 func UpdateDeliveryStatus(ctx context.Context, db bun.IDB, providerID string, status DeliveryStatus) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d := new(Delivery)
@@ -141,30 +195,27 @@ func UpdateDeliveryStatus(ctx context.Context, db bun.IDB, providerID string, st
 		if err != nil {
 			return fmt.Errorf("read delivery: %w", err)
 		}
-		if deliveryRank[status] <= deliveryRank[d.Status] || deliveryRank[d.Status] >= deliveryRank[DeliveryUndelivered] {
-			return nil
-		}
-		if _, err := tx.NewUpdate().Model((*Delivery)(nil)).Set("status = ?", status).Set("updated_at = ?", Now()).
-			Where("id = ?", d.ID).Exec(ctx); err != nil {
+		moved, err := advance(ctx, tx, (*Delivery)(nil), "status", status, "id = ?", d.ID)
+		if err != nil {
 			return fmt.Errorf("update delivery: %w", err)
+		}
+		if !moved {
+			return nil
 		}
 		var parts []Delivery
 		if err := tx.NewSelect().Model(&parts).Where("message_id = ?", d.MessageID).Scan(ctx); err != nil {
 			return fmt.Errorf("read parts: %w", err)
 		}
-		least := status
+		least := parts[0].Status
 		for _, p := range parts {
-			st := p.Status
-			if p.ID == d.ID {
-				st = status
+			if rankOf(p.Status) >= rankOf(DeliveryUndelivered) {
+				least = p.Status
+				break
 			}
-			if deliveryRank[st] < deliveryRank[least] || deliveryRank[st] >= deliveryRank[DeliveryUndelivered] {
-				least = st
-				if deliveryRank[st] >= deliveryRank[DeliveryUndelivered] {
-					break
-				}
+			if rankOf(p.Status) < rankOf(least) {
+				least = p.Status
 			}
 		}
-		return SetDelivery(ctx, tx, d.MessageID, least, nil)
+		return AdvanceDelivery(ctx, tx, d.MessageID, least, nil)
 	})
 }

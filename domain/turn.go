@@ -102,20 +102,6 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 	return reply, nil
 }
 
-// SetDelivery records how far a reply got with its channel and the
-// provider's id for it.
-func SetDelivery(ctx context.Context, db bun.IDB, messageID int64, status DeliveryStatus, providerID *string) error {
-	q := db.NewUpdate().Model((*Message)(nil)).
-		Set("delivery_status = ?", status).Set("updated_at = ?", Now()).Where("id = ?", messageID)
-	if providerID != nil {
-		q = q.Set("provider_message_id = ?", *providerID)
-	}
-	if _, err := q.Exec(ctx); err != nil {
-		return fmt.Errorf("set delivery: %w", err)
-	}
-	return nil
-}
-
 // MessageByID reads one message, whoever it belongs to (the worker's view).
 func MessageByID(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
 	m := new(Message)
