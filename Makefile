@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run test fuzz bench chaos temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run test race fuzz bench chaos temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -64,9 +64,23 @@ fuzz: temporal
 		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME); \
 	done
 
+# Static checks, pinned: staticcheck, Temporal's workflowcheck (workflow
+# code that could replay differently), and a go.mod/go.sum that `go mod
+# tidy` would leave alone.
+STATICCHECK_VERSION   := v0.8.2
+WORKFLOWCHECK_VERSION := v0.6.0
 lint:
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./...
+	$(GO) mod tidy -diff
+
+# The packages whose code runs goroutines, under the race detector (about
+# ten times slower: the sweep of hostile inputs, which starts no goroutine
+# of its own, runs in `make test` only).
+RACE_PACKAGES := ./api ./auth ./activities ./handover ./workflows ./database ./logs
+race:
+	$(GO) test -race -count=1 -timeout 20m -skip 'TestHostileInput' $(RACE_PACKAGES)
 
 migrate-up: build
 	$(BIN)/aimsg migrate up

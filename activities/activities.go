@@ -28,6 +28,8 @@ type Activities struct {
 	Agents Registry
 	// HistoryMax is CHAT_HISTORY_MAX: messages of history given to the LLM.
 	HistoryMax int
+	// Policy is how turns run (the TURN_* settings); Tools comes from Agents.
+	Policy TurnPolicy
 	// Deliverers send replies per channel; the web channel needs none.
 	Deliverers map[domain.Channel]Deliverer
 	Logger     *slog.Logger

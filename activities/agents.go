@@ -98,12 +98,6 @@ func (r Registry) ToolNames() []string {
 	return out
 }
 
-// ToolActivityName is the activity type a tool runs as, so each tool call
-// shows by name in the Web UI.
-func ToolActivityName(tool string) string {
-	return "tool." + tool
-}
-
 // DefaultAgents is aimsg's registry.
 func DefaultAgents() Registry {
 	return Registry{DefaultAgent: reportAgent()}

@@ -18,10 +18,6 @@ import (
 	"github.com/aimsg/aimsg/metrics"
 )
 
-// ErrLLMRejected is the error type of LLM failures that no retry can fix:
-// a bad request, a bad key, no quota. Workflows do not retry it.
-const ErrLLMRejected = "LLMRejected"
-
 // NewLLM builds the client of an OpenAI-compatible endpoint. It never
 // retries by itself: the activity's retry policy owns retries.
 func NewLLM(baseURL, apiKey string, timeout time.Duration) *openai.Client {
@@ -55,15 +51,15 @@ type CallLLMResult struct {
 func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResult, error) {
 	agent, err := a.Agents.Get(in.Agent)
 	if err != nil {
-		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownAgent", err)
+		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
 	}
 	// The LLM's attempts are for the LLM: a database restarting meanwhile is
-	// waited for here (up to a minute) instead of spending them.
+	// waited for here instead of spending them.
 	var (
 		user    *domain.User
 		history []domain.Message
 	)
-	err = database.WaitReachable(ctx, time.Minute, func() { activity.RecordHeartbeat(ctx) }, func() (err error) {
+	err = database.WaitReachable(ctx, databaseWait, func() { activity.RecordHeartbeat(ctx) }, func() (err error) {
 		if user, err = domain.UserByID(ctx, a.DB, in.UserID); err != nil {
 			return fmt.Errorf("load user: %w", err)
 		}
@@ -123,6 +119,9 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	}
 	return out, nil
 }
+
+// databaseWait is how long CallLLM waits for an unreachable database.
+const databaseWait = time.Minute
 
 // heartbeatEvery keeps an activity that waits on another service (the LLM,
 // a channel's API, the database) visibly alive; the workflow's heartbeat

@@ -24,7 +24,7 @@ type SaveReplyInput struct {
 func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, error) {
 	ch, err := domain.ParseChannel(in.Channel)
 	if err != nil {
-		return 0, temporal.NewNonRetryableApplicationError(err.Error(), "BadChannel", err)
+		return 0, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadChannel, err)
 	}
 	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
 		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Channel: ch, Failed: in.Failed})
@@ -58,7 +58,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	d, ok := a.Deliverers[reply.Channel]
 	if !ok {
 		err := fmt.Errorf("no sender configured for channel %q", reply.Channel)
-		return temporal.NewNonRetryableApplicationError(err.Error(), "ChannelNotConfigured", err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrChannelNotConfigured, err)
 	}
 	providerID, err := d.Deliver(ctx, reply)
 	if err != nil {

@@ -32,9 +32,6 @@ type TelegramSender struct {
 	DB  *bun.DB
 }
 
-// ErrTelegramRejected is the error type of permanent Telegram failures.
-const ErrTelegramRejected = "TelegramRejected"
-
 // Deliver sends a reply to its chat in parts of at most 4,096 characters,
 // skipping parts a retried attempt already sent. Telegram offers no way to
 // find a message whose answer was lost, so such a part can arrive twice.
@@ -84,7 +81,7 @@ func (s *TelegramSender) classify(err error) error {
 	}
 	switch {
 	case te.Code == http.StatusTooManyRequests:
-		return temporal.NewApplicationErrorWithOptions("telegram rate limit", "TelegramRateLimited",
+		return temporal.NewApplicationErrorWithOptions("telegram rate limit", ErrTelegramRateLimited,
 			temporal.ApplicationErrorOptions{NextRetryDelay: time.Duration(max(te.RetryAfter, 1)) * time.Second, Cause: err})
 	case te.Code >= 500:
 		return fmt.Errorf("telegram unavailable (%d): %w", te.Code, err)

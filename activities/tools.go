@@ -62,6 +62,10 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 }
 
 // Refusal is the result of a call that cannot be made, worded for the LLM.
+// Workflows call it: JSON of a one-key map is the same on every replay
+// (encoding/json sorts map keys), which workflowcheck cannot tell.
+//
+//workflowcheck:ignore
 func Refusal(call ToolCall, msg string) ToolResult {
 	b, _ := json.Marshal(map[string]string{"error": msg})
 	return ToolResult{CallID: call.ID, Content: string(b), IsError: true}

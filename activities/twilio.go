@@ -68,9 +68,6 @@ type TwilioSender struct {
 // unverified number, unsubscribed recipient.
 var permanentTwilioCodes = map[int]bool{21211: true, 21614: true, 21608: true, 21610: true}
 
-// ErrTwilioRejected is the error type of permanent Twilio failures.
-const ErrTwilioRejected = "TwilioRejected"
-
 // Deliver sends a reply in parts of at most SMSLimit characters. Each part
 // is recorded before it is sent and gets Twilio's SID once accepted; a
 // retried delivery skips the parts that went out, and for a part whose

@@ -22,7 +22,7 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	require.NoError(t, err)
 	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t), testTurns(t), metrics.New())
+	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, conversations(db, &fakeTemporal{}), metrics.New())
 	require.NoError(t, err)
 	hs := &harness{t: t, h: h, db: db, cfg: cfg}
 

@@ -53,7 +53,7 @@ func FuzzTwilioWebhook(f *testing.F) {
 		}
 		// Earlier inputs share the database: count what this one adds.
 		before := storedSIDs(t, hs, sid)
-		client := &apitest.Client{T: t, H: hs.h}
+		client := &apitest.Client{T: t, H: hs.h, CheckContract: true}
 		for range 2 { // Twilio retries: the second delivery must change nothing
 			w := client.Call("POST", "/twilio_webhook", form.Encode(), "",
 				apitest.Header("Content-Type", "application/x-www-form-urlencoded"),
@@ -101,7 +101,7 @@ func FuzzTelegramWebhook(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		client := &apitest.Client{T: t, H: hs.h}
+		client := &apitest.Client{T: t, H: hs.h, CheckContract: true}
 		w := client.Call("POST", "/telegram_webhook", body, "", apitest.Header("X-Telegram-Bot-Api-Secret-Token", "fuzz-secret"))
 		if w.Code >= 500 {
 			t.Fatalf("server error %d: %s", w.Code, w.Body.String())

@@ -12,8 +12,8 @@ import (
 	"github.com/aimsg/aimsg/domain"
 )
 
-// Turn hand-overs: once a message is committed and the client answered,
-// the message goes to its conversation's workflow. They queue in shards by
+// Hand-overs: once a message is committed and the client answered, the
+// message goes to its conversation's workflow (Conversations.HandOver). They queue in shards by
 // conversation, each drained by at most one goroutine, so one
 // conversation's messages are handed over in the order they were stored,
 // a burst waits in a queue instead of in thousands of goroutines, and a
@@ -24,9 +24,9 @@ import (
 const (
 	handoverShards   = 16
 	handoverPerShard = 256
-	// turnHandoverTimeout bounds one hand-over: Temporal down must not
-	// hold a shard for long.
-	turnHandoverTimeout = 5 * time.Second
+	// handoverTimeout bounds one hand-over: Temporal down must not hold a
+	// shard for long.
+	handoverTimeout = 5 * time.Second
 )
 
 // handover is one queued message, with its request's context (trace and
@@ -52,8 +52,8 @@ func newHandovers() *handovers {
 	return h
 }
 
-// startTurn queues a stored message for its hand-over.
-func (s *Server) startTurn(c *gin.Context, m *domain.Message) {
+// queueHandover queues a stored message for its hand-over.
+func (s *Server) queueHandover(c *gin.Context, m *domain.Message) {
 	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
 	log := s.log(c)
 	conv := ""
@@ -66,7 +66,7 @@ func (s *Server) startTurn(c *gin.Context, m *domain.Message) {
 	select {
 	case sh.queue <- handover{ctx: context.WithoutCancel(c.Request.Context()), m: m, log: log}:
 	default:
-		log.Warn("turn hand-over queue full; the reconciler will start this one", "message_id", m.ID)
+		log.Warn("hand-over queue full; the reconciler will hand this one over", "message_id", m.ID)
 		return
 	}
 	if sh.running.CompareAndSwap(false, true) {
@@ -80,7 +80,7 @@ func (s *Server) drainHandovers(sh *handoverShard) {
 		for done := false; !done; {
 			select {
 			case h := <-sh.queue:
-				s.handOver(h)
+				s.handOverQueued(h)
 			default:
 				done = true
 			}
@@ -95,16 +95,12 @@ func (s *Server) drainHandovers(sh *handoverShard) {
 	}
 }
 
-func (s *Server) handOver(h handover) {
-	ctx, cancel := context.WithTimeout(h.ctx, turnHandoverTimeout)
+// handOverQueued hands over one queued message; what fails is left to
+// the reconciler.
+func (s *Server) handOverQueued(h handover) {
+	ctx, cancel := context.WithTimeout(h.ctx, handoverTimeout)
 	defer cancel()
-	if err := s.turns.Start(ctx, h.m); err != nil {
-		h.log.Warn("turn not handed over; the reconciler will start it", "message_id", h.m.ID, "error", err)
-		return
-	}
-	// Recorded so the reconciler leaves it alone; if this fails, it only
-	// hands the message over once more.
-	if err := domain.MarkHandedOver(ctx, s.db, h.m.ID); err != nil {
-		h.log.Warn("hand-over not recorded", "message_id", h.m.ID, "error", err)
+	if err := s.conversations.HandOver(ctx, h.m); err != nil {
+		h.log.Warn("message not handed over; the reconciler will", "message_id", h.m.ID, "error", err)
 	}
 }

@@ -17,25 +17,27 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/workflows"
 )
 
 // handoverLog records the order of the hand-overs the API makes and passes
-// them on to the real starter, optionally held until release is closed.
+// them on to the real hand-over, optionally held until release is closed.
 type handoverLog struct {
-	next    api.TurnStarter
-	release chan struct{}
-	mu      sync.Mutex
-	ids     []int64
+	next     api.Conversations
+	temporal *fakeTemporal
+	release  chan struct{}
+	mu       sync.Mutex
+	ids      []int64
 }
 
-func (l *handoverLog) Start(ctx context.Context, m *domain.Message) error {
+func (l *handoverLog) HandOver(ctx context.Context, m *domain.Message) error {
 	if l.release != nil {
 		<-l.release
 	}
 	l.mu.Lock()
 	l.ids = append(l.ids, m.ID)
 	l.mu.Unlock()
-	return l.next.Start(ctx, m)
+	return l.next.HandOver(ctx, m)
 }
 
 func (l *handoverLog) started() []int64 {
@@ -49,8 +51,9 @@ func handoverHarness(t *testing.T, l *handoverLog) *harness {
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
-	l.next = testTurns(t)
-	h, err := api.NewServer(cfg, logSet, db, temporalServer.Client(t), l, metrics.New())
+	l.temporal = &fakeTemporal{}
+	l.next = conversations(db, l.temporal)
+	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, l, metrics.New())
 	require.NoError(t, err)
 	return &harness{t: t, h: h, db: db, cfg: cfg}
 }
@@ -96,6 +99,10 @@ func TestHandOversKeepEachConversationsOrder(t *testing.T) {
 		got[i] = append(got[i], id)
 	}
 	assert.Equal(t, posted, got, "each conversation in order, once")
+	assert.ElementsMatch(t, l.started(), l.temporal.signalled(), "each signalled to Temporal")
+	for i, u := range users {
+		assert.Contains(t, l.temporal.ids, workflows.ConversationWorkflowID(domain.AIConversationID(u.UserID())), "user %d", i)
+	}
 }
 
 // When a conversation's queue is full (Temporal is slow or down), the API
@@ -117,4 +124,7 @@ func TestAFullHandOverQueueLeavesTheRestToTheReconciler(t *testing.T) {
 	pending, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("turn_status = ?", domain.TurnPending).Count(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, n, pending, "all stored, waiting for their turn")
+	marked, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("handed_over_at IS NOT NULL").Count(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, api.HandoverQueue+1, marked, "those handed over are marked, the reconciler takes the rest")
 }

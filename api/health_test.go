@@ -18,14 +18,7 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
-	"github.com/aimsg/aimsg/turns"
 )
-
-var temporalServer *testenv.Temporal
-
-func TestMain(m *testing.M) {
-	testenv.MainWithTemporal(m, &temporalServer)
-}
 
 func testConfig(t testing.TB, extra map[string]string) config.Config {
 	t.Helper()
@@ -42,7 +35,7 @@ func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHeal
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tc, testTurns(t), metrics.New())
+	h, err := api.NewServer(cfg, logSet, db, tc, conversations(db, &fakeTemporal{}), metrics.New())
 	require.NoError(t, err)
 	return h
 }
@@ -54,7 +47,7 @@ func do(h http.Handler, method, path string, body io.Reader) *httptest.ResponseR
 }
 
 func TestRootSaysHelloWorld(t *testing.T) {
-	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
 	w := do(h, http.MethodGet, "/", nil)
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "Hello World", decode(t, w)["message"])
@@ -63,7 +56,7 @@ func TestRootSaysHelloWorld(t *testing.T) {
 func TestHealthReportsDatabaseAndTemporal(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		db := testenv.Migrated(t, url)
-		h := newHandler(t, testConfig(t, nil), db, temporalServer.Client(t))
+		h := newHandler(t, testConfig(t, nil), db, &fakeTemporal{})
 		w := do(h, http.MethodGet, "/health", nil)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Equal(t, map[string]any{"status": "ok", "database": "ok", "temporal": "ok"}, decode(t, w))
@@ -87,7 +80,7 @@ func TestHealthIs503WhenTemporalIsDown(t *testing.T) {
 
 func TestHealthIs503WhenDatabaseIsDown(t *testing.T) {
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h := newHandler(t, testConfig(t, nil), db, temporalServer.Client(t))
+	h := newHandler(t, testConfig(t, nil), db, &fakeTemporal{})
 	require.NoError(t, db.Close())
 	w := do(h, http.MethodGet, "/health", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
@@ -99,7 +92,7 @@ func TestHealthIs503WhenDatabaseIsDown(t *testing.T) {
 
 func TestErrorsAreJSON(t *testing.T) {
 	h := newHandler(t, testConfig(t, map[string]string{"AI_MESSAGE_MAX_BODY_BYTES": "2048"}),
-		testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+		testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
 
 	w := do(h, http.MethodGet, "/no/such/route", nil)
 	assert.Equal(t, http.StatusNotFound, w.Code)
@@ -115,7 +108,7 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func TestRequestIDIsEchoedOrMade(t *testing.T) {
-	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), temporalServer.Client(t))
+	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
 	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(context.Background())
 	req.Header.Set("X-Request-ID", "abc-123")
 	w := httptest.NewRecorder()
@@ -124,10 +117,4 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 
 	w = do(h, http.MethodGet, "/", nil)
 	assert.Len(t, w.Header().Get("X-Request-ID"), 24)
-}
-
-// testTurns hands turns to the test dev server, on a task queue no worker
-// polls: the API's side of the hand-over is real, nothing answers.
-func testTurns(t testing.TB) *turns.Starter {
-	return &turns.Starter{Client: temporalServer.Client(t), TaskQueue: "api-tests-no-worker"}
 }

@@ -89,7 +89,7 @@ func (s *Server) send(c *gin.Context, in domain.NewMessage) {
 	s.messagesLog(c).Info("message sent", "message_id", m.ID, "sender_id", m.SenderID,
 		"recipient_id", m.RecipientID, "conversation_id", *m.ConversationID, "awaits_ai", m.TurnStatus != nil)
 	if m.TurnStatus != nil {
-		s.startTurn(c, m)
+		s.queueHandover(c, m)
 	}
 	c.JSON(http.StatusCreated, m)
 }
@@ -168,7 +168,7 @@ func (s *Server) markAllRead(c *gin.Context, conversationID string) {
 func (s *Server) readAll(c *gin.Context) { s.markAllRead(c, "") }
 
 func (s *Server) messagesLog(c *gin.Context) *slog.Logger {
-	return s.logs.Area(logs.Messages).With("request_id", c.GetString(requestIDKey))
+	return s.areaLog(c, logs.Messages)
 }
 
 type unreadCountResponse struct {

@@ -171,5 +171,5 @@ func (s *Server) resolveReport(c *gin.Context) {
 }
 
 func (s *Server) reportsLog(c *gin.Context) *slog.Logger {
-	return s.logs.Area(logs.Reports).With("request_id", c.GetString(requestIDKey), "user_id", currentUser(c).ID)
+	return s.areaLog(c, logs.Reports).With("user_id", currentUser(c).ID)
 }

@@ -26,34 +26,34 @@ type TemporalHealth interface {
 	CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
 
-// TurnStarter hands an inbound message for the assistant to its
-// conversation's workflow.
-type TurnStarter interface {
-	Start(ctx context.Context, m *domain.Message) error
+// Conversations take stored messages for the assistant: HandOver gives
+// one to its conversation's workflow and records that it did.
+type Conversations interface {
+	HandOver(ctx context.Context, m *domain.Message) error
 }
 
 // Server holds the dependencies of the handlers.
 type Server struct {
-	cfg       config.Config
-	logs      *logs.Set
-	db        *bun.DB
-	temporal  TemporalHealth
-	turns     TurnStarter
-	metrics   *metrics.Metrics
-	tokens    *auth.Tokens
-	passwords *auth.Passwords
+	cfg           config.Config
+	logs          *logs.Set
+	db            *bun.DB
+	temporal      TemporalHealth
+	conversations Conversations
+	metrics       *metrics.Metrics
+	tokens        *auth.Tokens
+	passwords     *auth.Passwords
 	// assistant caches the AI's user id once read (it never changes).
 	assistant atomic.Int64
-	// handovers queue stored messages for their turn.
+	// handovers queue stored messages for their conversation.
 	handovers *handovers
 	// sessions remembers live sessions for a moment.
 	sessions *sessionCache
 }
 
 // NewServer builds the HTTP handler of the whole API.
-func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, turns TurnStarter, m *metrics.Metrics) (http.Handler, error) {
+func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, conversations Conversations, m *metrics.Metrics) (http.Handler, error) {
 	s := &Server{
-		cfg: cfg, logs: logSet, db: db, temporal: temporal, turns: turns, metrics: m,
+		cfg: cfg, logs: logSet, db: db, temporal: temporal, conversations: conversations, metrics: m,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 		handovers: newHandovers(),
@@ -110,7 +110,12 @@ func (s *Server) log(c *gin.Context) *slog.Logger {
 	return s.logs.Root.With("request_id", c.GetString(requestIDKey))
 }
 
+// areaLog is an area's logger, tagged with the request's id.
+func (s *Server) areaLog(c *gin.Context, a logs.Area) *slog.Logger {
+	return s.logs.Area(a).With("request_id", c.GetString(requestIDKey))
+}
+
 // authLog is the auth area's logger, tagged with the request's id and client.
 func (s *Server) authLog(c *gin.Context) *slog.Logger {
-	return s.logs.Area(logs.Auth).With("request_id", c.GetString(requestIDKey), "client_ip", c.ClientIP())
+	return s.areaLog(c, logs.Auth).With("client_ip", c.ClientIP())
 }

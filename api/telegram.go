@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/logs"
 )
 
 // linkCodeTTL is how long a Telegram link code works.
@@ -72,7 +74,7 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 	secret := c.GetHeader("X-Telegram-Bot-Api-Secret-Token")
 	if s.cfg.TelegramWebhookSecret == "" ||
 		subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.TelegramWebhookSecret)) != 1 {
-		s.twilioLog(c).Warn("telegram webhook refused: wrong secret token", "client_ip", c.ClientIP())
+		s.telegramLog(c).Warn("telegram webhook refused: wrong secret token", "client_ip", c.ClientIP())
 		abort(c, http.StatusForbidden, "Invalid secret token")
 		return
 	}
@@ -122,6 +124,11 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 		return
 	}
 	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID)
-	s.startTurn(c, m)
+	s.queueHandover(c, m)
 	c.Status(http.StatusNoContent)
+}
+
+// telegramLog is Telegram's webhook log (telegram_webhook.log).
+func (s *Server) telegramLog(c *gin.Context) *slog.Logger {
+	return s.areaLog(c, logs.Telegram)
 }

@@ -37,9 +37,9 @@ func twiml(c *gin.Context, message string) {
 	c.Data(http.StatusOK, "text/xml; charset=utf-8", append([]byte(xml.Header), b...))
 }
 
-// twilioLog is the webhook log (twilio_webhook.log), for every provider.
+// twilioLog is Twilio's webhook log (twilio_webhook.log).
 func (s *Server) twilioLog(c *gin.Context) *slog.Logger {
-	return s.logs.Area(logs.Twilio).With("request_id", c.GetString(requestIDKey))
+	return s.areaLog(c, logs.Twilio)
 }
 
 // twilioSigned checks X-Twilio-Signature against the public URL of the
@@ -148,7 +148,7 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	}
 	log.Info("twilio message stored", "message_id", m.ID, "message_sid", sid, "user_id", user.ID, "awaits_ai", m.TurnStatus != nil)
 	if m.TurnStatus != nil && *m.TurnStatus == domain.TurnPending {
-		s.startTurn(c, m)
+		s.queueHandover(c, m)
 	}
 	twiml(c, "")
 }

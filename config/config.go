@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -55,6 +56,8 @@ type Config struct {
 	SSLCert    string
 	SSLKey     string
 	LogsFolder string
+	// LogLevel is the least severe level logged.
+	LogLevel slog.Level
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
 	// MaxBodyBytes bounds every request body read by the API.
@@ -104,6 +107,9 @@ type Config struct {
 	// PprofAddr is where serve and worker serve Go's profiles
 	// (/debug/pprof/); empty, the default: nowhere.
 	PprofAddr string
+	// OTLPEndpoint is the OTLP/HTTP collector traces go to (its base URL,
+	// OpenTelemetry's OTEL_EXPORTER_OTLP_ENDPOINT); empty: tracing is off.
+	OTLPEndpoint string
 }
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
@@ -167,6 +173,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		SSLCert:                   r.str("AI_MESSAGE_SSL_CERT", "ssl/cert.pem"),
 		SSLKey:                    r.str("AI_MESSAGE_SSL_KEY", "ssl/key.pem"),
 		LogsFolder:                r.str("AI_MESSAGE_LOGS_FOLDER", "logs"),
+		LogLevel:                  r.level("LOG_LEVEL", slog.LevelInfo),
 		TrustedProxies:            r.list("AI_MESSAGE_TRUSTED_PROXIES", []string{"127.0.0.1", "::1"}),
 		MaxBodyBytes:              int64(r.intRange("AI_MESSAGE_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
 		TemporalAddress:           r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
@@ -190,6 +197,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WorkerWorkflowTasks:       r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:         r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
 		PprofAddr:                 r.str("PPROF_ADDR", ""),
+		OTLPEndpoint:              r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)
@@ -343,6 +351,28 @@ func (r *reader) url(name, def string) string {
 		r.fail(name, fmt.Sprintf("must be an http(s) URL, got %q", v))
 	}
 	return v
+}
+
+// optionalURL is an http(s) URL or empty.
+func (r *reader) optionalURL(name string) string {
+	if r.str(name, "") == "" {
+		return ""
+	}
+	return r.url(name, "")
+}
+
+// level is a log level name: debug, info, warn or error.
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, fmt.Sprintf("must be debug, info, warn or error, got %q", v))
+		return def
+	}
+	return l
 }
 
 func (r *reader) hostPort(name, def string) string {

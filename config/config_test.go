@@ -1,6 +1,13 @@
 package config_test
 
 import (
+	"bufio"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,4 +126,49 @@ func TestParseDatabaseURL(t *testing.T) {
 		assert.Equal(t, want.dialect, d, raw)
 		assert.Equal(t, want.dsn, dsn, raw)
 	}
+}
+
+func TestLogLevel(t *testing.T) {
+	c, err := config.Load(envOf(nil), config.NoTokens)
+	require.NoError(t, err)
+	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	c, err = config.Load(envOf(map[string]string{"LOG_LEVEL": "debug"}), config.NoTokens)
+	require.NoError(t, err)
+	assert.Equal(t, slog.LevelDebug, c.LogLevel)
+	_, err = config.Load(envOf(map[string]string{"LOG_LEVEL": "loud"}), config.NoTokens)
+	assert.ErrorContains(t, err, "LOG_LEVEL")
+}
+
+// notReadByLoad are the variables of .env.example that other parts read:
+// createsuperuser's flags and the Makefile's migration planning.
+var notReadByLoad = []string{"AIMSG_SUPERUSER_USERNAME", "AIMSG_SUPERUSER_EMAIL", "AIMSG_SUPERUSER_PASSWORD",
+	"DEV_DATABASE_URL"}
+
+// .env.example lists every variable config.Load reads, and nothing else
+// besides notReadByLoad: a new setting cannot be left out of it, nor an old
+// one linger.
+func TestEnvExampleListsWhatLoadReads(t *testing.T) {
+	read := map[string]bool{}
+	_, err := config.Load(func(k string) string { read[k] = true; return "" }, config.Production)
+	require.Error(t, err, "no SECRET_KEY")
+
+	f, err := os.Open(filepath.Join("..", ".env.example"))
+	require.NoError(t, err)
+	defer f.Close()
+	listed := map[string]bool{}
+	line := regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=`)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := line.FindStringSubmatch(sc.Text()); m != nil {
+			assert.False(t, listed[m[1]], "%s listed twice", m[1])
+			listed[m[1]] = true
+		}
+	}
+	require.NoError(t, sc.Err())
+	for _, name := range notReadByLoad {
+		assert.True(t, listed[name], "%s is not in .env.example", name)
+		delete(listed, name)
+	}
+	assert.ElementsMatch(t, slices.Sorted(maps.Keys(read)), slices.Sorted(maps.Keys(listed)),
+		"variables config.Load reads vs .env.example")
 }

@@ -59,7 +59,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*bun.DB, error)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	}
 	if logger != nil {
-		db.AddQueryHook(queryLogger{logger: logger})
+		db = db.WithQueryHook(queryLogger{logger: logger})
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()

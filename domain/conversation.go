@@ -133,7 +133,7 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]Conversatio
 	last := map[int64]*Message{}
 	if len(lastIDs) > 0 {
 		var msgs []Message
-		if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(lastIDs)).Scan(ctx); err != nil {
+		if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.List(lastIDs)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("last messages: %w", err)
 		}
 		for i := range msgs {
@@ -159,7 +159,7 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]Conversatio
 	}
 	if len(otherIDs) > 0 {
 		var users []User
-		if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(otherIDs)).Scan(ctx); err != nil {
+		if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("conversation participants: %w", err)
 		}
 		byID := map[int64]*User{}

@@ -34,7 +34,7 @@ func RecordLoginFailure(ctx context.Context, db bun.IDB, keys ...string) error {
 			return fmt.Errorf("record login failure: %w", err)
 		}
 		_, err := tx.NewDelete().Model((*LoginFailure)(nil)).
-			Where("key IN (?) AND created_at < ?", bun.In(keysOf(rows)), now.Add(-failureRetention)).Exec(ctx)
+			Where("key IN (?) AND created_at < ?", bun.List(keysOf(rows)), now.Add(-failureRetention)).Exec(ctx)
 		return err
 	})
 }

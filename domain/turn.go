@@ -37,7 +37,7 @@ func MessagesByID(ctx context.Context, db bun.IDB, ids []int64) ([]Message, erro
 		return nil, nil
 	}
 	var msgs []Message
-	if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.List(ids)).Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("messages by id: %w", err)
 	}
 	return msgs, nil

@@ -76,14 +76,14 @@ func TestChaosWorkerKilledAtRandom(t *testing.T) {
 	ctx := context.Background()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		n, err := s.db.NewSelect().Model((*domain.Message)(nil)).
-			Where("id IN (?) AND turn_status = ?", bun.In(posted), domain.TurnPending).Count(ctx)
+			Where("id IN (?) AND turn_status = ?", bun.List(posted), domain.TurnPending).Count(ctx)
 		assert.NoError(c, err)
 		assert.Zero(c, n, "messages still waiting for their turn")
 	}, 3*time.Minute, 200*time.Millisecond)
 
 	replies := answeredOnceInOrder(t, s, posted)
 	failed, err := s.db.NewSelect().Model((*domain.Message)(nil)).
-		Where("id IN (?) AND turn_status = ?", bun.In(posted), domain.TurnFailed).Count(ctx)
+		Where("id IN (?) AND turn_status = ?", bun.List(posted), domain.TurnFailed).Count(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, failed)
 	t.Logf("%d kills, %d messages, %d replies (the rest answered together with the next message)", kills, len(posted), replies)
@@ -230,7 +230,7 @@ posting:
 	ctx := context.Background()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		n, err := s.db.NewSelect().Model((*domain.Message)(nil)).
-			Where("id IN (?) AND turn_status <> ?", bun.In(accepted), domain.TurnReplied).Count(ctx)
+			Where("id IN (?) AND turn_status <> ?", bun.List(accepted), domain.TurnReplied).Count(ctx)
 		assert.NoError(c, err)
 		assert.Zero(c, n, "stored messages still without their reply")
 	}, 2*time.Minute, 200*time.Millisecond)
@@ -248,7 +248,7 @@ func answeredOnceInOrder(t *testing.T, s *stack, ids []int64) int {
 		Conv   string `bun:"conversation_id"`
 	}
 	require.NoError(t, s.db.NewSelect().Model((*domain.Message)(nil)).Column("parent_id", "conversation_id").
-		Where("parent_id IN (?)", bun.In(ids)).Order("id").Scan(context.Background(), &replies))
+		Where("parent_id IN (?)", bun.List(ids)).Order("id").Scan(context.Background(), &replies))
 	seen, last := map[int64]bool{}, map[string]int64{}
 	for _, r := range replies {
 		assert.False(t, seen[r.Parent], "message %d answered twice", r.Parent)

@@ -7,11 +7,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +31,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
@@ -38,7 +39,6 @@ import (
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
 	"github.com/aimsg/aimsg/tracing"
-	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/worker"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -119,9 +119,10 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		require.NoError(t, err)
 		t.Cleanup(stop)
 	}
-	h, err := api.NewServer(cfg, logSet, db, tc, turns.NewStarter(cfg, tc), m)
+	h, err := api.NewServer(cfg, logSet, db, tc, &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, m)
 	require.NoError(t, err)
-	return &stack{Client: &apitest.Client{T: t, H: h}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars, metrics: m}
+	_, bench := t.(*testing.B) // benchmarks time the stack alone
+	return &stack{Client: &apitest.Client{T: t, H: h, CheckContract: !bench}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars, metrics: m}
 }
 
 // ask writes into the user's AI conversation and returns the stored message.
@@ -150,7 +151,8 @@ func (s *stack) replyTo(tk apitest.Tokens, messageID int64, within time.Duration
 	return reply
 }
 
-// history is the event history of a workflow.
+// history lists the activities of a workflow, in order: local ones as
+// "local:<type>".
 func (s *stack) history(workflowID string) []string {
 	s.t.Helper()
 	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -162,7 +164,9 @@ func (s *stack) history(workflowID string) []string {
 			activities = append(activities, a.GetActivityType().GetName())
 		}
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "LocalActivity" {
-			activities = append(activities, "local")
+			var data struct{ ActivityType string }
+			require.NoError(s.t, json.Unmarshal(m.GetDetails()["data"].GetPayloads()[0].GetData(), &data))
+			activities = append(activities, "local:"+data.ActivityType)
 		}
 	}
 	return activities
@@ -181,7 +185,7 @@ func (s *stack) turnOutcome(messageID int64) workflows.TurnResult {
 	return res
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+var itoa = apitest.Itoa
 
 func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query}
@@ -189,7 +193,9 @@ func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 
 // saveHistories writes workflow histories for the replay tests when
 // AIMSG_SAVE_HISTORIES names a folder: run it after changing a workflow's
-// shape on purpose, and commit the files.
+// shape on purpose (behind workflow.GetVersion), and commit the files next
+// to the older ones under a new name: turns of every version may be
+// running.
 func (s *stack) saveHistories(ids ...string) {
 	dir := os.Getenv("AIMSG_SAVE_HISTORIES")
 	if dir == "" {

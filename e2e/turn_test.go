@@ -64,7 +64,7 @@ func TestAskingAboutAReportEndToEnd(t *testing.T) {
 		assert.Equal(t, workflows.OutcomeReplied, res.Outcome)
 		assert.Equal(t, 2, res.LLMCalls)
 		assert.Equal(t, 1, res.Tools)
-		assert.Equal(t, []string{"local", "CallLLM", "tool.list_reports", "CallLLM", "local", "Deliver"},
+		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "tool.list_reports", "CallLLM", "local:SaveReply", "Deliver"},
 			s.history(workflows.TurnWorkflowID(apitest.ID(q))), "each step is visible by name")
 
 		s.saveHistories(workflows.TurnWorkflowID(apitest.ID(q)),

@@ -16,24 +16,25 @@ import (
 
 // Rotation limits from the spec: 1 MB a file, 50 backups.
 const (
-	maxFileMB   = 1
-	maxBackups  = 50
-	fileMode    = 0o750
-	levelEnvVar = "LOG_LEVEL"
+	maxFileMB  = 1
+	maxBackups = 50
+	fileMode   = 0o750
 )
 
 // Area names one of the per-area log files.
 type Area string
 
-// The areas that get a file of their own.
+// The areas that get a file of their own: the spec's four, and Telegram's
+// webhook next to Twilio's.
 const (
 	Auth     Area = "auth"
 	Twilio   Area = "twilio_webhook"
+	Telegram Area = "telegram_webhook"
 	Messages Area = "messages"
 	Reports  Area = "reports"
 )
 
-var areas = []Area{Auth, Twilio, Messages, Reports}
+var areas = []Area{Auth, Twilio, Telegram, Messages, Reports}
 
 // Set is the root logger and one logger per area. Every logger writes to
 // stdout; area loggers also write to their own file.
@@ -85,16 +86,4 @@ func New(stdout io.Writer, folder string, level slog.Level) (*Set, error) {
 		s.byArea[a] = slog.New(h).With("area", string(a))
 	}
 	return s, nil
-}
-
-// ParseLevel reads a level name (debug, info, warn, error); empty is info.
-func ParseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if s == "" {
-		return slog.LevelInfo, nil
-	}
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("%s: %w", levelEnvVar, err)
-	}
-	return l, nil
 }

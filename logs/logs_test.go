@@ -30,22 +30,11 @@ func TestAreasWriteTheirOwnFileAndStdout(t *testing.T) {
 	assert.Contains(t, string(auth), `"area":"auth"`)
 	assert.NotContains(t, string(auth), "root only")
 
-	for _, f := range []string{"twilio_webhook.log", "messages.log", "reports.log"} {
+	for _, f := range []string{"twilio_webhook.log", "telegram_webhook.log", "messages.log", "reports.log"} {
 		b, _ := os.ReadFile(filepath.Join(dir, f))
 		assert.Empty(t, b, f)
 	}
 	assert.Contains(t, stdout.String(), "login failed")
 	assert.Contains(t, stdout.String(), "root only")
 	assert.NotContains(t, stdout.String(), "below the level")
-}
-
-func TestParseLevel(t *testing.T) {
-	l, err := logs.ParseLevel("")
-	require.NoError(t, err)
-	assert.Equal(t, slog.LevelInfo, l)
-	l, err = logs.ParseLevel("debug")
-	require.NoError(t, err)
-	assert.Equal(t, slog.LevelDebug, l)
-	_, err = logs.ParseLevel("loud")
-	assert.ErrorContains(t, err, "LOG_LEVEL")
 }

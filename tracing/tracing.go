@@ -6,6 +6,7 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -15,19 +16,17 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
-
-	"github.com/aimsg/aimsg/config"
 )
 
-// Setup installs the global tracer provider when an OTLP endpoint is
-// configured (the exporter reads the standard OTEL_* variables) and returns
-// the function that flushes it; without an endpoint tracing stays off.
-func Setup(ctx context.Context, getenv config.Getenv, service string) (shutdown func(context.Context) error, err error) {
+// Setup installs the global tracer provider when an OTLP endpoint (the
+// collector's base URL) is configured and returns the function that flushes
+// it; without an endpoint tracing stays off.
+func Setup(ctx context.Context, endpoint, service string) (shutdown func(context.Context) error, err error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+	if endpoint == "" {
 		return func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(strings.TrimSuffix(endpoint, "/")+"/v1/traces"))
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter: %w", err)
 	}

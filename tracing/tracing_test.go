@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 
@@ -24,11 +23,10 @@ func TestSpansAreExportedByOTLPWhenConfigured(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer collector.Close()
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	prev := otel.GetTracerProvider()
 	defer otel.SetTracerProvider(prev)
 
-	shutdown, err := tracing.Setup(context.Background(), os.Getenv, "aimsg-test")
+	shutdown, err := tracing.Setup(context.Background(), collector.URL, "aimsg-test")
 	require.NoError(t, err)
 	_, span := otel.Tracer("test").Start(context.Background(), "work")
 	span.End()
@@ -38,7 +36,7 @@ func TestSpansAreExportedByOTLPWhenConfigured(t *testing.T) {
 
 func TestTracingIsOffWithoutAnEndpoint(t *testing.T) {
 	prev := otel.GetTracerProvider()
-	shutdown, err := tracing.Setup(context.Background(), func(string) string { return "" }, "aimsg-test")
+	shutdown, err := tracing.Setup(context.Background(), "", "aimsg-test")
 	require.NoError(t, err)
 	assert.Equal(t, prev, otel.GetTracerProvider(), "no provider installed")
 	require.NoError(t, shutdown(context.Background()))

@@ -12,8 +12,8 @@ import (
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/metrics"
-	"github.com/aimsg/aimsg/turns"
 )
 
 // reconcileGrace leaves the API time to hand a new message over itself
@@ -21,8 +21,19 @@ import (
 const reconcileGrace = 10 * time.Second
 
 // reconcileStale hands a message over again when its reply is this late
-// (see turns.Reconciler.Stale): far above any backlog a healthy stack has.
+// (see handover.Reconciler.Stale): far above any backlog a healthy stack has.
 const reconcileStale = 10 * time.Minute
+
+// TurnPolicy is how this worker's configuration says turns run (the
+// TURN_* settings and LLM_TIMEOUT_SECONDS).
+func TurnPolicy(cfg config.Config) activities.TurnPolicy {
+	return activities.TurnPolicy{
+		MaxLLMCalls:      cfg.TurnMaxLLMCalls,
+		LLMAttempts:      int32(cfg.TurnLLMAttempts),
+		LLMRetryInterval: cfg.TurnLLMRetryInterval,
+		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),
+	}
+}
 
 // Start runs a worker as the configuration describes it (the LLM, the
 // history size, concurrency) and the reconciler that starts turns the API
@@ -34,6 +45,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Model:      cfg.LiteLLMModel,
 		Agents:     activities.DefaultAgents(),
 		HistoryMax: cfg.ChatHistoryMax,
+		Policy:     TurnPolicy(cfg),
 		Logger:     logger,
 		Metrics:    m,
 	}
@@ -60,8 +72,8 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	rec := &turns.Reconciler{Starter: turns.NewStarter(cfg, tc), DB: db, Grace: reconcileGrace, Stale: reconcileStale,
-		Interval: cfg.ReconcileInterval, Logger: logger}
+	rec := &handover.Reconciler{Conversations: &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db},
+		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
 	done := make(chan struct{})
 	go func() { defer close(done); rec.Run(rctx) }()
 	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,

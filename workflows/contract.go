@@ -6,10 +6,17 @@ import (
 	"strconv"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 )
 
-// Workflow and signal names, as they appear in the Web UI and the CLI.
+// This file is the workflows' side of the Temporal contract: the names,
+// ids, search attributes, inputs and results that clients, operators and
+// histories of running workflows depend on. Changing one breaks them.
+
+// Workflow, signal and query names, as they appear in the Web UI and the CLI.
 const (
 	ConversationWorkflowName = "ConversationWorkflow"
 	TurnWorkflowName         = "TurnWorkflow"
@@ -20,6 +27,10 @@ const (
 	// PendingQuery answers with the conversation's queued message ids.
 	PendingQuery = "pending"
 )
+
+// ErrBadInput is the error type of a workflow started with input it cannot
+// run (a turn without messages).
+const ErrBadInput = "BadInput"
 
 // ConversationWorkflowID is the id of a conversation's workflow: one per
 // conversation, so its turns never interleave.
@@ -47,21 +58,62 @@ func SearchAttributeKeys() []temporal.SearchAttributeKey {
 	return []temporal.SearchAttributeKey{UserIDKey, ChannelKey, ConversationIDKey, OutcomeKey}
 }
 
+// ConversationStartOptions start a conversation's workflow, or find the
+// one running (SignalWithStart). A finished one may start again: it ended
+// idle, and the next message opens a new run.
+func ConversationStartOptions(in ConversationInput, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       ConversationWorkflowID(in.ConversationID),
+		TaskQueue:                taskQueue,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			UserIDKey.ValueSet(strconv.FormatInt(in.UserID, 10)),
+			ConversationIDKey.ValueSet(in.ConversationID),
+		),
+	}
+}
+
+// turnStart is what every start of a TurnWorkflow shares: its id, named
+// after the first message it answers, may be used again only by a retry of
+// a turn that failed, and its search attributes.
+func turnStart(in TurnInput) (string, enums.WorkflowIdReusePolicy, temporal.SearchAttributes) {
+	return TurnWorkflowID(in.MessageIDs[0]), enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		temporal.NewSearchAttributes(
+			UserIDKey.ValueSet(strconv.FormatInt(in.UserID, 10)),
+			ChannelKey.ValueSet(in.Channel),
+			ConversationIDKey.ValueSet(in.ConversationID),
+		)
+}
+
+// TurnChildOptions run a turn as a child of its conversation's workflow.
+func TurnChildOptions(in TurnInput) workflow.ChildWorkflowOptions {
+	id, reuse, attrs := turnStart(in)
+	return workflow.ChildWorkflowOptions{WorkflowID: id, WorkflowIDReusePolicy: reuse, TypedSearchAttributes: attrs}
+}
+
+// TurnStartOptions run a turn on its own, outside its conversation (an
+// operator's retry): it refuses to start while the turn runs or after it
+// succeeded.
+func TurnStartOptions(in TurnInput, taskQueue string) client.StartWorkflowOptions {
+	id, reuse, attrs := turnStart(in)
+	return client.StartWorkflowOptions{
+		ID: id, TaskQueue: taskQueue, WorkflowIDReusePolicy: reuse, TypedSearchAttributes: attrs,
+		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
+}
+
 // Inbound is the signal (and start) payload: one stored message to answer.
 type Inbound struct {
 	MessageID int64  `json:"message_id"`
 	Channel   string `json:"channel"`
 }
 
-// Policy tunes a conversation's turns; the zero value takes the defaults.
-type Policy struct {
-	// MaxLLMCalls bounds the agent loop of one turn.
-	MaxLLMCalls int `json:"max_llm_calls,omitempty"`
-	// LLMRetryInterval is the first backoff of a failing LLM call; it doubles.
-	LLMRetryInterval time.Duration `json:"llm_retry_interval,omitempty"`
-	// LLMAttempts is how many times an LLM call is tried before the user gets
-	// an apology.
-	LLMAttempts int32 `json:"llm_attempts,omitempty"`
+// ConversationLimits bound one run of a conversation workflow; the zero
+// value takes the defaults. They are workflow constants, not settings:
+// tests shorten them.
+type ConversationLimits struct {
 	// TurnsBeforeContinue bounds a conversation workflow's history.
 	TurnsBeforeContinue int `json:"turns_before_continue,omitempty"`
 	// IdleTimeout ends a conversation workflow nobody writes to; the next
@@ -69,31 +121,23 @@ type Policy struct {
 	IdleTimeout time.Duration `json:"idle_timeout,omitempty"`
 }
 
-// WithDefaults fills in what the policy leaves unset.
-func (p Policy) WithDefaults() Policy {
-	if p.MaxLLMCalls <= 0 {
-		p.MaxLLMCalls = 5
+func (l ConversationLimits) withDefaults() ConversationLimits {
+	if l.TurnsBeforeContinue <= 0 {
+		l.TurnsBeforeContinue = 100
 	}
-	if p.LLMRetryInterval <= 0 {
-		p.LLMRetryInterval = time.Second
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = 10 * time.Minute
 	}
-	if p.LLMAttempts <= 0 {
-		p.LLMAttempts = 5
-	}
-	if p.TurnsBeforeContinue <= 0 {
-		p.TurnsBeforeContinue = 100
-	}
-	if p.IdleTimeout <= 0 {
-		p.IdleTimeout = 10 * time.Minute
-	}
-	return p
+	return l
 }
 
 // ConversationInput starts (or continues) a conversation workflow.
 type ConversationInput struct {
 	ConversationID string `json:"conversation_id"`
 	UserID         int64  `json:"user_id"`
-	Policy         Policy `json:"policy"`
+	// Limits keeps the JSON name of the policy it came from: runs started
+	// with one still decode.
+	Limits ConversationLimits `json:"policy"`
 	// Pending are messages carried over a continue-as-new.
 	Pending []Inbound `json:"pending,omitempty"`
 	// LastMessageID is the newest message already answered; older signals
@@ -102,21 +146,52 @@ type ConversationInput struct {
 }
 
 // TurnInput is one turn: the inbound messages it answers, oldest first.
+// How the turn runs (LLM attempts, timeouts, tools) is the worker's
+// policy, read when the turn starts.
 type TurnInput struct {
 	ConversationID string  `json:"conversation_id"`
 	UserID         int64   `json:"user_id"`
 	Channel        string  `json:"channel"`
 	MessageIDs     []int64 `json:"message_ids"`
-	Policy         Policy  `json:"policy"`
+	// LegacyPolicy is what turns started before the worker owned the
+	// policy carried; only their replays read it.
+	LegacyPolicy legacyPolicy `json:"policy"`
 }
 
-// Outcomes of a turn, in the AimsgOutcome search attribute.
+// legacyPolicy is the policy turns used to carry in their input.
+type legacyPolicy struct {
+	MaxLLMCalls      int           `json:"max_llm_calls,omitempty"`
+	LLMRetryInterval time.Duration `json:"llm_retry_interval,omitempty"`
+	LLMAttempts      int32         `json:"llm_attempts,omitempty"`
+}
+
+// TurnStep is where a turn stands, as the StepQuery answers.
+type TurnStep string
+
+// The steps of a turn, in order; a tool's step is ToolStep(name).
 const (
-	OutcomeReplied        = "replied"
-	OutcomeLLMUnavailable = "llm_unavailable"
-	OutcomeLLMRejected    = "llm_rejected"
-	OutcomeStepLimit      = "step_limit"
-	OutcomeUndeliverable  = "undeliverable"
+	StepStarting    TurnStep = "starting"
+	StepLoadHistory TurnStep = "load_history"
+	StepCallLLM     TurnStep = "call_llm"
+	StepSaveReply   TurnStep = "save_reply"
+	StepDeliver     TurnStep = "deliver"
+	StepDone        TurnStep = "done"
+)
+
+// ToolStep is the step of a turn running a tool.
+func ToolStep(tool string) TurnStep { return TurnStep("tool:" + tool) }
+
+// Outcome is how a turn ended, in TurnResult and the AimsgOutcome search
+// attribute.
+type Outcome string
+
+// The outcomes of a turn.
+const (
+	OutcomeReplied        Outcome = "replied"
+	OutcomeLLMUnavailable Outcome = "llm_unavailable"
+	OutcomeLLMRejected    Outcome = "llm_rejected"
+	OutcomeStepLimit      Outcome = "step_limit"
+	OutcomeUndeliverable  Outcome = "undeliverable"
 )
 
 // Metrics the workflows record through the SDK's (replay-safe) handler.
@@ -127,10 +202,8 @@ const (
 
 // TurnResult is what a turn did.
 type TurnResult struct {
-	Outcome  string `json:"outcome"`
-	ReplyID  int64  `json:"reply_id"`
-	LLMCalls int    `json:"llm_calls"`
-	Tools    int    `json:"tools"`
+	Outcome  Outcome `json:"outcome"`
+	ReplyID  int64   `json:"reply_id"`
+	LLMCalls int     `json:"llm_calls"`
+	Tools    int     `json:"tools"`
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -3,8 +3,6 @@ package workflows
 import (
 	"slices"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -15,7 +13,7 @@ import (
 // thought over several texts). It ends after IdleTimeout without messages,
 // and continues as new after TurnsBeforeContinue turns.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
-	c := &conversation{in: in, policy: in.Policy.WithDefaults(), pending: in.Pending, last: in.LastMessageID}
+	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID}
 	if err := workflow.SetQueryHandler(ctx, PendingQuery, func() ([]int64, error) {
 		ids := make([]int64, 0, len(c.pending))
 		for _, m := range c.pending {
@@ -30,7 +28,7 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 
 type conversation struct {
 	in      ConversationInput
-	policy  Policy
+	limits  ConversationLimits
 	pending []Inbound
 	current []int64
 	last    int64
@@ -63,9 +61,9 @@ func (c *conversation) run(ctx workflow.Context) error {
 				return nil
 			}
 		}
-		if turns >= c.policy.TurnsBeforeContinue {
-			return workflow.NewContinueAsNewError(ctx, ConversationWorkflow, ConversationInput{
-				ConversationID: c.in.ConversationID, UserID: c.in.UserID, Policy: c.in.Policy,
+		if turns >= c.limits.TurnsBeforeContinue {
+			return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, ConversationInput{
+				ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
 				Pending: c.pending, LastMessageID: c.last,
 			})
 		}
@@ -82,7 +80,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 func (c *conversation) waitForMessage(ctx workflow.Context, inbound workflow.ReceiveChannel) bool {
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	timer := workflow.NewTimer(tctx, c.policy.IdleTimeout)
+	timer := workflow.NewTimer(tctx, c.limits.IdleTimeout)
 	for len(c.pending) == 0 {
 		idle := false
 		sel := workflow.NewSelector(ctx)
@@ -110,20 +108,9 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	}
 	c.current = ids
 	defer func() { c.current = nil }()
-	channel := batch[len(batch)-1].Channel
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            TurnWorkflowID(ids[0]),
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			UserIDKey.ValueSet(itoa(c.in.UserID)),
-			ChannelKey.ValueSet(channel),
-			ConversationIDKey.ValueSet(c.in.ConversationID),
-		),
-	})
-	err := workflow.ExecuteChildWorkflow(cctx, TurnWorkflow, TurnInput{
-		ConversationID: c.in.ConversationID, UserID: c.in.UserID, Channel: channel,
-		MessageIDs: ids, Policy: c.in.Policy,
-	}).Get(ctx, nil)
+	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
+		Channel: batch[len(batch)-1].Channel, MessageIDs: ids}
+	err := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, TurnChildOptions(in)), TurnWorkflowName, in).Get(ctx, nil)
 	c.last = max(c.last, ids[len(ids)-1])
 	return err
 }

@@ -12,7 +12,9 @@ import (
 
 // TestReplaySavedHistories replays histories recorded from real runs (by
 // the end-to-end tests with AIMSG_SAVE_HISTORIES set): a change to a
-// workflow that would break the turns in flight fails here first.
+// workflow that would break the turns in flight fails here first. -v0 are
+// turns that carried their policy in their input, -v1 turns that read the
+// worker's (the "worker-policy" version).
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -21,13 +22,13 @@ const (
 	ApologyStepLimit   = "Sorry, that took more steps than I can manage in one go. Could you ask in a simpler way?"
 )
 
-// TurnWorkflow answers the inbound messages of one turn: it fixes the
-// history, runs the agent loop (LLM calls and tool calls, bounded), saves the
-// reply once and delivers it. Every step is an activity, so a crash anywhere
-// resumes where it stopped.
+// TurnWorkflow answers the inbound messages of one turn: it reads the
+// worker's turn policy, fixes the history, runs the agent loop (LLM calls
+// and tool calls, bounded), saves the reply once and delivers it. Every
+// step is an activity, so a crash anywhere resumes where it stopped.
 func TurnWorkflow(ctx workflow.Context, in TurnInput) (TurnResult, error) {
-	t := &turn{in: in, policy: in.Policy.WithDefaults(), step: "starting"}
-	if err := workflow.SetQueryHandler(ctx, StepQuery, func() (string, error) { return t.step, nil }); err != nil {
+	t := &turn{in: in, step: StepStarting}
+	if err := workflow.SetQueryHandler(ctx, StepQuery, func() (TurnStep, error) { return t.step, nil }); err != nil {
 		return TurnResult{}, err
 	}
 	return t.run(ctx)
@@ -38,16 +39,20 @@ func TurnWorkflow(ctx workflow.Context, in TurnInput) (TurnResult, error) {
 // on another service (CallLLM, RunTool, Deliver) heartbeat every 2 s.
 const heartbeatTimeout = 10 * time.Second
 
+// workerPolicyChange marks the version of the turn that reads its policy
+// from the worker (the TurnPolicy local activity) instead of its input.
+const workerPolicyChange = "worker-policy"
+
 type turn struct {
 	in     TurnInput
-	policy Policy
-	step   string
+	policy activities.TurnPolicy
+	step   TurnStep
 }
 
 func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	log := workflow.GetLogger(ctx)
 	if len(t.in.MessageIDs) == 0 {
-		return TurnResult{}, temporal.NewNonRetryableApplicationError("turn without messages", "BadInput", nil)
+		return TurnResult{}, temporal.NewNonRetryableApplicationError("turn without messages", ErrBadInput, nil)
 	}
 	upTo := t.in.MessageIDs[len(t.in.MessageIDs)-1]
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": t.in.Channel}).Counter(TurnsStartedMetric).Inc(1)
@@ -56,7 +61,12 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 10},
 	})
 
-	t.step = "load_history"
+	t.step = StepLoadHistory
+	if workflow.GetVersion(ctx, workerPolicyChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		t.policy = t.in.LegacyPolicy.turnPolicy()
+	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &t.policy); err != nil {
+		return TurnResult{}, err
+	}
 	var history []int64
 	if err := workflow.ExecuteLocalActivity(local, a.LoadHistory, activities.LoadHistoryInput{
 		ConversationID: t.in.ConversationID, UpTo: upTo}).Get(ctx, &history); err != nil {
@@ -67,7 +77,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	reply, outcome := t.agentLoop(ctx, history, &res)
 	res.Outcome = outcome
 
-	t.step = "save_reply"
+	t.step = StepSaveReply
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
 		Content: reply, Channel: t.in.Channel, Failed: outcome != OutcomeReplied,
@@ -75,7 +85,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		return res, err
 	}
 
-	t.step = "deliver"
+	t.step = StepDeliver
 	deliver := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		HeartbeatTimeout:       heartbeatTimeout,
@@ -89,20 +99,20 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		outcome = OutcomeUndeliverable
 		res.Outcome = outcome
 	}
-	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": outcome}).Counter(TurnsCompletedMetric).Inc(1)
-	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(outcome)); err != nil {
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).Counter(TurnsCompletedMetric).Inc(1)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(string(outcome))); err != nil {
 		return res, err
 	}
-	t.step = "done"
+	t.step = StepDone
 	log.Info("turn done", "outcome", outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
 	return res, nil
 }
 
 // agentLoop calls the LLM, runs the tools it asks for and calls it again,
 // at most MaxLLMCalls times, and returns the reply text and the outcome.
-func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult) (string, string) {
+func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult) (string, Outcome) {
 	llm := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 90 * time.Second,
+		StartToCloseTimeout: t.policy.LLMCallTimeout,
 		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        t.policy.LLMRetryInterval,
@@ -117,14 +127,9 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		HeartbeatTimeout:    heartbeatTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
-	// The registry is static data: reading it is deterministic.
-	agent, err := activities.DefaultAgents().Get(activities.DefaultAgent)
-	if err != nil {
-		return ApologyRejected, OutcomeLLMRejected
-	}
 	var steps []activities.Step
 	for res.LLMCalls < t.policy.MaxLLMCalls {
-		t.step = "call_llm"
+		t.step = StepCallLLM
 		res.LLMCalls++
 		var out activities.CallLLMResult
 		err := workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{
@@ -144,11 +149,11 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		}
 		step := activities.Step{Calls: out.ToolCalls}
 		for _, call := range out.ToolCalls {
-			if _, ok := agent.Tool(call.Name); !ok {
+			if !slices.Contains(t.policy.Tools, call.Name) {
 				step.Results = append(step.Results, activities.UnknownTool(call))
 				continue
 			}
-			t.step = "tool:" + call.Name
+			t.step = ToolStep(call.Name)
 			res.Tools++
 			var r activities.ToolResult
 			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
@@ -162,4 +167,24 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// v0Tools are the tools turns knew before they read the worker's policy.
+var v0Tools = []string{"comment_report", "create_report", "get_report", "list_reports", "resolve_report", "update_report"}
+
+// turnPolicy is the policy of a turn started before the worker owned it,
+// as that version of the workflow read it (with its defaults and timeout).
+func (p legacyPolicy) turnPolicy() activities.TurnPolicy {
+	out := activities.TurnPolicy{MaxLLMCalls: p.MaxLLMCalls, LLMAttempts: p.LLMAttempts,
+		LLMRetryInterval: p.LLMRetryInterval, LLMCallTimeout: 90 * time.Second, Tools: v0Tools}
+	if out.MaxLLMCalls <= 0 {
+		out.MaxLLMCalls = 5
+	}
+	if out.LLMRetryInterval <= 0 {
+		out.LLMRetryInterval = time.Second
+	}
+	if out.LLMAttempts <= 0 {
+		out.LLMAttempts = 5
+	}
+	return out
 }

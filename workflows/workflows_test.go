@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -22,10 +23,19 @@ import (
 
 var a *activities.Activities
 
+// testPolicy is the worker's turn policy in these tests.
+var testPolicy = activities.TurnPolicy{MaxLLMCalls: 5, LLMAttempts: 3, LLMRetryInterval: 10 * time.Millisecond,
+	LLMCallTimeout: time.Minute}
+
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	return newEnvWith(t, testPolicy)
+}
+
+// newEnvWith runs workflows on a worker whose turn policy is p.
+func newEnvWith(_ *testing.T, p activities.TurnPolicy) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents()})
+	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(), Policy: p})
 	return env
 }
 
@@ -56,9 +66,16 @@ func quietTurn(env *testsuite.TestWorkflowEnvironment, saved *replies) {
 	env.OnActivity(a.Deliver, mock.Anything, mock.Anything).Return(nil)
 }
 
+// endlessTools makes the LLM ask for list_reports every time.
+func endlessTools(env *testsuite.TestWorkflowEnvironment) {
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{
+		ToolCalls: []activities.ToolCall{{ID: "c", Name: "list_reports", Arguments: "{}"}}}, nil)
+	env.OnActivity(activities.ToolActivityName("list_reports"), mock.Anything, mock.Anything).Return(
+		activities.ToolResult{CallID: "c", Content: "[]"}, nil)
+}
+
 func turnInput(ids ...int64) workflows.TurnInput {
-	return workflows.TurnInput{ConversationID: "ai:7", UserID: 7, Channel: "web", MessageIDs: ids,
-		Policy: workflows.Policy{LLMRetryInterval: 10 * time.Millisecond, LLMAttempts: 3}}
+	return workflows.TurnInput{ConversationID: "ai:7", UserID: 7, Channel: "web", MessageIDs: ids}
 }
 
 // chattyConversation is a conversation whose LLM takes a second per call,
@@ -98,10 +115,7 @@ func TestTheAgentLoopIsBounded(t *testing.T) {
 	env := newEnv(t)
 	saved := &replies{}
 	quietTurn(env, saved)
-	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{
-		ToolCalls: []activities.ToolCall{{ID: "c", Name: "list_reports", Arguments: "{}"}}}, nil)
-	env.OnActivity(activities.ToolActivityName("list_reports"), mock.Anything, mock.Anything).Return(
-		activities.ToolResult{CallID: "c", Content: "[]"}, nil)
+	endlessTools(env)
 	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
 
 	var res workflows.TurnResult
@@ -175,7 +189,7 @@ func TestToolResultsGoBackToTheLLM(t *testing.T) {
 func TestTheConversationContinuesAsNew(t *testing.T) {
 	env, saved := chattyConversation(t, 5*time.Second)
 	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
-		Policy: workflows.Policy{TurnsBeforeContinue: 2}})
+		Limits: workflows.ConversationLimits{TurnsBeforeContinue: 2}})
 
 	var can *workflow.ContinueAsNewError
 	require.ErrorAs(t, env.GetWorkflowError(), &can)
@@ -184,5 +198,55 @@ func TestTheConversationContinuesAsNew(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	assert.EqualValues(t, 2, next.LastMessageID)
 	assert.Equal(t, []workflows.Inbound{{MessageID: 3, Channel: "web"}}, next.Pending, "the waiting message is carried over")
-	assert.Equal(t, 2, next.Policy.TurnsBeforeContinue)
+	assert.Equal(t, 2, next.Limits.TurnsBeforeContinue)
+}
+
+// The worker's policy decides how a turn runs, whatever the conversation
+// was started with: fewer LLM calls, another LLM timeout, fewer tools.
+func TestTheWorkersPolicyRunsTheTurn(t *testing.T) {
+	env := newEnvWith(t, activities.TurnPolicy{MaxLLMCalls: 2, LLMAttempts: 1, LLMRetryInterval: time.Second,
+		LLMCallTimeout: 42 * time.Second})
+	saved := &replies{}
+	quietTurn(env, saved)
+	var timeouts []time.Duration
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "CallLLM" {
+			timeouts = append(timeouts, info.Deadline.Sub(info.StartedTime).Round(time.Second))
+		}
+	})
+	endlessTools(env)
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeStepLimit, res.Outcome)
+	assert.Equal(t, 2, res.LLMCalls, "the worker's MaxLLMCalls")
+	require.NotEmpty(t, timeouts)
+	assert.Equal(t, 42*time.Second, timeouts[0], "CallLLM's timeout follows the worker's LLM timeout")
+}
+
+// A tool the worker's agent does not have is refused without an activity,
+// even one an earlier version of the agent had.
+func TestAToolTheWorkerDoesNotHaveIsRefused(t *testing.T) {
+	env := newEnvWith(t, testPolicy)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.TurnPolicy, mock.Anything, mock.Anything).Return(activities.TurnPolicy{MaxLLMCalls: 2,
+		LLMAttempts: 1, LLMRetryInterval: time.Second, LLMCallTimeout: time.Minute, Tools: []string{"get_report"}}, nil)
+	var second activities.CallLLMInput
+	env.OnActivity(a.CallLLM, mock.Anything, mock.MatchedBy(func(in activities.CallLLMInput) bool { return len(in.Steps) == 0 })).
+		Return(activities.CallLLMResult{ToolCalls: []activities.ToolCall{{ID: "c1", Name: "list_reports", Arguments: "{}"}}}, nil)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.MatchedBy(func(in activities.CallLLMInput) bool { return len(in.Steps) == 1 })).
+		Return(func(_ context.Context, in activities.CallLLMInput) (activities.CallLLMResult, error) {
+			second = in
+			return activities.CallLLMResult{Content: "done"}, nil
+		})
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, 0, res.Tools)
+	require.Len(t, second.Steps, 1)
+	assert.True(t, second.Steps[0].Results[0].IsError)
+	assert.Contains(t, second.Steps[0].Results[0].Content, "no tool named")
 }

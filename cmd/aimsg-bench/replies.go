@@ -66,7 +66,7 @@ func (w *replyWatch) run(ctx context.Context, st *stack) {
 		}
 		err := st.db.NewSelect().TableExpr("messages AS r").Join("JOIN messages AS i ON i.id = r.parent_id").
 			ColumnExpr("r.parent_id, i.created_at AS in_at, r.created_at AS reply_at").
-			Where("r.parent_id IN (?)", bun.In(ids)).Where("r.sender_id = ?", st.assistantID).
+			Where("r.parent_id IN (?)", bun.List(ids)).Where("r.sender_id = ?", st.assistantID).
 			Scan(ctx, &rows)
 		if err != nil {
 			continue // the database is busy or restarting: look again

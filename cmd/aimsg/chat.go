@@ -12,9 +12,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/turns"
+	"github.com/aimsg/aimsg/handover"
 )
 
 // chatCmd talks to the assistant as a user from the terminal, through the
@@ -32,7 +31,7 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 	if *username == "" {
 		return usageError("usage: aimsg chat --user NAME [--message TEXT]")
 	}
-	cfg, db, err := e.open(ctx, config.NoTokens)
+	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -50,13 +49,13 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	starter := turns.NewStarter(cfg, tc)
+	conversations := &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
 	say := func(text string) error {
 		m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: user.ID, RecipientID: assistant.ID, Content: text})
 		if err != nil {
 			return err
 		}
-		if err := starter.Start(ctx, m); err != nil {
+		if err := conversations.HandOver(ctx, m); err != nil {
 			return err
 		}
 		reply, err := awaitReply(ctx, e, db, m.ID, *wait)

@@ -18,10 +18,7 @@ import (
 // server (unless one already answers), migrations, the worker and the API.
 // Ctrl-C stops all of it.
 func devCmd(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.Dev)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	uiURL := ""
 	if !devserver.Listening(cfg.TemporalAddress) {
 		host, port, _ := net.SplitHostPort(cfg.TemporalAddress)

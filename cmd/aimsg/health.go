@@ -8,17 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/aimsg/aimsg/config"
 )
 
 // healthCmd probes the local API's /health, for container health checks in
 // an image without a shell or curl. It fails unless the API answers 200.
 func healthCmd(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	scheme := "http"
 	if cfg.TLSFiles() {
 		scheme = "https"

@@ -48,11 +48,24 @@ func main() {
 	}
 }
 
-// env is what every subcommand receives: the environment and the output.
+// env is what every subcommand receives: the environment, its
+// configuration (read once, for the command's mode), the output and the
+// loggers.
 type env struct {
 	getenv config.Getenv
+	cfg    config.Config
 	stdout io.Writer
 	logs   *logs.Set
+}
+
+// modes says what each command needs from the configuration: serve signs
+// tokens with a real key, dev may use the development key, the others sign
+// none.
+var modes = map[string]config.Mode{
+	"serve": config.Production, "dev": config.Dev,
+	"worker": config.NoTokens, "migrate": config.NoTokens, "createsuperuser": config.NoTokens,
+	"health": config.NoTokens, "telegram": config.NoTokens, "turns": config.NoTokens,
+	"users": config.NoTokens, "chat": config.NoTokens,
 }
 
 // run is the whole program; main only supplies the process's context,
@@ -61,25 +74,29 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 	if len(args) < 2 {
 		return usageError(usage)
 	}
+	cmd, rest := args[1], args[2:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	mode, ok := modes[cmd]
+	if !ok {
+		return usageError(usage)
+	}
 	getenv, err := withDotEnv(getenv, ".env")
 	if err != nil {
 		return err
 	}
-	level, err := logs.ParseLevel(getenv("LOG_LEVEL"))
+	cfg, err := config.Load(getenv, mode)
 	if err != nil {
 		return err
 	}
-	folder := getenv("AI_MESSAGE_LOGS_FOLDER")
-	if folder == "" {
-		folder = "logs"
-	}
-	logSet, err := logs.New(stdout, folder, level)
+	logSet, err := logs.New(stdout, cfg.LogsFolder, cfg.LogLevel)
 	if err != nil {
 		return err
 	}
 	defer logSet.Close()
-	e := &env{getenv: getenv, stdout: stdout, logs: logSet}
-	cmd, rest := args[1], args[2:]
+	e := &env{getenv: getenv, cfg: cfg, stdout: stdout, logs: logSet}
 	switch cmd {
 	case "serve":
 		return serveCmd(ctx, e)
@@ -101,16 +118,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return usersCmd(ctx, e, rest)
 	case "chat":
 		return chatCmd(ctx, e, rest)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
 	}
 	return usageError(usage)
-}
-
-// config loads the settings; mode says how strict the secret key rule is.
-func (e *env) config(mode config.Mode) (config.Config, error) {
-	return config.Load(e.getenv, mode)
 }
 
 // withDotEnv lets variables in a .env file fill in what the environment

@@ -43,10 +43,7 @@ func migrateCmd(ctx context.Context, e *env, args []string) error {
 }
 
 func migrateUp(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
 	if err != nil {
 		return err
@@ -67,10 +64,7 @@ func migrateUp(ctx context.Context, e *env) error {
 }
 
 func migrateStatus(ctx context.Context, e *env) error {
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
 	if err != nil {
 		return err

@@ -17,10 +17,10 @@ import (
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
 	"github.com/aimsg/aimsg/tracing"
-	"github.com/aimsg/aimsg/turns"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish on stop.
@@ -28,7 +28,7 @@ const shutdownTimeout = 15 * time.Second
 
 // serveCmd runs the API alone (production: scale it out behind a proxy).
 func serveCmd(ctx context.Context, e *env) error {
-	cfg, db, err := e.open(ctx, config.Production)
+	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -56,13 +56,10 @@ func serveCmd(ctx context.Context, e *env) error {
 	return serveHTTP(ctx, e, cfg, db, tc, m, nil)
 }
 
-// open loads the configuration of a command and opens its migrated
-// database; the caller closes it.
-func (e *env) open(ctx context.Context, mode config.Mode) (config.Config, *bun.DB, error) {
-	cfg, err := e.config(mode)
-	if err != nil {
-		return config.Config{}, nil, err
-	}
+// open opens the command's migrated database, and hands back its
+// configuration with it; the caller closes the database.
+func (e *env) open(ctx context.Context) (config.Config, *bun.DB, error) {
+	cfg := e.cfg
 	db, err := openMigrated(ctx, e, cfg)
 	if err != nil {
 		return config.Config{}, nil, err
@@ -119,7 +116,8 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 // ready, when set, receives the listening address.
 func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, m *metrics.Metrics, ready chan<- net.Addr) error {
 	auth.KeepPsForRequests()
-	handler, err := api.NewServer(cfg, e.logs, db, tc, turns.NewStarter(cfg, tc), m)
+	handler, err := api.NewServer(cfg, e.logs, db, tc,
+		&handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, m)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/aimsg/aimsg/auth"
-	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 )
 
@@ -33,10 +32,7 @@ func createSuperuserCmd(ctx context.Context, e *env, args []string) error {
 	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
 		return fmt.Errorf("email %q is not a valid address", *email)
 	}
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	hash, err := auth.HashPassword(*password, cfg.BcryptCost)
 	if err != nil {
 		return err

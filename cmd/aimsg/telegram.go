@@ -9,7 +9,6 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/aimsg/aimsg/activities"
-	"github.com/aimsg/aimsg/config"
 )
 
 const telegramUsage = `usage: aimsg telegram set-webhook
@@ -22,10 +21,7 @@ func telegramCmd(_ context.Context, e *env, args []string) error {
 	if len(args) != 1 || args[0] != "set-webhook" {
 		return usageError(telegramUsage)
 	}
-	cfg, err := e.config(config.NoTokens)
-	if err != nil {
-		return err
-	}
+	cfg := e.cfg
 	if cfg.TelegramBotToken == "" || cfg.TelegramWebhookSecret == "" {
 		return errors.New("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET must be set")
 	}

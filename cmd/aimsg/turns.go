@@ -12,11 +12,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/turns"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -31,7 +28,7 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) < 1 {
 		return usageError(turnsUsage)
 	}
-	cfg, db, err := e.open(ctx, config.NoTokens)
+	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -63,14 +60,15 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("message %d: %w", id, err)
 		}
-		return retryTurn(ctx, e, tc, turns.NewStarter(cfg, tc), m)
+		return retryTurn(ctx, e, tc, cfg.TemporalTaskQueue, m)
 	}
 	return usageError(turnsUsage)
 }
 
 func listTurns(ctx context.Context, e *env, tc client.Client, userID int64) error {
 	resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf(`WorkflowType = %q AND AimsgUserId = "%d"`, workflows.TurnWorkflowName, userID), PageSize: 50,
+		Query:    fmt.Sprintf(`WorkflowType = %q AND %s = "%d"`, workflows.TurnWorkflowName, workflows.UserIDKey.GetName(), userID),
+		PageSize: 50,
 	})
 	if err != nil {
 		return fmt.Errorf("list turns: %w", err)
@@ -80,7 +78,7 @@ func listTurns(ctx context.Context, e *env, tc client.Client, userID int64) erro
 	for _, ex := range resp.GetExecutions() {
 		attrs := ex.GetSearchAttributes().GetIndexedFields()
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ex.GetExecution().GetWorkflowId(), ex.GetStatus(),
-			keyword(attrs["AimsgOutcome"].GetData()), keyword(attrs["AimsgChannel"].GetData()),
+			keyword(attrs[workflows.OutcomeKey.GetName()].GetData()), keyword(attrs[workflows.ChannelKey.GetName()].GetData()),
 			ex.GetStartTime().AsTime().UTC().Format(time.RFC3339))
 	}
 	return w.Flush()
@@ -96,16 +94,16 @@ func keyword(data []byte) string {
 
 func showTurn(ctx context.Context, e *env, tc client.Client, messageID int64) error {
 	id := workflows.TurnWorkflowID(messageID)
-	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := tc.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return fmt.Errorf("turn %s: %w", id, err)
 	}
-	info := desc.GetWorkflowExecutionInfo()
+	info := desc.RawResponse.GetWorkflowExecutionInfo()
 	fmt.Fprintf(e.stdout, "turn      %s\nstatus    %s\nstarted   %s\n", id, info.GetStatus(),
 		info.GetStartTime().AsTime().UTC().Format(time.RFC3339))
 	if info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		if v, err := tc.QueryWorkflow(ctx, id, "", workflows.StepQuery); err == nil {
-			var step string
+			var step workflows.TurnStep
 			if v.Get(&step) == nil {
 				fmt.Fprintf(e.stdout, "step      %s\n", step)
 			}
@@ -136,25 +134,14 @@ func showTurn(ctx context.Context, e *env, tc client.Client, messageID int64) er
 // retryTurn runs the turn of a message again, on its own: a turn that
 // completed is not run twice (its reply is saved), one that failed or never
 // ran is. Saving the reply is idempotent, so a retry never doubles it.
-func retryTurn(ctx context.Context, e *env, tc client.Client, starter *turns.Starter, m *domain.Message) error {
+func retryTurn(ctx context.Context, e *env, tc client.Client, taskQueue string, m *domain.Message) error {
 	if m.TurnStatus == nil || m.ConversationID == nil {
 		return fmt.Errorf("message %d is not a message to the assistant", m.ID)
 	}
+	in := workflows.TurnInput{ConversationID: *m.ConversationID, UserID: m.SenderID, Channel: string(m.Channel),
+		MessageIDs: []int64{m.ID}}
 	id := workflows.TurnWorkflowID(m.ID)
-	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: starter.TaskQueue,
-		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.UserIDKey.ValueSet(strconv.FormatInt(m.SenderID, 10)),
-			workflows.ChannelKey.ValueSet(string(m.Channel)),
-			workflows.ConversationIDKey.ValueSet(*m.ConversationID),
-		),
-	}, workflows.TurnWorkflowName, workflows.TurnInput{
-		ConversationID: *m.ConversationID, UserID: m.SenderID, Channel: string(m.Channel),
-		MessageIDs: []int64{m.ID}, Policy: starter.Policy,
-	})
+	_, err := tc.ExecuteWorkflow(ctx, workflows.TurnStartOptions(in, taskQueue), workflows.TurnWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		fmt.Fprintf(e.stdout, "%s already ran (or is running); nothing to retry\n", id)

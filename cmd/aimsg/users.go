@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 )
 
@@ -22,7 +21,7 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError(usersUsage)
 	}
-	_, db, err := e.open(ctx, config.NoTokens)
+	_, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}

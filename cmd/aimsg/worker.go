@@ -16,7 +16,7 @@ import (
 
 // workerCmd runs the Temporal worker alone (production: scale it out).
 func workerCmd(ctx context.Context, e *env) error {
-	cfg, db, err := e.open(ctx, config.NoTokens)
+	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func dialTemporal(ctx context.Context, e *env, cfg config.Config, m *metrics.Met
 
 // observability starts tracing and metrics for a process; flush ends both.
 func observability(ctx context.Context, e *env, service string) (*metrics.Metrics, func(), error) {
-	shutdown, err := tracing.Setup(ctx, e.getenv, service)
+	shutdown, err := tracing.Setup(ctx, e.cfg.OTLPEndpoint, service)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,58 @@
+package activities
+
+import "time"
+
+// The activities' side of the Temporal contract: the names workflows,
+// retry policies and operators see. Changing one breaks turns in flight.
+
+// Error types of activity failures, as retry policies and workflows match
+// them (temporal.ApplicationError.Type).
+const (
+	// ErrLLMRejected: an LLM failure no retry can fix (a bad request, a bad
+	// key, no quota). Workflows do not retry it.
+	ErrLLMRejected = "LLMRejected"
+	// ErrUnknownAgent: the turn names an agent this worker does not have.
+	ErrUnknownAgent = "UnknownAgent"
+	// ErrBadChannel: a reply for a channel aimsg does not know.
+	ErrBadChannel = "BadChannel"
+	// ErrChannelNotConfigured: the reply's channel has no sender on this worker.
+	ErrChannelNotConfigured = "ChannelNotConfigured"
+	// ErrTwilioRejected: Twilio refused the message for good.
+	ErrTwilioRejected = "TwilioRejected"
+	// ErrTelegramRejected: Telegram refused the message for good.
+	ErrTelegramRejected = "TelegramRejected"
+	// ErrTelegramRateLimited: Telegram asked to wait; retried after the
+	// delay it gave.
+	ErrTelegramRateLimited = "TelegramRateLimited"
+)
+
+// ToolActivityName is the activity type a tool runs as, so each tool call
+// shows by name in the Web UI.
+func ToolActivityName(tool string) string {
+	return "tool." + tool
+}
+
+// TurnPolicy is how this worker runs a turn, from its configuration. A
+// turn reads it when it starts (the TurnPolicy local activity), so a
+// changed setting applies to the next turn of every conversation, and the
+// turn's history keeps what it read for replays.
+type TurnPolicy struct {
+	// MaxLLMCalls bounds the agent loop of one turn.
+	MaxLLMCalls int `json:"max_llm_calls"`
+	// LLMAttempts is how many times an LLM call is tried before the user
+	// gets an apology; LLMRetryInterval is the first backoff (it doubles).
+	LLMAttempts      int32         `json:"llm_attempts"`
+	LLMRetryInterval time.Duration `json:"llm_retry_interval"`
+	// LLMCallTimeout bounds one CallLLM attempt (LLMCallTimeout).
+	LLMCallTimeout time.Duration `json:"llm_call_timeout"`
+	// Tools are the tools of the turn's agent on this worker: each is
+	// registered as an activity, a call to any other is refused.
+	Tools []string `json:"tools"`
+}
+
+// LLMCallTimeout is the start-to-close timeout of CallLLM for a given LLM
+// request timeout: the request itself, plus the wait for an unreachable
+// database before it, plus a margin for building the prompt.
+func LLMCallTimeout(llmTimeout time.Duration) time.Duration {
+	return databaseWait + llmTimeout + 10*time.Second
+}

@@ -1,0 +1,102 @@
+// Package handover gives stored inbound messages to their conversation's
+// workflow: the API as it accepts a message, and the reconciler for what
+// the API could not hand over. Both call Conversations.HandOver.
+package handover
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+// Signaler is the part of the Temporal client a hand-over uses.
+type Signaler interface {
+	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg any,
+		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+}
+
+// Conversations are the conversation workflows, as the place stored
+// messages are handed over to.
+type Conversations struct {
+	Temporal  Signaler
+	TaskQueue string
+	DB        bun.IDB
+}
+
+// HandOver signals a stored inbound message into its conversation's
+// workflow (starting it when none runs), then marks the message handed
+// over so the reconciler leaves it alone. Doing it twice is harmless: the
+// workflow ignores messages it has seen.
+func (c *Conversations) HandOver(ctx context.Context, m *domain.Message) error {
+	if m.ConversationID == nil {
+		return fmt.Errorf("hand over message %d: it has no conversation", m.ID)
+	}
+	in := workflows.ConversationInput{ConversationID: *m.ConversationID, UserID: m.SenderID}
+	opts := workflows.ConversationStartOptions(in, c.TaskQueue)
+	if _, err := c.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.InboundSignal,
+		workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel)}, opts, workflows.ConversationWorkflowName, in); err != nil {
+		return fmt.Errorf("hand over message %d: %w", m.ID, err)
+	}
+	if err := domain.MarkHandedOver(ctx, c.DB, m.ID); err != nil {
+		return fmt.Errorf("hand over message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Reconciler finds inbound messages that were never handed over (the API
+// answered while Temporal was unreachable) and hands them over.
+type Reconciler struct {
+	Conversations *Conversations
+	DB            bun.IDB
+	// Grace leaves the API time to hand a message over itself.
+	Grace time.Duration
+	// Stale is how long a handed-over message may wait for its reply
+	// before it is handed over again, in case its workflow lost it (a
+	// Temporal server whose state was reset). Zero never does.
+	Stale    time.Duration
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Run reconciles at once and then every Interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	for {
+		if n, err := r.Once(ctx); err != nil {
+			r.Logger.Warn("hand-over reconciler", "error", err, "handed_over", n)
+		} else if n > 0 {
+			r.Logger.Info("hand-over reconciler handed over waiting messages", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(r.Interval):
+		}
+	}
+}
+
+// Once hands over every waiting message older than Grace that was never
+// handed over, or was handed over longer than Stale ago, and says how many.
+func (r *Reconciler) Once(ctx context.Context) (int, error) {
+	now := time.Now()
+	staleBefore := time.Time{}
+	if r.Stale > 0 {
+		staleBefore = now.Add(-r.Stale)
+	}
+	msgs, err := domain.PendingTurns(ctx, r.DB, now.Add(-r.Grace), staleBefore, 500)
+	if err != nil {
+		return 0, err
+	}
+	for i := range msgs {
+		if err := r.Conversations.HandOver(ctx, &msgs[i]); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}

@@ -1,0 +1,93 @@
+package handover_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/handover"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+// signals records SignalWithStart calls in memory; down makes them fail.
+type signals struct {
+	mu   sync.Mutex
+	down bool
+	got  []workflows.Inbound
+	opts []client.StartWorkflowOptions
+	args []any
+}
+
+func (s *signals) SignalWithStartWorkflow(_ context.Context, id, signal string, arg any,
+	opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, errors.New("temporal unavailable")
+	}
+	if id != opts.ID || signal != workflows.InboundSignal || wf != workflows.ConversationWorkflowName {
+		return nil, errors.New("unexpected signal")
+	}
+	s.got = append(s.got, arg.(workflows.Inbound))
+	s.opts = append(s.opts, opts)
+	s.args = append(s.args, args...)
+	return nil, nil
+}
+
+func TestHandOverSignalsThenMarks(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		u, msgs := testenv.AskAssistant(t, db, "alice", domain.ChannelWeb, "", "hi")
+		m := msgs[0]
+
+		sig := &signals{down: true}
+		conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+		require.Error(t, conv.HandOver(ctx, m))
+		stored, err := domain.MessageByID(ctx, db, m.ID)
+		require.NoError(t, err)
+		assert.Nil(t, stored.HandedOverAt, "not marked when the signal failed")
+
+		sig.down = false
+		require.NoError(t, conv.HandOver(ctx, m))
+		stored, err = domain.MessageByID(ctx, db, m.ID)
+		require.NoError(t, err)
+		assert.NotNil(t, stored.HandedOverAt)
+		require.Len(t, sig.got, 1)
+		assert.Equal(t, workflows.Inbound{MessageID: m.ID, Channel: "web"}, sig.got[0])
+		assert.Equal(t, workflows.ConversationWorkflowID(domain.AIConversationID(u.ID)), sig.opts[0].ID)
+		assert.Equal(t, "q", sig.opts[0].TaskQueue)
+		assert.Equal(t, workflows.ConversationInput{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID}, sig.args[0])
+	})
+}
+
+func TestTheReconcilerHandsOverWhatWasLeft(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Migrated(t, "sqlite:///:memory:")
+	_, msgs := testenv.AskAssistant(t, db, "alice", domain.ChannelWeb, "", "one", "two", "three")
+	ids := []int64{msgs[0].ID, msgs[1].ID, msgs[2].ID}
+	sig := &signals{}
+	conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+	m, err := domain.MessageByID(ctx, db, ids[1])
+	require.NoError(t, err)
+	require.NoError(t, conv.HandOver(ctx, m), "the API handed the second over")
+
+	rec := &handover.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
+	n, err := rec.Once(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	require.Len(t, sig.got, 3)
+	assert.Equal(t, []int64{ids[0], ids[2]}, []int64{sig.got[1].MessageID, sig.got[2].MessageID}, "the others, in order")
+
+	n, err = rec.Once(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing handed over twice")
+}
