@@ -78,7 +78,7 @@ lint:
 # The packages whose code runs goroutines, under the race detector (about
 # ten times slower: the sweep of hostile inputs, which starts no goroutine
 # of its own, runs in `make test` only).
-RACE_PACKAGES := ./api ./auth ./activities ./handover ./workflows ./database ./logs
+RACE_PACKAGES := ./api ./auth ./activities ./events ./handover ./workflows ./database ./logs
 race:
 	$(GO) test -race -count=1 -timeout 20m -skip 'TestHostileInput' $(RACE_PACKAGES)
 

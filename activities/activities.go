@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/metrics"
 )
 
@@ -32,8 +33,11 @@ type Activities struct {
 	Policy TurnPolicy
 	// Deliverers send replies per channel; the web channel needs none.
 	Deliverers map[domain.Channel]Deliverer
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
+	// Events carries typing, the reply as it is written and resets to the
+	// API processes' streams; nil publishes nothing.
+	Events  events.Publisher
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
 }
 
 // ToolCall is one function call the LLM asked for.

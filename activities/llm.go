@@ -98,26 +98,84 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
 		}))
 	}
+	conversation, typist, address := a.whereTo(history)
+	live := a.replyStream(ctx, conversation)
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1 {
+		live.reset(ctx) // an earlier attempt may have streamed text
+	}
+	stopTyping := a.typing(ctx, conversation, typist, address)
 	stop := heartbeat(ctx, heartbeatEvery)
 	start := time.Now()
-	resp, err := a.LLM.Chat.Completions.New(ctx, params)
+	out, err := a.streamCompletion(ctx, params, live)
 	stop()
+	stopTyping()
 	if err != nil {
 		a.Metrics.LLMLatency.WithLabelValues("error").Observe(metrics.Since(start))
-		return CallLLMResult{}, classifyLLMError(err)
+		if live.started() {
+			live.reset(ctx)
+		}
+		return CallLLMResult{}, err
 	}
 	a.Metrics.LLMLatency.WithLabelValues("ok").Observe(metrics.Since(start))
-	a.Metrics.LLMTokens.WithLabelValues("prompt").Add(float64(resp.Usage.PromptTokens))
-	a.Metrics.LLMTokens.WithLabelValues("completion").Add(float64(resp.Usage.CompletionTokens))
-	if len(resp.Choices) == 0 {
+	a.Metrics.LLMTokens.WithLabelValues("prompt").Add(float64(out.PromptTokens))
+	a.Metrics.LLMTokens.WithLabelValues("completion").Add(float64(out.CompletionTokens))
+	if len(out.ToolCalls) > 0 && live.started() {
+		live.reset(ctx) // the text was a preamble to tool calls; the reply comes later
+	} else {
+		live.flush(ctx)
+	}
+	return out, nil
+}
+
+// streamCompletion asks for the completion as a stream, publishes its text
+// as it arrives, and assembles the answer: text, tool calls and usage.
+func (a *Activities) streamCompletion(ctx context.Context, params openai.ChatCompletionNewParams, live *replyStream) (CallLLMResult, error) {
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	stream := a.LLM.Chat.Completions.NewStreaming(ctx, params)
+	defer stream.Close()
+	var acc openai.ChatCompletionAccumulator
+	for stream.Next() {
+		chunk := stream.Current()
+		acc.AddChunk(chunk)
+		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
+			live.add(ctx, chunk.Choices[0].Delta.Content)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return CallLLMResult{}, classifyLLMError(err)
+	}
+	if len(acc.Choices) == 0 {
 		return CallLLMResult{}, errors.New("llm answered without choices")
 	}
-	msg := resp.Choices[0].Message
-	out := CallLLMResult{Content: msg.Content, PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	if acc.Choices[0].FinishReason == "" {
+		// The stream ended without saying why: cut off, not finished.
+		return CallLLMResult{}, errors.New("llm stream ended before the answer was finished")
+	}
+	msg := acc.Choices[0].Message
+	out := CallLLMResult{Content: msg.Content, PromptTokens: acc.Usage.PromptTokens, CompletionTokens: acc.Usage.CompletionTokens}
 	for _, tc := range msg.ToolCalls {
 		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 	}
 	return out, nil
+}
+
+// whereTo is where a turn's live signs go: its conversation, and the
+// channel and address of the person's last message when that channel can
+// show typing.
+func (a *Activities) whereTo(history []domain.Message) (conversation string, typist Typist, address string) {
+	for i := len(history) - 1; i >= 0; i-- {
+		m := history[i]
+		if conversation == "" && m.ConversationID != nil {
+			conversation = *m.ConversationID
+		}
+		if m.TurnStatus != nil { // the person's latest message to the assistant
+			if t, ok := a.Deliverers[m.Channel].(Typist); ok && m.Address != nil {
+				typist, address = t, *m.Address
+			}
+			break
+		}
+	}
+	return conversation, typist, address
 }
 
 // databaseWait is how long CallLLM waits for an unreachable database.

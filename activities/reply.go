@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 )
 
 // SaveReplyInput is the reply of one turn.
@@ -31,6 +32,7 @@ func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, e
 	if err != nil {
 		return 0, err
 	}
+	a.publish(ctx, events.Event{Kind: events.KindTyping, ConversationID: in.ConversationID, Active: false})
 	return m.ID, nil
 }
 

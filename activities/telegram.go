@@ -88,3 +88,15 @@ func (s *TelegramSender) classify(err error) error {
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("telegram refused the message (%d)", te.Code), ErrTelegramRejected, err)
 }
+
+// Typing shows "typing…" in the chat (for about 5 seconds).
+func (s *TelegramSender) Typing(_ context.Context, address string) error {
+	chatID, err := strconv.ParseInt(address, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad chat id: %w", err)
+	}
+	if _, err := s.Bot.Request(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping)); err != nil {
+		return fmt.Errorf("telegram chat action: %w", err)
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
@@ -22,7 +23,7 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	require.NoError(t, err)
 	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, conversations(db, &fakeTemporal{}), metrics.New())
+	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, conversations(db, &fakeTemporal{}), events.NewHub(db, testenv.Logger()), metrics.New())
 	require.NoError(t, err)
 	hs := &harness{t: t, h: h, db: db, cfg: cfg}
 

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,22 +11,22 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 )
 
-// Timing of the event stream: how often it looks for new messages, how
-// often it proves the connection alive, how often it re-checks the session,
+// Timing of the event stream: how often it proves the connection alive,
 // and how long one stream lasts (clients reconnect with Last-Event-ID).
 const (
-	eventPoll         = 200 * time.Millisecond
-	eventKeepAlive    = 15 * time.Second
-	eventSessionCheck = 15 * time.Second
-	eventMaxStream    = 30 * time.Minute
+	eventKeepAlive = 15 * time.Second
+	eventMaxStream = 30 * time.Minute
 )
 
-// conversationEvents streams a conversation's new messages as server-sent
-// events (event "message", id = message id, data = the message as JSON), so
-// a client sees the AI's reply as soon as it is saved. Last-Event-ID (or
-// ?after=) resumes after a message; without either the stream starts now.
+// conversationEvents streams a conversation as server-sent events, pushed
+// by the process's hub (no query per open stream): "message" (id = message
+// id, data = the stored message), "typing", "delta" and "reset" (the
+// reply as it is written; a preview, the message stays the truth). The
+// stream ends with the session. Last-Event-ID (or ?after=) resumes after
+// a message; without either the stream starts now.
 func (s *Server) conversationEvents(c *gin.Context) {
 	conv, ok := s.conversation(c)
 	if !ok {
@@ -42,52 +43,94 @@ func (s *Server) conversationEvents(c *gin.Context) {
 		abort(c, http.StatusInternalServerError, "Streaming unsupported")
 		return
 	}
+	// Subscribed before reading what was missed: nothing falls between.
+	sub := s.live.Subscribe(conv.ID(), currentSession(c).ID, after)
+	defer s.live.Unsubscribe(sub)
+	var missed []domain.Message
+	for from := after; ; {
+		batch, err := domain.MessagesAfter(ctx, s.db, conv.ID(), from, 100)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		missed = append(missed, batch...)
+		if len(batch) < 100 {
+			break
+		}
+		from = batch[len(batch)-1].ID
+	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // no buffering at an nginx in front
 	c.Status(http.StatusOK)
 	fmt.Fprint(c.Writer, "retry: 2000\n\n")
+	for i := range missed {
+		writeMessage(c.Writer, &missed[i])
+		after = missed[i].ID
+	}
 	flusher.Flush()
 
-	session := currentSession(c)
-	poll := time.NewTicker(eventPoll)
-	defer poll.Stop()
-	end := time.After(eventMaxStream)
-	lastWrite, lastCheck := time.Now(), time.Now()
+	keepAlive := time.NewTicker(eventKeepAlive)
+	defer keepAlive.Stop()
+	end := time.NewTimer(eventMaxStream)
+	defer end.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-end:
+		case <-end.C:
 			return
-		case now := <-poll.C:
-			if now.Sub(lastCheck) >= eventSessionCheck {
-				if _, _, err := domain.ActiveSession(ctx, s.db, session.SessionToken); err != nil {
-					return // logged out meanwhile: the stream ends with the session
+		case <-keepAlive.C:
+			fmt.Fprint(c.Writer, ": keep-alive\n\n")
+		case d, open := <-sub.C:
+			if !open || d.Kind == events.KindSessionEnded {
+				return // the session ended, or the stream fell behind: the client reconnects
+			}
+			if d.Kind == events.KindMessage {
+				if d.Message.ID <= after {
+					continue
 				}
-				lastCheck = now
+				writeMessage(c.Writer, d.Message)
+				after = d.Message.ID
+			} else {
+				writeLive(c.Writer, d.Event)
 			}
-			msgs, err := domain.MessagesAfter(ctx, s.db, conv.ID(), after, 100)
-			if err != nil {
-				s.log(c).Warn("event stream", "error", err)
-				return
-			}
-			for _, m := range msgs {
-				b, err := json.Marshal(m)
-				if err != nil {
-					return
-				}
-				fmt.Fprintf(c.Writer, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
-				after, lastWrite = m.ID, now
-			}
-			if len(msgs) == 0 && now.Sub(lastWrite) >= eventKeepAlive {
-				fmt.Fprint(c.Writer, ": keep-alive\n\n")
-				lastWrite = now
-			}
-			flusher.Flush()
 		}
+		flusher.Flush()
 	}
+}
+
+// writeMessage writes a stored message as a "message" event.
+func writeMessage(w io.Writer, m *domain.Message) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
+}
+
+// liveEvent is the data of a typing, delta or reset event.
+type liveEvent struct {
+	ConversationID string `json:"conversation_id"`
+	TurnID         string `json:"turn_id,omitempty"`
+	Seq            int    `json:"seq,omitempty"`
+	Text           string `json:"text,omitempty"`
+	Active         *bool  `json:"active,omitempty"`
+}
+
+// writeLive writes a typing, delta or reset event (without an id: only
+// messages are resumed).
+func writeLive(w io.Writer, ev events.Event) {
+	data := liveEvent{ConversationID: ev.ConversationID, TurnID: ev.TurnID, Seq: ev.Seq, Text: ev.Text}
+	if ev.Kind == events.KindTyping {
+		data.Active = &ev.Active
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, b)
 }
 
 // resumePoint is the message id the stream starts after.

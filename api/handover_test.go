@@ -14,6 +14,7 @@ import (
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
@@ -53,7 +54,7 @@ func handoverHarness(t *testing.T, l *handoverLog) *harness {
 	require.NoError(t, err)
 	l.temporal = &fakeTemporal{}
 	l.next = conversations(db, l.temporal)
-	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, l, metrics.New())
+	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, l, events.NewHub(db, testenv.Logger()), metrics.New())
 	require.NoError(t, err)
 	return &harness{t: t, h: h, db: db, cfg: cfg}
 }

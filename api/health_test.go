@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
@@ -35,7 +36,7 @@ func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHeal
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tc, conversations(db, &fakeTemporal{}), metrics.New())
+	h, err := api.NewServer(cfg, logSet, db, tc, conversations(db, &fakeTemporal{}), events.NewHub(db, testenv.Logger()), metrics.New())
 	require.NoError(t, err)
 	return h
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
 )
@@ -48,12 +49,15 @@ type Server struct {
 	handovers *handovers
 	// sessions remembers live sessions for a moment.
 	sessions *sessionCache
+	// live fans the live path's events out to the event streams.
+	live *events.Hub
 }
 
 // NewServer builds the HTTP handler of the whole API.
-func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, conversations Conversations, m *metrics.Metrics) (http.Handler, error) {
+func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, conversations Conversations,
+	live *events.Hub, m *metrics.Metrics) (http.Handler, error) {
 	s := &Server{
-		cfg: cfg, logs: logSet, db: db, temporal: temporal, conversations: conversations, metrics: m,
+		cfg: cfg, logs: logSet, db: db, temporal: temporal, conversations: conversations, live: live, metrics: m,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
 		handovers: newHandovers(),

@@ -31,6 +31,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
@@ -112,17 +113,31 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		Interceptors: []interceptor.ClientInterceptor{tracer}})
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
-	logSet, err := logs.New(io.Discard, "", 0)
-	require.NoError(t, err)
 	if !o.noWorker {
-		stop, err := worker.Start(context.Background(), cfg, tc, db, testenv.Logger(), m)
+		// As separate processes do: NOTIFY on PostgreSQL, the table on SQLite.
+		stop, err := worker.Start(context.Background(), cfg, tc, db, events.PublisherFor(cfg.DatabaseURL, db, nil), testenv.Logger(), m)
 		require.NoError(t, err)
 		t.Cleanup(stop)
 	}
-	h, err := api.NewServer(cfg, logSet, db, tc, &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, m)
-	require.NoError(t, err)
+	s := &stack{t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars, metrics: m}
 	_, bench := t.(*testing.B) // benchmarks time the stack alone
-	return &stack{Client: &apitest.Client{T: t, H: h, CheckContract: !bench}, t: t, cfg: cfg, db: db, tc: tc, llm: llm, vars: vars, metrics: m}
+	s.Client = &apitest.Client{T: t, H: s.newAPI(), CheckContract: !bench}
+	return s
+}
+
+// newAPI is an API process of the stack: its own hub, fed by the
+// stack's database, its own hand-over queue.
+func (s *stack) newAPI() http.Handler {
+	logSet, err := logs.New(io.Discard, "", 0)
+	require.NoError(s.t, err)
+	hub := events.NewHub(s.db, testenv.Logger())
+	h, err := api.NewServer(s.cfg, logSet, s.db, s.tc,
+		&handover.Conversations{Temporal: s.tc, TaskQueue: s.cfg.TemporalTaskQueue, DB: s.db}, hub, s.metrics)
+	require.NoError(s.t, err)
+	ctx, stop := context.WithCancel(context.Background())
+	fed := events.Feed(ctx, s.cfg.DatabaseURL, s.db, hub, testenv.Logger())
+	s.t.Cleanup(func() { stop(); <-fed })
+	return h
 }
 
 // ask writes into the user's AI conversation and returns the stored message.

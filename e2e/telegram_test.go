@@ -83,6 +83,8 @@ func TestTelegramLinkAndChat(t *testing.T) {
 		sent := s.waitSent(1)
 		assert.Equal(t, telegramChat, sent[0].ChatID)
 		assert.Equal(t, "echo: hello bot", sent[0].Text)
+		assert.Contains(t, s.tg.Actions(), faketelegram.Action{ChatID: telegramChat, Action: "typing"},
+			"the chat showed typing while the reply was written")
 
 		// Telegram repeating the update changes nothing.
 		require.Equal(t, http.StatusNoContent, s.update(2, telegramChat, "hello bot", botSecret).Code)

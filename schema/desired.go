@@ -53,6 +53,7 @@ var tables = []table{
 	}},
 	{model: (*domain.MessageCount)(nil)},
 	{model: (*domain.ConversationCount)(nil)},
+	{model: (*domain.LiveEvent)(nil)},
 }
 
 // index is a secondary index; unique constraints are on the models.

@@ -12,6 +12,7 @@ import (
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/metrics"
 )
@@ -36,9 +37,11 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 }
 
 // Start runs a worker as the configuration describes it (the LLM, the
-// history size, concurrency) and the reconciler that starts turns the API
-// could not hand over. stop ends the reconciler and drains running tasks.
-func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, logger *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
+// history size, concurrency), publishing live events to live, and the
+// reconciler that hands over what the API could not. stop ends the
+// reconciler and drains running tasks.
+func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, live events.Publisher,
+	logger *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
 	acts := &activities.Activities{
 		DB:         db,
 		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
@@ -46,6 +49,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Agents:     activities.DefaultAgents(),
 		HistoryMax: cfg.ChatHistoryMax,
 		Policy:     TurnPolicy(cfg),
+		Events:     live,
 		Logger:     logger,
 		Metrics:    m,
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/schema"
 )
 
@@ -66,7 +67,9 @@ func devCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer flush()
-	tc, stop, err := runWorker(ctx, e, cfg, db, m)
+	// API and worker share one hub: on SQLite the worker publishes into it.
+	hub := events.NewHub(db, e.logs.Root)
+	tc, stop, err := runWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, hub), m)
 	if err != nil {
 		return err
 	}
@@ -81,7 +84,7 @@ func devCmd(ctx context.Context, e *env) error {
 		case <-ctx.Done():
 		}
 	}()
-	return serveHTTP(ctx, e, cfg, db, tc, m, ready)
+	return serveHTTP(ctx, e, cfg, db, tc, hub, m, ready)
 }
 
 // printURLs tells the person at the terminal where everything is.

@@ -90,7 +90,9 @@ func TestMigrateUpAndStatus(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, base string) {
 		ctx := context.Background()
 		env := testEnv(t, base, nil)
-		files, err := fs.Glob(schema.Migrations(config.SQLite), "*.sql")
+		dialect, _, err := config.ParseDatabaseURL(base)
+		require.NoError(t, err)
+		files, err := fs.Glob(schema.Migrations(dialect), "*.sql")
 		require.NoError(t, err)
 		n := len(files)
 		var out output

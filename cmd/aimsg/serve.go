@@ -17,6 +17,7 @@ import (
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
@@ -53,7 +54,7 @@ func serveCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer stopProfiles()
-	return serveHTTP(ctx, e, cfg, db, tc, m, nil)
+	return serveHTTP(ctx, e, cfg, db, tc, events.NewHub(db, e.logs.Root), m, nil)
 }
 
 // open opens the command's migrated database, and hands back its
@@ -112,15 +113,20 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 	return opts, nil
 }
 
-// serveHTTP serves the API until ctx ends, then drains in-flight requests.
-// ready, when set, receives the listening address.
-func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, m *metrics.Metrics, ready chan<- net.Addr) error {
+// serveHTTP serves the API until ctx ends, then drains in-flight requests;
+// the live path feeds hub meanwhile. ready, when set, receives the
+// listening address.
+func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc client.Client, hub *events.Hub,
+	m *metrics.Metrics, ready chan<- net.Addr) error {
 	auth.KeepPsForRequests()
 	handler, err := api.NewServer(cfg, e.logs, db, tc,
-		&handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, m)
+		&handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, hub, m)
 	if err != nil {
 		return err
 	}
+	fctx, stopFeed := context.WithCancel(ctx)
+	fed := events.Feed(fctx, cfg.DatabaseURL, db, hub, e.logs.Root)
+	defer func() { stopFeed(); <-fed }()
 	srv := api.NewHTTPServer(handler)
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {

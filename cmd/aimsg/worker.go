@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/worker"
@@ -26,7 +27,7 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer flush()
-	_, stop, err := runWorker(ctx, e, cfg, db, m)
+	_, stop, err := runWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, nil), m)
 	if err != nil {
 		return err
 	}
@@ -86,12 +87,12 @@ func observability(ctx context.Context, e *env, service string) (*metrics.Metric
 
 // runWorker connects to Temporal and starts the worker with its turn
 // reconciler; stop drains the worker and closes the client.
-func runWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, m *metrics.Metrics) (client.Client, func(), error) {
+func runWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, live events.Publisher, m *metrics.Metrics) (client.Client, func(), error) {
 	tc, err := dialTemporal(ctx, e, cfg, m)
 	if err != nil {
 		return nil, nil, err
 	}
-	stop, err := worker.Start(ctx, cfg, tc, db, e.logs.Root, m)
+	stop, err := worker.Start(ctx, cfg, tc, db, live, e.logs.Root, m)
 	if err != nil {
 		tc.Close()
 		return nil, nil, err

@@ -1,6 +1,7 @@
 // Package fakellm is an OpenAI-compatible chat completions server for tests
-// and benchmarks: it speaks the real wire format (tool_calls included) and
-// answers from a script, so the real client library is exercised end to end.
+// and benchmarks: it speaks the real wire format (tool_calls included, and
+// streaming: SSE "data:" chunks, the usage chunk, "[DONE]") and answers
+// from a script, so the real client library is exercised end to end.
 package fakellm
 
 import (
@@ -52,9 +53,13 @@ func Call(id, name, args string) ToolCall {
 
 // Request is a chat completion request as received.
 type Request struct {
-	Model    string    `json:"model"`
-	Messages []Message `json:"messages"`
-	Tools    []struct {
+	Model         string    `json:"model"`
+	Messages      []Message `json:"messages"`
+	Stream        bool      `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	Tools []struct {
 		Function struct {
 			Name string `json:"name"`
 		} `json:"function"`
@@ -80,6 +85,13 @@ type Response struct {
 	Content   string
 	ToolCalls []ToolCall
 	Delay     time.Duration
+	// Chunks is how a streamed answer's content is cut (the whole content
+	// in one chunk when empty); ChunkDelay comes before each chunk.
+	Chunks     []string
+	ChunkDelay time.Duration
+	// Cut ends a streamed answer after this many chunks without finishing
+	// it (the connection closes), when above zero.
+	Cut int
 }
 
 // Script decides the answer to the n-th request (from 0).
@@ -145,6 +157,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		writeError(w, resp.Status, "server_error", fmt.Sprintf("scripted failure %d", resp.Status))
 		return
 	}
+	if req.Stream {
+		stream(w, r, n, req, resp)
+		return
+	}
 	finish := "stop"
 	msg := map[string]any{"role": "assistant", "content": resp.Content}
 	if len(resp.ToolCalls) > 0 {
@@ -157,7 +173,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": time.Now().Unix(),
 		"model":   req.Model,
 		"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
-		"usage":   map[string]any{"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28},
+		"usage":   usage,
 	})
 }
 
@@ -170,4 +186,63 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 // Echo answers every request with "echo: " and the last message.
 func Echo(_ int, req Request) Response {
 	return Response{Content: "echo: " + req.Last().Text()}
+}
+
+// usage is what every answer reports it cost.
+var usage = map[string]any{"prompt_tokens": 20, "completion_tokens": 8, "total_tokens": 28}
+
+// stream answers as the API does with "stream": true: one chunk per piece
+// of content, the tool calls, the finish reason, the usage when asked,
+// then [DONE].
+func stream(w http.ResponseWriter, r *http.Request, n int, req Request, resp Response) {
+	flusher, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	id, created := fmt.Sprintf("chatcmpl-%d", n), time.Now().Unix()
+	send := func(choices []any, extra map[string]any) {
+		chunk := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model, "choices": choices}
+		for k, v := range extra {
+			chunk[k] = v
+		}
+		b, _ := json.Marshal(chunk)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	delta := func(d map[string]any, finish any) []any {
+		return []any{map[string]any{"index": 0, "delta": d, "finish_reason": finish}}
+	}
+	send(delta(map[string]any{"role": "assistant", "content": ""}, nil), nil)
+	chunks := resp.Chunks
+	if len(chunks) == 0 && resp.Content != "" {
+		chunks = []string{resp.Content}
+	}
+	for i, c := range chunks {
+		if resp.Cut > 0 && i == resp.Cut {
+			return
+		}
+		if resp.ChunkDelay > 0 {
+			select {
+			case <-time.After(resp.ChunkDelay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		send(delta(map[string]any{"content": c}, nil), nil)
+	}
+	finish := "stop"
+	if len(resp.ToolCalls) > 0 {
+		finish = "tool_calls"
+		calls := make([]any, 0, len(resp.ToolCalls))
+		for i, tc := range resp.ToolCalls {
+			calls = append(calls, map[string]any{"index": i, "id": tc.ID, "type": "function",
+				"function": map[string]any{"name": tc.Function.Name, "arguments": tc.Function.Arguments}})
+		}
+		send(delta(map[string]any{"tool_calls": calls}, nil), nil)
+	}
+	send(delta(map[string]any{}, finish), nil)
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		send([]any{}, map[string]any{"usage": usage})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
 }

@@ -34,6 +34,7 @@ type Server struct {
 	calls   int
 	sent    []Sent
 	webhook map[string]string
+	actions []Action
 }
 
 // Start serves the fake for a bot token.
@@ -58,6 +59,19 @@ func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
+}
+
+// Action is a chat action the bot showed (sendChatAction).
+type Action struct {
+	ChatID int64
+	Action string
+}
+
+// Actions returns the chat actions shown.
+func (s *Server) Actions() []Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Action(nil), s.actions...)
 }
 
 // Webhook is what setWebhook last received.
@@ -90,6 +104,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, map[string]any{"ok": true, "result": true, "description": "Webhook was set"})
 	case "sendMessage":
 		s.send(w, r)
+	case "sendChatAction":
+		chatID, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
+		s.mu.Lock()
+		s.actions = append(s.actions, Action{ChatID: chatID, Action: r.PostForm.Get("action")})
+		s.mu.Unlock()
+		answer(w, http.StatusOK, map[string]any{"ok": true, "result": true})
 	default:
 		answer(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
 	}

@@ -1,0 +1,253 @@
+package events
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/domain"
+)
+
+// Delivery is what a stream receives: an event and, for a message event,
+// the message, read once for all the process's streams.
+type Delivery struct {
+	Event
+	Message *domain.Message
+}
+
+// subscriptionBuffer is how many deliveries wait for a slow stream; one
+// that falls further behind is closed (its client reconnects and resumes
+// from its last message).
+const subscriptionBuffer = 16
+
+// Subscription is one stream's view of one conversation, for one session.
+type Subscription struct {
+	// C receives the deliveries; it is closed when the session ends or the
+	// stream fell behind.
+	C              <-chan Delivery
+	c              chan Delivery
+	conversationID string
+	sessionID      int64
+	// after is the newest message the stream has: older ones are skipped.
+	after  int64
+	closed bool
+}
+
+// Hub fans events out to the streams of one API process. Sources (a
+// PostgreSQL listener, a SQLite poller, publishers in the same process)
+// call Dispatch; streams Subscribe.
+type Hub struct {
+	db  bun.IDB
+	log *slog.Logger
+
+	live     chan struct{}
+	liveOnce sync.Once
+
+	mu          sync.Mutex
+	byConv      map[string]map[*Subscription]struct{}
+	bySession   map[int64]map[*Subscription]struct{}
+	lastMessage map[string]int64
+}
+
+// NewHub is a hub reading the messages it announces from db.
+func NewHub(db bun.IDB, log *slog.Logger) *Hub {
+	return &Hub{db: db, log: log, live: make(chan struct{}), byConv: map[string]map[*Subscription]struct{}{},
+		bySession: map[int64]map[*Subscription]struct{}{}, lastMessage: map[string]int64{}}
+}
+
+// Live is closed once the hub's source listens (or polls): from then on
+// nothing published is missed.
+func (h *Hub) Live() <-chan struct{} { return h.live }
+
+func (h *Hub) markLive() { h.liveOnce.Do(func() { close(h.live) }) }
+
+// Subscribe opens a stream's subscription to a conversation; it ends with
+// the session. after is the newest message the stream has (or is about to
+// read itself): a catch-up starts after it.
+func (h *Hub) Subscribe(conversationID string, sessionID, after int64) *Subscription {
+	c := make(chan Delivery, subscriptionBuffer)
+	s := &Subscription{C: c, c: c, conversationID: conversationID, sessionID: sessionID, after: after}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	add(h.byConv, conversationID, s)
+	add(h.bySession, sessionID, s)
+	h.lastMessage[conversationID] = max(h.lastMessage[conversationID], after)
+	return s
+}
+
+// Unsubscribe ends a subscription (idempotent).
+func (h *Hub) Unsubscribe(s *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closeLocked(s)
+}
+
+func (h *Hub) closeLocked(s *Subscription) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	close(s.c)
+	remove(h.byConv, s.conversationID, s)
+	remove(h.bySession, s.sessionID, s)
+	if _, ok := h.byConv[s.conversationID]; !ok {
+		delete(h.lastMessage, s.conversationID)
+	}
+}
+
+// Publish dispatches an event in this process: the publisher of `aimsg
+// dev`, where API and worker share the hub.
+func (h *Hub) Publish(ctx context.Context, ev Event) error {
+	if _, err := encode(ev); err != nil {
+		return err
+	}
+	h.Dispatch(ctx, ev)
+	return nil
+}
+
+// Dispatch hands an event to the streams it concerns. A message is read
+// once, and only when a stream here wants it.
+func (h *Hub) Dispatch(ctx context.Context, ev Event) {
+	if ev.Kind == KindSessionEnded {
+		h.endSession(ev)
+		return
+	}
+	h.mu.Lock()
+	_, wanted := h.byConv[ev.ConversationID]
+	h.mu.Unlock()
+	if !wanted {
+		return
+	}
+	d := Delivery{Event: ev}
+	if ev.Kind == KindMessage {
+		m, err := domain.MessageByID(ctx, h.db, ev.MessageID)
+		if err != nil {
+			h.log.Warn("live path: read a stored message", "message_id", ev.MessageID, "error", err)
+			return
+		}
+		d.Message = m
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ev.Kind == KindMessage {
+		h.lastMessage[ev.ConversationID] = max(h.lastMessage[ev.ConversationID], ev.MessageID)
+	}
+	for s := range h.byConv[ev.ConversationID] {
+		if ev.Kind == KindMessage {
+			if ev.MessageID <= s.after {
+				continue
+			}
+			s.after = ev.MessageID
+		}
+		select {
+		case s.c <- d:
+		default:
+			h.log.Warn("live path: a stream fell behind; closed", "conversation_id", ev.ConversationID)
+			h.closeLocked(s)
+		}
+	}
+}
+
+func (h *Hub) endSession(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.bySession[ev.SessionID] {
+		select {
+		case s.c <- Delivery{Event: ev}:
+		default:
+		}
+		h.closeLocked(s)
+	}
+}
+
+// watched is what the hub's streams wait for: their conversations, with
+// the newest message each was sent (0 when none yet), and their sessions.
+func (h *Hub) watched() (map[string]int64, []int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	convs := make(map[string]int64, len(h.byConv))
+	for c := range h.byConv {
+		convs[c] = h.lastMessage[c]
+	}
+	sessions := make([]int64, 0, len(h.bySession))
+	for s := range h.bySession {
+		sessions = append(sessions, s)
+	}
+	return convs, sessions
+}
+
+// Subscribed says whether any stream is open here.
+func (h *Hub) Subscribed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.bySession) > 0
+}
+
+// CatchUp re-reads, once, what a source may have missed (its connection
+// dropped): the messages stored in the watched conversations since the
+// last one each was sent, and the sessions that ended. No stream gets a
+// message twice.
+func (h *Hub) CatchUp(ctx context.Context) error {
+	convs, sessions := h.watched()
+	if len(convs) == 0 {
+		return nil
+	}
+	from := int64(-1)
+	names := make([]string, 0, len(convs))
+	for c, last := range convs {
+		names = append(names, c)
+		if from < 0 || last < from {
+			from = last
+		}
+	}
+	for {
+		refs, err := domain.MessagesSince(ctx, h.db, from, names, 500)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			if r.ID > convs[r.ConversationID] {
+				h.Dispatch(ctx, Event{Kind: KindMessage, ConversationID: r.ConversationID, MessageID: r.ID})
+			}
+			from = r.ID
+		}
+		if len(refs) < 500 {
+			break
+		}
+	}
+	return h.checkSessions(ctx, sessions)
+}
+
+// checkSessions ends the streams of the sessions that are no longer live.
+func (h *Hub) checkSessions(ctx context.Context, sessions []int64) error {
+	live, err := domain.LiveSessions(ctx, h.db, sessions)
+	if err != nil {
+		return err
+	}
+	for _, id := range sessions {
+		if !live[id] {
+			h.endSession(Event{Kind: KindSessionEnded, SessionID: id})
+		}
+	}
+	return nil
+}
+
+func add[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	set, ok := m[k]
+	if !ok {
+		set = map[*Subscription]struct{}{}
+		m[k] = set
+	}
+	set[s] = struct{}{}
+}
+
+func remove[K comparable](m map[K]map[*Subscription]struct{}, k K, s *Subscription) {
+	if set, ok := m[k]; ok {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}
