@@ -167,8 +167,11 @@ var operations = []operation{
 		summary: "Mark the conversation read",
 		params:  []*openapi3.Parameter{conversationParam}, ok: reply{body: readAllResponse{}}, errors: []int{404}},
 	{method: "GET", path: "/auth/conversations/{id}/events", tag: "conversations", access: signedIn,
-		summary:     "Server-sent events: each new message of the conversation",
-		description: "Event \"message\" with the message as JSON and its id as the event id; resumes after Last-Event-ID (or ?after=).",
+		summary: "Server-sent events: the conversation's messages, and the reply as it is written",
+		description: "Event \"message\" with the message as JSON and its id as the event id; resumes after Last-Event-ID (or ?after=). " +
+			"\"typing\" {conversation_id, active}: a turn started or stopped working. " +
+			"\"delta\" {conversation_id, turn_id, seq, text}: the reply's text as it is written, in order from seq 1 (a preview: the saved reply arrives as a message). " +
+			"\"reset\" {conversation_id, turn_id}: drop the text streamed so far. The stream ends with the session.",
 		params: []*openapi3.Parameter{conversationParam,
 			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
 			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},

@@ -21,7 +21,8 @@ import (
 )
 
 // browserAgent answers like the report agent would: questions about reports
-// call list_reports and list what it returned; anything else is echoed.
+// call list_reports and list what it returned; a request to go slowly is
+// streamed in pieces 400 ms apart; anything else is echoed.
 func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 	last := req.Last()
 	if last.Role == "tool" {
@@ -34,6 +35,10 @@ func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 			items = append(items, `"`+r.Title+`" (`+r.Status+`)`)
 		}
 		return fakellm.Response{Content: "Your reports: " + strings.Join(items, ", ")}
+	}
+	if strings.Contains(last.Text(), "slowly") {
+		return fakellm.Response{Content: "I am writing this slowly for you.",
+			Chunks: []string{"I am ", "writing ", "this ", "slowly ", "for you."}, ChunkDelay: 400 * time.Millisecond}
 	}
 	if strings.Contains(strings.ToLower(last.Text()), "report") {
 		return fakellm.Response{ToolCalls: []fakellm.ToolCall{fakellm.Call("call_1", "list_reports", `{}`)}}

@@ -79,11 +79,26 @@ test("register, sign in and talk to the assistant, the reply arriving live", asy
   await page.getByRole("button", { name: "Send" }).click();
   const mine = page.locator(".message.mine", { hasText: "Hello there" });
   await mine.waitFor();
-  await page.locator(".message.theirs", { hasText: "You said: Hello there" }).waitFor({ timeout: replyTimeout });
+  await page.locator(".message.theirs:not(.draft)", { hasText: "You said: Hello there" }).waitFor({ timeout: replyTimeout });
   assert.equal(page.url(), url, "no navigation: the reply came through the event stream");
   assert.equal(await mine.locator(".badge-channel").textContent(), "web", "each message shows its channel");
   await page.locator(".message.mine .badge-pending").waitFor({ state: "detached" });
   await shot(page, "03-chat");
+  assert.deepEqual(page.errors, []);
+});
+
+test("the reply appears as it is written, before it is saved", async () => {
+  const page = userPage;
+  await page.getByLabel("Message", { exact: true }).fill("Tell me slowly");
+  await page.getByRole("button", { name: "Send" }).click();
+  const draft = page.locator(".message.draft");
+  await draft.locator(".content", { hasText: "I am" }).waitFor({ timeout: replyTimeout });
+  const saved = page.locator(".message.theirs:not(.draft)", { hasText: "I am writing this slowly for you." });
+  assert.equal(await saved.count(), 0, "the first fragment shows before the reply is saved");
+  assert.equal(await draft.locator(".badge-pending").textContent(), "typing…");
+  await shot(page, "03b-reply-being-written");
+  await saved.waitFor({ timeout: replyTimeout });
+  await draft.waitFor({ state: "detached" });
   assert.deepEqual(page.errors, []);
 });
 
@@ -108,7 +123,7 @@ test("file and edit a report, and the assistant lists it", async () => {
   await page.getByLabel("Message", { exact: true }).fill("What reports do I have?");
   await page.getByLabel("Message", { exact: true }).press("Enter");
   try {
-    await page.locator(".message.theirs", { hasText: 'Your reports: "Login page is broken" (open)' }).waitFor({ timeout: replyTimeout });
+    await page.locator(".message.theirs:not(.draft)", { hasText: 'Your reports: "Login page is broken" (open)' }).waitFor({ timeout: replyTimeout });
   } catch (e) {
     console.log("messages on the page:", await page.locator(".messages").innerText());
     await shotRaw(page, "failure-assistant-lists-reports");
@@ -246,7 +261,7 @@ test("readable on a phone-sized screen", async () => {
   await page.getByLabel("Username or email").fill(user.username);
   await page.getByLabel("Password").fill(user.password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.locator(".message.theirs").first().waitFor();
+  await page.locator(".message.theirs:not(.draft)").first().waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
   await shot(page, "10-phone-chat");

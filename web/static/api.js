@@ -109,11 +109,13 @@ export async function logout() {
 }
 
 // follow reads a conversation's server-sent events and calls onMessage for
-// each new message, reconnecting after a drop from the last event seen.
-// EventSource cannot send the bearer token, so this reads the stream with
-// fetch. It starts after message id after (the newest one on screen) and
-// stops when signal aborts.
-export async function follow(conversationId, after, onMessage, signal) {
+// each new message, and onLive (when given) for the live signs of a reply
+// being written: typing, delta and reset, as { event, data }. It
+// reconnects after a drop from the last message seen. EventSource cannot
+// send the bearer token, so this reads the stream with fetch. It starts
+// after message id after (the newest one on screen) and stops when signal
+// aborts.
+export async function follow(conversationId, after, onMessage, signal, onLive) {
   let lastId = after === null || after === undefined ? null : String(after);
   while (!signal.aborted) {
     try {
@@ -132,7 +134,9 @@ export async function follow(conversationId, after, onMessage, signal) {
           const event = parseEvent(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
           if (event.id) lastId = event.id;
-          if (event.event === "message" && event.data) onMessage(JSON.parse(event.data));
+          if (!event.data) continue;
+          if (event.event === "message") onMessage(JSON.parse(event.data));
+          else if (onLive) onLive({ event: event.event, data: JSON.parse(event.data) });
         }
       }
     } catch (e) {

@@ -56,14 +56,47 @@ export async function conversationPage(main, conversationId, signal) {
   data.reverse().forEach(show);
   await api("PUT", `/auth/conversations/${encodeURIComponent(conversationId)}/read`).catch(() => {});
 
+  // The reply being written: shown as it streams (typing, then deltas),
+  // replaced by the saved message when it arrives.
+  let draft = null;
+  let draftSeq = 0;
+  const dropDraft = () => { draft?.remove(); draft = null; draftSeq = 0; };
+  const draftItem = () => {
+    if (!draft) {
+      draft = h("li", { class: "message theirs draft", "aria-busy": "true" },
+        h("div", { class: "meta" },
+          h("span", { class: "sender" }, isAssistant ? "Assistant" : "User"),
+          badge("typing…", "pending")),
+        h("p", { class: "content" }, ""));
+      list.append(draft);
+    }
+    return draft;
+  };
+  const live = ({ event, data }) => {
+    if (event === "typing") {
+      if (data.active) draftItem().scrollIntoView({ block: "end" });
+      else if (draft && !draft.querySelector(".content").textContent) dropDraft();
+    } else if (event === "delta") {
+      if (data.seq <= draftSeq) return; // already shown
+      draftSeq = data.seq;
+      const item = draftItem();
+      item.querySelector(".content").append(data.text);
+      item.scrollIntoView({ block: "end" });
+    } else if (event === "reset") {
+      if (draft) { draft.querySelector(".content").textContent = ""; draftSeq = 0; }
+    }
+  };
+
   const newest = data.length ? data[data.length - 1].id : 0;
   follow(conversationId, newest, (m) => {
-    // The assistant answered: the questions before it are no longer pending.
+    // The assistant answered: the questions before it are no longer pending,
+    // and the saved reply takes the place of the one being written.
     if (m.sender_id !== me.id) {
       for (const [id, el] of shown) {
         if (id < m.id) el.querySelector(".badge-pending")?.remove();
       }
+      dropDraft();
     }
     show(m);
-  }, signal);
+  }, signal, live);
 }
