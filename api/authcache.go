@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/aimsg/aimsg/domain"
 )
@@ -15,7 +15,10 @@ import (
 // through this instance forgets that user at once (forget); changes made
 // through another instance show here within the TTL.
 type sessionCache struct {
-	entries *expirable.LRU[string, cachedSession]
+	// entries expire when read past their time (no sweeper waking up the
+	// process a hundred times a second); the LRU bound keeps the rest.
+	entries *lru.Cache[string, cachedSession]
+	ttl     time.Duration
 	mu      sync.Mutex
 	// epochs count the forgets of each user: an entry read before a forget
 	// (even one that lands while the read runs) is never served after it.
@@ -26,6 +29,7 @@ type cachedSession struct {
 	session domain.Session
 	user    domain.User
 	epoch   uint64
+	expires time.Time
 }
 
 // maxCachedSessions bounds the cache (a few hundred bytes each).
@@ -36,7 +40,11 @@ func newSessionCache(ttl time.Duration) *sessionCache {
 	if ttl <= 0 {
 		return nil
 	}
-	return &sessionCache{entries: expirable.NewLRU[string, cachedSession](maxCachedSessions, nil, ttl), epochs: map[int64]uint64{}}
+	entries, err := lru.New[string, cachedSession](maxCachedSessions)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &sessionCache{entries: entries, ttl: ttl, epochs: map[int64]uint64{}}
 }
 
 // epoch is the user's forget count; read it before the database.
@@ -55,6 +63,10 @@ func (c *sessionCache) get(token string, userID int64) (*domain.Session, *domain
 		return nil, nil, false
 	}
 	e, ok := c.entries.Get(token)
+	if ok && time.Now().After(e.expires) {
+		c.entries.Remove(token)
+		ok = false
+	}
 	if !ok || e.user.ID != userID || e.epoch != c.epoch(userID) {
 		return nil, nil, false
 	}
@@ -66,7 +78,7 @@ func (c *sessionCache) put(token string, s *domain.Session, u *domain.User, epoc
 	if c == nil {
 		return
 	}
-	c.entries.Add(token, cachedSession{session: *s, user: *u, epoch: epoch})
+	c.entries.Add(token, cachedSession{session: *s, user: *u, epoch: epoch, expires: time.Now().Add(c.ttl)})
 }
 
 // forget drops everything cached about a user.

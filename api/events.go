@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,13 +15,6 @@ import (
 
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
-)
-
-// Timing of the event stream: how often it proves the connection alive,
-// and how long one stream lasts (clients reconnect with Last-Event-ID).
-const (
-	eventKeepAlive = 15 * time.Second
-	eventMaxStream = 30 * time.Minute
 )
 
 // conversationEvents streams a conversation as server-sent events, pushed
@@ -38,18 +34,13 @@ func (s *Server) conversationEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	flusher, ok := c.Writer.(http.Flusher)
-	if !ok {
-		abort(c, http.StatusInternalServerError, "Streaming unsupported")
-		return
-	}
 	// Subscribed before reading what was missed: nothing falls between.
 	sub := s.live.Subscribe(conv.ID(), currentSession(c).ID, after)
-	defer s.live.Unsubscribe(sub)
 	var missed []domain.Message
 	for from := after; ; {
 		batch, err := domain.MessagesAfter(ctx, s.db, conv.ID(), from, 100)
 		if err != nil {
+			s.live.Unsubscribe(sub)
 			s.fail(c, err)
 			return
 		}
@@ -59,46 +50,64 @@ func (s *Server) conversationEvents(c *gin.Context) {
 		}
 		from = batch[len(batch)-1].ID
 	}
+	var head bytes.Buffer
+	head.WriteString("retry: 2000\n\n")
+	for i := range missed {
+		writeMessage(&head, &missed[i])
+		after = missed[i].ID
+	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // no buffering at an nginx in front
+	if conn, ok := detach(c, head.Bytes()); ok {
+		// The request's goroutine and net/http's buffers go; one shallow
+		// goroutine pushes the events.
+		st := &stream{hub: s.live, sub: sub, after: after, w: conn, flush: func() {}}
+		go func() {
+			defer conn.Close()
+			s.streams.run(context.Background(), st)
+		}()
+		return
+	}
+	flusher, ok := c.Writer.(http.Flusher)
+	if !ok {
+		s.live.Unsubscribe(sub)
+		abort(c, http.StatusInternalServerError, "Streaming unsupported")
+		return
+	}
 	c.Status(http.StatusOK)
-	fmt.Fprint(c.Writer, "retry: 2000\n\n")
-	for i := range missed {
-		writeMessage(c.Writer, &missed[i])
-		after = missed[i].ID
-	}
+	_, _ = c.Writer.Write(head.Bytes())
 	flusher.Flush()
+	s.streams.run(ctx, &stream{hub: s.live, sub: sub, after: after, w: c.Writer, flush: flusher.Flush})
+}
 
-	keepAlive := time.NewTicker(eventKeepAlive)
-	defer keepAlive.Stop()
-	end := time.NewTimer(eventMaxStream)
-	defer end.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-end.C:
-			return
-		case <-keepAlive.C:
-			fmt.Fprint(c.Writer, ": keep-alive\n\n")
-		case d, open := <-sub.C:
-			if !open || d.Kind == events.KindSessionEnded {
-				return // the session ended, or the stream fell behind: the client reconnects
-			}
-			if d.Kind == events.KindMessage {
-				if d.Message.ID <= after {
-					continue
-				}
-				writeMessage(c.Writer, d.Message)
-				after = d.Message.ID
-			} else {
-				writeLive(c.Writer, d.Event)
-			}
-		}
-		flusher.Flush()
+// detach takes the connection over from net/http (HTTP/1.1 only) and
+// writes the response head and first bytes itself; the body runs until
+// the connection closes. Under HTTP/2, or a test recorder, it does
+// nothing and says so; after a failed write the stream is over.
+func detach(c *gin.Context, first []byte) (net.Conn, bool) {
+	if c.Request.ProtoMajor != 1 {
+		return nil, false
 	}
+	// What net/http buffered for the connection goes: a client does not
+	// send more requests on a stream it keeps reading.
+	conn, _, err := http.NewResponseController(c.Writer).Hijack()
+	if err != nil {
+		return nil, false
+	}
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	c.Writer.Header().Set("Connection", "close")
+	_ = c.Writer.Header().Write(&head)
+	head.WriteString("\r\n")
+	head.Write(first)
+	_ = conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	if _, err := conn.Write(head.Bytes()); err != nil {
+		conn.Close()
+		return nil, false
+	}
+	return conn, true
 }
 
 // writeMessage writes a stored message as a "message" event.

@@ -51,6 +51,8 @@ type Server struct {
 	sessions *sessionCache
 	// live fans the live path's events out to the event streams.
 	live *events.Hub
+	// streams are the open event streams, kept alive together.
+	streams streamSet
 }
 
 // NewServer builds the HTTP handler of the whole API.

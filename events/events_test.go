@@ -56,7 +56,10 @@ func next(t *testing.T, sub *events.Subscription) (events.Delivery, bool) {
 	t.Helper()
 	select {
 	case d, ok := <-sub.C:
-		return d, ok
+		if !ok {
+			return events.Delivery{}, false
+		}
+		return *d, true
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event within 10 s")
 		return events.Delivery{}, false

@@ -11,7 +11,8 @@ import (
 )
 
 // Delivery is what a stream receives: an event and, for a message event,
-// the message, read once for all the process's streams.
+// the message, read once for all the process's streams (which share it and
+// must not change it).
 type Delivery struct {
 	Event
 	Message *domain.Message
@@ -26,8 +27,8 @@ const subscriptionBuffer = 16
 type Subscription struct {
 	// C receives the deliveries; it is closed when the session ends or the
 	// stream fell behind.
-	C              <-chan Delivery
-	c              chan Delivery
+	C              <-chan *Delivery
+	c              chan *Delivery
 	conversationID string
 	sessionID      int64
 	// after is the newest message the stream has: older ones are skipped.
@@ -67,7 +68,7 @@ func (h *Hub) markLive() { h.liveOnce.Do(func() { close(h.live) }) }
 // the session. after is the newest message the stream has (or is about to
 // read itself): a catch-up starts after it.
 func (h *Hub) Subscribe(conversationID string, sessionID, after int64) *Subscription {
-	c := make(chan Delivery, subscriptionBuffer)
+	c := make(chan *Delivery, subscriptionBuffer)
 	s := &Subscription{C: c, c: c, conversationID: conversationID, sessionID: sessionID, after: after}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -120,7 +121,7 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 	if !wanted {
 		return
 	}
-	d := Delivery{Event: ev}
+	d := &Delivery{Event: ev} // shared by the streams: read only
 	if ev.Kind == KindMessage {
 		m, err := domain.MessageByID(ctx, h.db, ev.MessageID)
 		if err != nil {
@@ -155,7 +156,7 @@ func (h *Hub) endSession(ev Event) {
 	defer h.mu.Unlock()
 	for s := range h.bySession[ev.SessionID] {
 		select {
-		case s.c <- Delivery{Event: ev}:
+		case s.c <- &Delivery{Event: ev}:
 		default:
 		}
 		h.closeLocked(s)

@@ -35,6 +35,7 @@ var scenarios = []scenario{
 	{"webhook", webhookScenario},
 	{"turn-latency", turnLatencyScenario},
 	{"ceiling", ceilingScenario},
+	{"streams", streamsScenario},
 	{"memory-peak", memoryPeak},
 }
 

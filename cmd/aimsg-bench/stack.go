@@ -119,9 +119,7 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	st.dialect = string(dialect)
 
 	// The fakes: an LLM that echoes after llmDelay, Twilio that takes every SMS.
-	st.llm = fakellm.Start(func(_ int, req fakellm.Request) fakellm.Response {
-		return fakellm.Response{Content: "echo: " + req.Last().Text(), Delay: time.Duration(st.llmDelay.Load())}
-	})
+	st.llm = fakellm.Start(st.echo)
 	st.cleanup = append(st.cleanup, st.llm.Close)
 	st.twilio = faketwilio.Start(twilioAccount, nil)
 	st.cleanup = append(st.cleanup, st.twilio.Close)
@@ -193,6 +191,11 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	log.Info("stack up", "api", st.apiURL, "database", st.dialect, "temporal", srv.FrontendHostPort(),
 		"api_profiles", st.api.profiles, "worker_profiles", st.worker.profiles)
 	return st, nil
+}
+
+// echo is the fake LLM's usual answer: the last message back, after llmDelay.
+func (st *stack) echo(_ int, req fakellm.Request) fakellm.Response {
+	return fakellm.Response{Content: "echo: " + req.Last().Text(), Delay: time.Duration(st.llmDelay.Load())}
 }
 
 func (st *stack) command(ctx context.Context, bin string, args ...string) *exec.Cmd {

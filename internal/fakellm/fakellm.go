@@ -103,6 +103,15 @@ type Server struct {
 	mu       sync.Mutex
 	script   Script
 	requests []Request
+	onChunk  func(req Request, i int)
+}
+
+// OnChunk calls f as each piece of a streamed answer's content is about
+// to be sent (i from 0), for measuring what the client sees against it.
+func (s *Server) OnChunk(f func(req Request, i int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onChunk = f
 }
 
 // Start serves script until the test ends; BaseURL goes to LITELLM_BASEURL.
@@ -158,7 +167,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Stream {
-		stream(w, r, n, req, resp)
+		s.stream(w, r, n, req, resp)
 		return
 	}
 	finish := "stop"
@@ -194,7 +203,10 @@ var usage = map[string]any{"prompt_tokens": 20, "completion_tokens": 8, "total_t
 // stream answers as the API does with "stream": true: one chunk per piece
 // of content, the tool calls, the finish reason, the usage when asked,
 // then [DONE].
-func stream(w http.ResponseWriter, r *http.Request, n int, req Request, resp Response) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, n int, req Request, resp Response) {
+	s.mu.Lock()
+	onChunk := s.onChunk
+	s.mu.Unlock()
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	id, created := fmt.Sprintf("chatcmpl-%d", n), time.Now().Unix()
@@ -227,6 +239,9 @@ func stream(w http.ResponseWriter, r *http.Request, n int, req Request, resp Res
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if onChunk != nil {
+			onChunk(req, i)
 		}
 		send(delta(map[string]any{"content": c}, nil), nil)
 	}
