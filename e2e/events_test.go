@@ -232,3 +232,40 @@ func TestEventsCrossAPIProcesses(t *testing.T) {
 	}
 	assert.Less(t, time.Since(start), 5*time.Second, "the stream ended with the session")
 }
+
+// The API's listening connection killed mid-stream: the stream goes on and
+// no message is missed.
+func TestAStreamOutlivesItsListenerBeingKilled(t *testing.T) {
+	urls := testenv.DatabaseURLs(t)
+	pg := urls[len(urls)-1]
+	if d, _, _ := config.ParseDatabaseURL(pg); d != config.Postgres {
+		t.Skip("LISTEN/NOTIFY is PostgreSQL's; TEST_DATABASE_URL is not set (CI sets it)")
+	}
+	s := newStack(t, pg, fakellm.Echo, nil)
+	srv := httptest.NewServer(s.H)
+	t.Cleanup(srv.Close) // after the stream's own cleanup
+	u := s.User("survivor")
+	events := openEvents(t, srv.URL, u.AccessToken, domain.AIConversationID(u.UserID()))
+	ctx := context.Background()
+	var schema string
+	require.NoError(t, s.db.NewRaw("SELECT current_schema()").Scan(ctx, &schema))
+	listener := func() (pid int) {
+		_ = s.db.NewRaw("SELECT pid FROM pg_stat_activity WHERE query = ?", `LISTEN "aimsg_`+schema+`"`).Scan(ctx, &pid)
+		return pid
+	}
+	require.Eventually(t, func() bool { return listener() != 0 }, 10*time.Second, 10*time.Millisecond)
+
+	before := listener()
+	_, err := s.db.ExecContext(ctx, "SELECT pg_terminate_backend(?)", before)
+	require.NoError(t, err)
+	// One turn while the listener is down or coming back, one after.
+	for i := range 2 {
+		text := fmt.Sprintf("while the listener was killed %d", i)
+		s.ask(u, text)
+		got := named(until(t, events, replyFrom(u.UserID())), "message")
+		require.Len(t, got, 2, "my message and the reply, once each: %v", got)
+		assert.Equal(t, text, got[0].data["content"])
+		assert.Equal(t, "echo: "+text, got[1].data["content"])
+	}
+	assert.NotEqual(t, before, listener(), "listening again, on a new connection")
+}
