@@ -60,7 +60,11 @@ func (s *Server) conversationEvents(c *gin.Context) {
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // no buffering at an nginx in front
-	if conn, ok := detach(c, head.Bytes()); ok {
+	if conn, detached := detach(c, head.Bytes()); detached {
+		if conn == nil {
+			s.live.Unsubscribe(sub) // the client went away
+			return
+		}
 		// The request's goroutine and net/http's buffers go; one shallow
 		// goroutine pushes the events.
 		st := &stream{hub: s.live, sub: sub, after: after, w: conn, flush: func() {}}
@@ -85,7 +89,8 @@ func (s *Server) conversationEvents(c *gin.Context) {
 // detach takes the connection over from net/http (HTTP/1.1 only) and
 // writes the response head and first bytes itself; the body runs until
 // the connection closes. Under HTTP/2, or a test recorder, it does
-// nothing and says so; after a failed write the stream is over.
+// nothing and says so (false). When that first write fails it closes the
+// connection and returns none: the stream is over.
 func detach(c *gin.Context, first []byte) (net.Conn, bool) {
 	if c.Request.ProtoMajor != 1 {
 		return nil, false
@@ -105,7 +110,7 @@ func detach(c *gin.Context, first []byte) (net.Conn, bool) {
 	_ = conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	if _, err := conn.Write(head.Bytes()); err != nil {
 		conn.Close()
-		return nil, false
+		return nil, true
 	}
 	return conn, true
 }
