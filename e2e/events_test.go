@@ -1,13 +1,11 @@
 package e2e_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/sse"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -28,26 +27,13 @@ type event struct {
 }
 
 // readEvents parses an event stream into ch until it ends.
-func readEvents(t *testing.T, resp *http.Response, ch chan<- event) {
+func readEvents(_ *testing.T, resp *http.Response, ch chan<- event) {
 	defer close(ch)
-	sc := bufio.NewScanner(resp.Body)
-	var ev event
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if ev.name != "" {
-				ch <- ev
-			}
-			ev = event{}
-		case strings.HasPrefix(line, "id: "):
-			ev.id = strings.TrimPrefix(line, "id: ")
-		case strings.HasPrefix(line, "event: "):
-			ev.name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.data)
-		}
-	}
+	_ = sse.Read(resp.Body, func(e sse.Event) {
+		ev := event{id: e.ID, name: e.Name}
+		_ = json.Unmarshal(e.Data, &ev.data)
+		ch <- ev
+	})
 }
 
 // openEvents opens a conversation's event stream on the API at base.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,14 +13,15 @@ import (
 
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/sse"
 )
 
 // The live path under load: many idle event streams (what they cost when
 // nothing happens), replies reaching open streams, and the first words of
 // a reply reaching the client while the LLM writes.
 
-// sse is one open event stream of the load.
-type sse struct {
+// openStream is one open event stream of the load.
+type openStream struct {
 	user benchUser
 	resp *http.Response
 }
@@ -35,10 +35,10 @@ type sseEvent struct {
 
 // openStreams opens one event stream per user on their assistant
 // conversation; each stream's events go to on (when set) as they arrive.
-func (st *stack) openStreams(ctx context.Context, us []benchUser, on func(u benchUser, ev sseEvent)) ([]*sse, error) {
+func (st *stack) openStreams(ctx context.Context, us []benchUser, on func(u benchUser, ev sseEvent)) ([]*openStream, error) {
 	// One connection per stream: no idle pool to share.
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, DisableKeepAlives: true}}
-	out := make([]*sse, len(us))
+	out := make([]*openStream, len(us))
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	sem := make(chan struct{}, 64)
@@ -63,7 +63,7 @@ func (st *stack) openStreams(ctx context.Context, us []benchUser, on func(u benc
 				failed.Store(fmt.Errorf("open stream: %d", resp.StatusCode))
 				return
 			}
-			out[i] = &sse{user: u, resp: resp}
+			out[i] = &openStream{user: u, resp: resp}
 			go readSSE(resp, func(ev sseEvent) {
 				if on != nil {
 					on(u, ev)
@@ -79,7 +79,7 @@ func (st *stack) openStreams(ctx context.Context, us []benchUser, on func(u benc
 	return out, nil
 }
 
-func closeStreams(streams []*sse) {
+func closeStreams(streams []*openStream) {
 	for _, s := range streams {
 		if s != nil {
 			s.resp.Body.Close()
@@ -87,25 +87,11 @@ func closeStreams(streams []*sse) {
 	}
 }
 
-// readSSE reads events off a stream until it ends.
+// readSSE reads events off a stream until it ends, stamped as they arrive.
 func readSSE(resp *http.Response, on func(sseEvent)) {
-	sc := bufio.NewScanner(resp.Body)
-	var ev sseEvent
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if ev.name != "" {
-				ev.at = time.Now()
-				on(ev)
-			}
-			ev = sseEvent{}
-		case strings.HasPrefix(line, "event: "):
-			ev.name = strings.TrimPrefix(line, "event: ")
-		case strings.HasPrefix(line, "data: "):
-			ev.data = []byte(strings.TrimPrefix(line, "data: "))
-		}
-	}
+	_ = sse.Read(resp.Body, func(e sse.Event) {
+		on(sseEvent{name: e.Name, data: e.Data, at: time.Now()})
+	})
 }
 
 // transactions is PostgreSQL's count of transactions in the database so
