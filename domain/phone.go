@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -21,5 +22,13 @@ func NormalizePhone(s string) (string, error) {
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return "", invalid("phone number is not a valid international number")
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	out := phonenumbers.Format(n, phonenumbers.E164)
+	// The library accepts some over-long numbers (letters read as keypad
+	// digits, trunk zeros kept); E.164 has at most 15 digits.
+	if !e164.MatchString(out) {
+		return "", invalid("phone number is not a valid international number")
+	}
+	return out, nil
 }
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
