@@ -35,9 +35,12 @@ type Activities struct {
 	Deliverers map[domain.Channel]Deliverer
 	// Events carries typing, the reply as it is written and resets to the
 	// API processes' streams; nil publishes nothing.
-	Events  events.Publisher
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	Events events.Publisher
+	Logger *slog.Logger
+	// SupportLog records handoffs and resumes (the support area's file);
+	// nil uses Logger.
+	SupportLog *slog.Logger
+	Metrics    *metrics.Metrics
 }
 
 // ToolCall is one function call the LLM asked for.

@@ -86,7 +86,8 @@ func TestTurnPolicyIsTheWorkersWithItsAgentsTools(t *testing.T) {
 	assert.Equal(t, 3, p.MaxLLMCalls)
 	assert.EqualValues(t, 4, p.LLMAttempts)
 	assert.Equal(t, time.Minute, p.LLMCallTimeout)
-	assert.ElementsMatch(t, activities.DefaultAgents().ToolNames(), p.Tools)
+	assert.ElementsMatch(t, append(activities.DefaultAgents().ToolNames(), activities.HandoffTool), p.Tools,
+		"the tools that run as activities, and the handoff the workflow carries out")
 
 	err := run(t, f.acts.TurnPolicy, "no_such_agent", nil)
 	assert.True(t, nonRetryable(err, activities.ErrUnknownAgent), "%v", err)

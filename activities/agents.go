@@ -20,9 +20,21 @@ type Tool struct {
 	Name        string
 	Description string
 	Parameters  shared.FunctionParameters
-	// SuperuserOnly tools are offered to superusers only (domain/ checks again).
-	SuperuserOnly bool
-	Run           func(ctx context.Context, db bun.IDB, actor *domain.User, args json.RawMessage) (any, error)
+	// Requires, when set, offers the tool only to holders of that
+	// permission (domain/ checks again).
+	Requires domain.Permission
+	// Run is the tool's work; nil for a tool the turn's workflow carries
+	// out itself (HandoffTool).
+	Run func(ctx context.Context, db bun.IDB, actor *domain.User, args json.RawMessage) (any, error)
+}
+
+// HandoffTool hands the conversation to a person. It is not an activity:
+// the turn ends with the acknowledgement and its conversation changes mode.
+const HandoffTool = "handoff_to_human"
+
+// HandoffArgs are the handoff tool's arguments.
+type HandoffArgs struct {
+	Reason string `json:"reason"`
 }
 
 // Agent is a system prompt and the tools that go with it.
@@ -33,10 +45,13 @@ type Agent struct {
 }
 
 // Prompt is the system message for a conversation with u.
-func (a *Agent) Prompt(u *domain.User) string {
+func (a *Agent) Prompt(u *domain.User, p domain.Permissions) string {
 	role := "a user"
-	if u.IsSuperuser {
+	switch {
+	case u.IsSuperuser:
 		role = "a superuser (support staff)"
+	case p.Has(domain.PermTriageReports):
+		role = "a support agent (staff)"
 	}
 	name := u.Username
 	if u.FullName != nil && *u.FullName != "" {
@@ -45,11 +60,11 @@ func (a *Agent) Prompt(u *domain.User) string {
 	return a.Instructions + fmt.Sprintf("\n\nYou are talking with %s, who is %s.", name, role)
 }
 
-// ToolsFor lists the tools offered to u.
-func (a *Agent) ToolsFor(u *domain.User) []Tool {
+// ToolsFor lists the tools offered to someone with permissions p.
+func (a *Agent) ToolsFor(p domain.Permissions) []Tool {
 	var out []Tool
 	for _, t := range a.Tools {
-		if !t.SuperuserOnly || u.IsSuperuser {
+		if t.Requires == "" || p.Has(t.Requires) {
 			out = append(out, t)
 		}
 	}
@@ -81,13 +96,15 @@ func (r Registry) Get(name string) (*Agent, error) {
 	return a, nil
 }
 
-// ToolNames lists every tool of every agent, sorted: each runs as an
-// activity of its own name.
+// ToolNames lists every tool of every agent that runs as an activity of
+// its own name, sorted.
 func (r Registry) ToolNames() []string {
 	seen := map[string]bool{}
 	for _, a := range r {
 		for _, t := range a.Tools {
-			seen[t.Name] = true
+			if t.Run != nil {
+				seen[t.Name] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -108,6 +125,8 @@ Keep answers short and plain: they may be read on a phone.
 You can help with reports (support tickets): list the user's reports, show one, file a new one, and change one that is still open.
 Use the tools for anything about reports; never invent a report, an id or a status.
 When a tool answers with an error, explain it simply.
+Replies starting with [written by a person on the support team] were written by staff while the conversation was handed over; carry on from them.
+When the user asks for a person, or you cannot help and a person could, call handoff_to_human with a short reason.
 For anything else, answer directly without tools.`
 
 func object(required []string, props map[string]any) shared.FunctionParameters {
@@ -137,7 +156,7 @@ func reportAgent() *Agent {
 	return &Agent{Name: DefaultAgent, Instructions: reportInstructions, Tools: []Tool{
 		{
 			Name:        "list_reports",
-			Description: "List the user's own reports, newest first, optionally by status. Superusers may set all to list everyone's.",
+			Description: "List the user's own reports, newest first, optionally by status. Support staff may set all to list everyone's.",
 			Parameters:  object(nil, map[string]any{"status": statusParam, "all": map[string]any{"type": "boolean"}}),
 			Run: func(ctx context.Context, db bun.IDB, actor *domain.User, raw json.RawMessage) (any, error) {
 				var args struct {
@@ -219,9 +238,9 @@ func reportAgent() *Agent {
 			},
 		},
 		{
-			Name:          "comment_report",
-			Description:   "Superusers: comment on a report, optionally starting work on it (open -> in_progress).",
-			SuperuserOnly: true,
+			Name:        "comment_report",
+			Description: "Support staff: comment on a report, optionally starting work on it (open -> in_progress).",
+			Requires:    domain.PermTriageReports,
 			Parameters: object([]string{"report_id", "comment"}, map[string]any{
 				"report_id":  reportIDParam,
 				"comment":    map[string]any{"type": "string"},
@@ -240,9 +259,9 @@ func reportAgent() *Agent {
 			},
 		},
 		{
-			Name:          "resolve_report",
-			Description:   "Superusers: resolve a report, with an optional closing comment.",
-			SuperuserOnly: true,
+			Name:        "resolve_report",
+			Description: "Support staff: resolve a report, with an optional closing comment.",
+			Requires:    domain.PermTriageReports,
 			Parameters: object([]string{"report_id"}, map[string]any{
 				"report_id": reportIDParam,
 				"comment":   map[string]any{"type": "string"},
@@ -257,6 +276,14 @@ func reportAgent() *Agent {
 				}
 				return domain.ResolveReport(ctx, db, actor, args.ReportID, args.Comment)
 			},
+		},
+		{
+			Name: HandoffTool,
+			Description: "Hand the conversation to a person on the support team: the user is told a person will answer, " +
+				"and you stop answering until the team hands it back.",
+			Parameters: object([]string{"reason"}, map[string]any{
+				"reason": map[string]any{"type": "string", "maxLength": 500, "description": "why a person should take over, in a few words"},
+			}),
 		},
 	}}
 }

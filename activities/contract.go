@@ -46,8 +46,16 @@ type TurnPolicy struct {
 	// LLMCallTimeout bounds one CallLLM attempt (LLMCallTimeout).
 	LLMCallTimeout time.Duration `json:"llm_call_timeout"`
 	// Tools are the tools of the turn's agent on this worker: each is
-	// registered as an activity, a call to any other is refused.
+	// registered as an activity (HandoffTool is the workflow's own), a
+	// call to any other is refused.
 	Tools []string `json:"tools"`
+	// HandoffMessage tells the user a person will answer; HandoffIdle
+	// gives the conversation back to the AI after that long without a
+	// person's answer; HandoffOnLLMFailure hands off a turn whose LLM
+	// stayed unavailable.
+	HandoffMessage      string        `json:"handoff_message,omitempty"`
+	HandoffIdle         time.Duration `json:"handoff_idle,omitempty"`
+	HandoffOnLLMFailure bool          `json:"handoff_on_llm_failure,omitempty"`
 }
 
 // LLMCallTimeout is the start-to-close timeout of CallLLM for a given LLM

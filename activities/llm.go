@@ -30,6 +30,10 @@ func NewLLM(baseURL, apiKey string, timeout time.Duration) *openai.Client {
 	return &c
 }
 
+// HumanLabel starts the assistant-side messages a person wrote, in the
+// history the LLM is given: it knows they were not its own.
+const HumanLabel = "[written by a person on the support team] "
+
 // CallLLMInput is one LLM call of a turn: the fixed history, and the tool
 // rounds so far.
 type CallLLMInput struct {
@@ -57,11 +61,15 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	// waited for here instead of spending them.
 	var (
 		user    *domain.User
+		perms   domain.Permissions
 		history []domain.Message
 	)
 	err = database.WaitReachable(ctx, databaseWait, func() { activity.RecordHeartbeat(ctx) }, func() (err error) {
 		if user, err = domain.UserByID(ctx, a.DB, in.UserID); err != nil {
 			return fmt.Errorf("load user: %w", err)
+		}
+		if perms, err = domain.PermissionsOf(ctx, a.DB, user); err != nil {
+			return err
 		}
 		history, err = domain.MessagesByID(ctx, a.DB, in.HistoryIDs)
 		return err
@@ -69,11 +77,15 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	if err != nil {
 		return CallLLMResult{}, err
 	}
-	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(agent.Prompt(user))}
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(agent.Prompt(user, perms))}
 	for _, m := range history {
-		if m.SenderID == user.ID {
+		switch {
+		case m.SenderID == user.ID:
 			msgs = append(msgs, openai.UserMessage(m.Content))
-		} else {
+		case m.AgentID != nil:
+			// A person answered while the conversation was handed over.
+			msgs = append(msgs, openai.AssistantMessage(HumanLabel+m.Content))
+		default:
 			msgs = append(msgs, openai.AssistantMessage(m.Content))
 		}
 	}
@@ -93,7 +105,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		}
 	}
 	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(a.Model), Messages: msgs}
-	for _, t := range agent.ToolsFor(user) {
+	for _, t := range agent.ToolsFor(perms) {
 		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
 		}))

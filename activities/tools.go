@@ -28,7 +28,7 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 		return refuse(err.Error())
 	}
 	tool, ok := agent.Tool(in.Call.Name)
-	if !ok {
+	if !ok || tool.Run == nil {
 		return UnknownTool(in.Call), nil
 	}
 	actor, err := domain.UserByID(ctx, a.DB, in.UserID)
@@ -38,8 +38,14 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 	if !actor.IsActive {
 		return refuse("the user's account is disabled")
 	}
-	if tool.SuperuserOnly && !actor.IsSuperuser {
-		return refuse("only superusers may use " + tool.Name)
+	if tool.Requires != "" {
+		ok, err := domain.Can(ctx, a.DB, actor, tool.Requires)
+		if err != nil {
+			return ToolResult{}, fmt.Errorf("check permission: %w", err)
+		}
+		if !ok {
+			return refuse("only support staff may use " + tool.Name)
+		}
 	}
 	out, err := tool.Run(ctx, a.DB, actor, json.RawMessage(in.Call.Arguments))
 	switch {

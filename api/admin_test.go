@@ -197,7 +197,14 @@ func TestRoles(t *testing.T) {
 
 		w = hs.call("GET", "/auth/roles", nil, root.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code)
-		assert.Len(t, decodeList(t, w), 2)
+		var names []any
+		for _, r := range decodeList(t, w) {
+			names = append(names, r["name"])
+		}
+		assert.Equal(t, []any{"agent", "billing", "support"}, names, "the built-in agent role and the two made here")
+		agent := decodeList(t, w)[0]
+		w = hs.call("DELETE", "/auth/roles/"+itoa(id(agent)), nil, root.AccessToken)
+		assert.Equal(t, http.StatusConflict, w.Code, "the built-in role stays: %s", w.Body.String())
 
 		rolesPath := "/auth/users/" + itoa(id(member)) + "/roles"
 		w = hs.call("PUT", rolesPath, map[string]any{"role_ids": []int64{id(support), id(billing), id(support)}}, root.AccessToken)

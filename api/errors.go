@@ -47,7 +47,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, domain.Reason(err)
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
-	case errors.Is(err, context.DeadlineExceeded), database.Unreachable(err):
+	case errors.Is(err, context.DeadlineExceeded), database.Unreachable(err), errors.Is(err, errWorkflowsUnavailable):
 		return http.StatusServiceUnavailable, "Service temporarily unavailable"
 	}
 	return http.StatusInternalServerError, "Internal Server Error"

@@ -28,17 +28,23 @@ func (s *Server) conversationEvents(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.streamEvents(c, conv.ID())
+}
+
+// streamEvents streams what the hub has under key (a conversation, or the
+// support inbox) to the client, after what it missed.
+func (s *Server) streamEvents(c *gin.Context, key string) {
 	ctx := c.Request.Context()
-	after, err := s.resumePoint(c, conv.ID())
+	after, err := s.resumePoint(c, key)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	// Subscribed before reading what was missed: nothing falls between.
-	sub := s.live.Subscribe(conv.ID(), currentSession(c).ID, after)
+	sub := s.live.Subscribe(key, currentSession(c).ID, after)
 	var missed []domain.Message
 	for from := after; ; {
-		batch, err := domain.MessagesAfter(ctx, s.db, conv.ID(), from, 100)
+		batch, err := domain.MessagesAfter(ctx, s.db, key, from, 100)
 		if err != nil {
 			s.live.Unsubscribe(sub)
 			s.fail(c, err)
@@ -124,21 +130,25 @@ func writeMessage(w io.Writer, m *domain.Message) {
 	fmt.Fprintf(w, "id: %d\nevent: message\ndata: %s\n\n", m.ID, b)
 }
 
-// liveEvent is the data of a typing, delta or reset event.
+// liveEvent is the data of a typing, delta, reset or mode event.
 type liveEvent struct {
 	ConversationID string `json:"conversation_id"`
 	TurnID         string `json:"turn_id,omitempty"`
 	Seq            int    `json:"seq,omitempty"`
 	Text           string `json:"text,omitempty"`
 	Active         *bool  `json:"active,omitempty"`
+	Mode           string `json:"mode,omitempty"`
 }
 
-// writeLive writes a typing, delta or reset event (without an id: only
-// messages are resumed).
+// writeLive writes a typing, delta, reset or mode event (without an id:
+// only messages are resumed).
 func writeLive(w io.Writer, ev events.Event) {
 	data := liveEvent{ConversationID: ev.ConversationID, TurnID: ev.TurnID, Seq: ev.Seq, Text: ev.Text}
-	if ev.Kind == events.KindTyping {
+	switch ev.Kind {
+	case events.KindTyping:
 		data.Active = &ev.Active
+	case events.KindMode:
+		data.Mode, data.Text = ev.Text, ""
 	}
 	b, err := json.Marshal(data)
 	if err != nil {

@@ -54,7 +54,9 @@ func newHandovers() *handovers {
 
 // queueHandover queues a stored message for its hand-over.
 func (s *Server) queueHandover(c *gin.Context, m *domain.Message) {
-	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
+	if m.AgentID == nil {
+		s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
+	}
 	log := s.log(c)
 	conv := ""
 	if m.ConversationID != nil {

@@ -41,6 +41,10 @@ func (l *handoverLog) HandOver(ctx context.Context, m *domain.Message) error {
 	return l.next.HandOver(ctx, m)
 }
 
+func (l *handoverLog) SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error {
+	return l.next.SetMode(ctx, userID, r)
+}
+
 func (l *handoverLog) started() []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -32,6 +32,8 @@ const (
 	public access = iota
 	signedIn
 	superuserOnly
+	// staff: a permission of a role (the agent role), or a superuser.
+	staff
 	twilioSigned
 	telegramSigned
 )
@@ -171,7 +173,8 @@ var operations = []operation{
 		description: "Event \"message\" with the message as JSON and its id as the event id; resumes after Last-Event-ID (or ?after=). " +
 			"\"typing\" {conversation_id, active}: a turn started or stopped working. " +
 			"\"delta\" {conversation_id, turn_id, seq, text}: the reply's text as it is written, in order from seq 1 (a preview: the saved reply arrives as a message). " +
-			"\"reset\" {conversation_id, turn_id}: drop the text streamed so far. The stream ends with the session.",
+			"\"reset\" {conversation_id, turn_id}: drop the text streamed so far. " +
+			"\"mode\" {conversation_id, mode}: who answers changed (ai, or human: a person). The stream ends with the session.",
 		params: []*openapi3.Parameter{conversationParam,
 			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
 			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
@@ -203,19 +206,54 @@ var operations = []operation{
 		body: reportRequest{}, ok: reply{status: 201, body: domain.Report{}}},
 	{method: "GET", path: "/reports", tag: "reports", access: signedIn, summary: "The user's reports, newest first",
 		params: []*openapi3.Parameter{reportStatusQuery}, paged: true, ok: reply{body: []domain.Report{}}},
-	{method: "GET", path: "/reports/admin/all", tag: "reports", access: superuserOnly, summary: "Every report",
+	{method: "GET", path: "/reports/admin/all", tag: "reports", access: staff, summary: "Every report (support staff)",
 		params: []*openapi3.Parameter{reportStatusQuery,
 			openapi3.NewQueryParameter("reporter_id").WithSchema(openapi3.NewInt64Schema().WithMin(1))},
 		paged: true, ok: reply{body: []domain.Report{}}},
-	{method: "GET", path: "/reports/{id}", tag: "reports", access: signedIn, summary: "One report (its reporter or a superuser)",
+	{method: "GET", path: "/reports/{id}", tag: "reports", access: signedIn, summary: "One report (its reporter or support staff)",
 		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Report{}}, errors: []int{404}},
 	{method: "PUT", path: "/reports/{id}", tag: "reports", access: signedIn, summary: "Edit an open report (reporter only)",
 		params: []*openapi3.Parameter{idParam}, body: reportUpdateRequest{}, ok: reply{body: domain.Report{}}, errors: []int{403, 404, 409}},
-	{method: "POST", path: "/reports/{id}/comment", tag: "reports", access: superuserOnly, summary: "Comment; may move an open report to in_progress",
+	{method: "POST", path: "/reports/{id}/comment", tag: "reports", access: staff, summary: "Comment; may move an open report to in_progress (support staff)",
 		params: []*openapi3.Parameter{idParam}, body: commentRequest{}, ok: reply{body: domain.Report{}}, errors: []int{404, 409}},
-	{method: "PUT", path: "/reports/{id}/resolve", tag: "reports", access: superuserOnly, summary: "Resolve a report (final)",
+	{method: "PUT", path: "/reports/{id}/resolve", tag: "reports", access: staff, summary: "Resolve a report (final; support staff)",
 		params: []*openapi3.Parameter{idParam}, body: resolveRequest{}, optionalBody: true,
 		ok: reply{body: domain.Report{}}, errors: []int{404, 409}},
+
+	{method: "GET", path: "/support/conversations", tag: "support", access: staff,
+		summary:     "The support inbox: conversations with the assistant, latest first",
+		description: "Each with its user, who answers it (mode ai or human), the handoff's time, reason and agent, the last message and the user's messages the support team has not read.",
+		params: []*openapi3.Parameter{openapi3.NewQueryParameter("mode").
+			WithSchema(openapi3.NewStringSchema().WithEnum("ai", "human"))},
+		paged: true, ok: reply{body: []domain.InboxEntry{}}},
+	{method: "GET", path: "/support/events", tag: "support", access: staff,
+		summary:     "Server-sent events for a live inbox",
+		description: "\"message\" (a message of any conversation with the assistant) and \"mode\" {conversation_id, mode}; it starts now. The stream ends with the session.",
+		ok:          reply{media: mediaSSE, body: ""}},
+	{method: "GET", path: "/support/conversations/{id}/messages", tag: "support", access: staff,
+		summary: "A conversation with the assistant, newest first; marks it read for the support team",
+		params:  []*openapi3.Parameter{conversationParam}, paged: true,
+		ok: reply{body: []domain.Message{}}, errors: []int{404}},
+	{method: "POST", path: "/support/conversations/{id}/messages", tag: "support", access: staff,
+		summary:     "Answer the user as a person",
+		description: "Stored in the user's conversation with the assistant (agent_id says who wrote it) and delivered by its workflow through the channel the user last wrote from. A conversation the AI has is taken over.",
+		params:      []*openapi3.Parameter{conversationParam}, body: agentReplyRequest{},
+		ok: reply{status: 201, body: domain.Message{}}, errors: []int{404}},
+	{method: "POST", path: "/support/conversations/{id}/takeover", tag: "support", access: staff,
+		summary:     "Take the conversation over: the AI stops answering",
+		description: "Accepted for the conversation's workflow, which applies it in order with the messages; a turn in flight is cancelled unless its reply is saved. The user is told a person will answer.",
+		params:      []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
+		ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
+	{method: "POST", path: "/support/conversations/{id}/resume", tag: "support", access: staff,
+		summary: "Give the conversation back to the AI",
+		params:  []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
+		ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
+	{method: "GET", path: "/support/conversations/{id}/events", tag: "support", access: staff,
+		summary: "Server-sent events of one conversation, as on /auth/conversations/{id}/events, plus \"mode\"",
+		params: []*openapi3.Parameter{conversationParam,
+			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
+			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
+		ok: reply{media: mediaSSE, body: ""}, errors: []int{404}},
 
 	{method: "GET", path: "/auth/users", tag: "admin", access: superuserOnly, summary: "Users, with search",
 		params: []*openapi3.Parameter{openapi3.NewQueryParameter("search").WithSchema(openapi3.NewStringSchema()).
@@ -243,8 +281,8 @@ var operations = []operation{
 		ok: reply{body: []domain.Role{}}},
 	{method: "POST", path: "/auth/roles", tag: "admin", access: superuserOnly, summary: "Create a role",
 		body: roleRequest{}, ok: reply{status: 201, body: domain.Role{}}, errors: []int{409}},
-	{method: "DELETE", path: "/auth/roles/{id}", tag: "admin", access: superuserOnly, summary: "Delete a role; its users lose it",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
+	{method: "DELETE", path: "/auth/roles/{id}", tag: "admin", access: superuserOnly, summary: "Delete a role; its users lose it (built-in roles stay: 409)",
+		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
 }
 
 // Request bodies the handlers read as forms or from other packages' types;
@@ -389,7 +427,7 @@ func (b *docBuilder) add(op operation) error {
 				WithSchema(openapi3.NewIntegerSchema().WithMin(0).WithDefault(0))})
 	}
 	switch op.access {
-	case signedIn, superuserOnly:
+	case signedIn, superuserOnly, staff:
 		o.Security = &openapi3.SecurityRequirements{{"HTTPBearer": {}}, {"OAuth2PasswordBearer": {}}}
 	case twilioSigned:
 		o.Security = &openapi3.SecurityRequirements{{"TwilioSignature": {}}}
@@ -444,7 +482,7 @@ func (b *docBuilder) add(op operation) error {
 // inputs and access imply, then its own.
 func (b *docBuilder) errorStatuses(op operation) []int {
 	var out []int
-	if op.access == signedIn || op.access == superuserOnly {
+	if op.access == signedIn || op.access == superuserOnly || op.access == staff {
 		out = append(out, http.StatusUnauthorized)
 	}
 	if op.access != public && op.access != signedIn {

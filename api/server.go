@@ -19,6 +19,7 @@ import (
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/workflows"
 )
 
 // TemporalHealth is the part of the Temporal client the API needs to report
@@ -31,6 +32,7 @@ type TemporalHealth interface {
 // one to its conversation's workflow and records that it did.
 type Conversations interface {
 	HandOver(ctx context.Context, m *domain.Message) error
+	SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error
 }
 
 // Server holds the dependencies of the handlers.

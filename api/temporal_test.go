@@ -19,6 +19,13 @@ type fakeTemporal struct {
 	down    error
 	signals []workflows.Inbound
 	ids     []string
+	// others are the signals that are not inbound messages, by name.
+	others []signal
+}
+
+type signal struct {
+	name, workflowID string
+	arg              any
 }
 
 func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
@@ -30,15 +37,23 @@ func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) 
 	return &client.CheckHealthResponse{}, nil
 }
 
-func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, workflowID, signal string, arg any,
+func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, workflowID, name string, arg any,
 	opts client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down != nil {
 		return nil, f.down
 	}
-	if signal != workflows.InboundSignal || opts.ID != workflowID || opts.TaskQueue == "" {
-		panic("hand-over sent an unexpected signal: " + signal + " to " + workflowID)
+	if opts.ID != workflowID || opts.TaskQueue == "" {
+		panic("hand-over signalled " + workflowID + " with inconsistent options")
+	}
+	switch name {
+	case workflows.InboundSignal:
+	case workflows.ModeSignal, workflows.AgentReplySignal:
+		f.others = append(f.others, signal{name: name, workflowID: workflowID, arg: arg})
+		return nil, nil
+	default:
+		panic("hand-over sent an unexpected signal: " + name + " to " + workflowID)
 	}
 	f.signals = append(f.signals, arg.(workflows.Inbound))
 	f.ids = append(f.ids, workflowID)
@@ -48,6 +63,13 @@ func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, workflowID, si
 // conversations are the real hand-over, into tp.
 func conversations(db bun.IDB, tp *fakeTemporal) *handover.Conversations {
 	return &handover.Conversations{Temporal: tp, TaskQueue: "api-tests", DB: db}
+}
+
+// otherSignals lists the mode requests and agent replies signalled, in order.
+func (f *fakeTemporal) otherSignals() []signal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]signal(nil), f.others...)
 }
 
 // signalled lists the message ids handed over, in order.

@@ -96,6 +96,13 @@ type Config struct {
 	// past it the user gets an apology.
 	TurnLLMAttempts      int
 	TurnLLMRetryInterval time.Duration
+	// HandoffMessage tells a user a person will answer them; HandoffIdle
+	// gives a handed-off conversation back to the AI after that long
+	// without a person's answer; HandoffOnLLMFailure hands off a turn whose
+	// LLM stayed unavailable instead of apologising.
+	HandoffMessage      string
+	HandoffIdle         time.Duration
+	HandoffOnLLMFailure bool
 	// ReconcileInterval is how often the worker looks for messages whose
 	// turn was never started.
 	ReconcileInterval time.Duration
@@ -192,6 +199,9 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TurnMaxLLMCalls:           r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
 		TurnLLMAttempts:           r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
 		TurnLLMRetryInterval:      time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
+		HandoffMessage:            r.str("HANDOFF_MESSAGE", "A person will answer you here."),
+		HandoffIdle:               time.Duration(r.intRange("HANDOFF_IDLE_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		HandoffOnLLMFailure:       r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
 		ReconcileInterval:         time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
 		WorkerActivities:          r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
 		WorkerWorkflowTasks:       r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),

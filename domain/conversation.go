@@ -90,6 +90,8 @@ type ConversationSummary struct {
 	OtherUser      *Participant `json:"other_user"`
 	LastMessage    *Message     `json:"last_message"`
 	UnreadCount    int64        `json:"unread_count"`
+	// Mode, on the conversation with the assistant, says who answers it.
+	Mode Mode `json:"mode,omitempty"`
 }
 
 // Participant is what one user sees of another.
@@ -141,7 +143,11 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]Conversatio
 		}
 	}
 	aiID := AIConversationID(userID)
-	out := []ConversationSummary{{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant)}}
+	state, err := StateOf(ctx, db, aiID)
+	if err != nil {
+		return nil, err
+	}
+	out := []ConversationSummary{{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant), Mode: state.Mode}}
 	var otherIDs []int64
 	for _, r := range rows {
 		c, err := ParseConversationID(r.ConversationID)

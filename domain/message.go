@@ -47,11 +47,14 @@ const (
 // TurnStatus is where an inbound message to the assistant stands.
 type TurnStatus string
 
-// Turn states: pending until the AI's reply is saved (or the turn gave up).
+// Turn states: pending until the AI's reply is saved (or the turn gave
+// up), or until the message is left to a person (human: the conversation
+// is handed over).
 const (
 	TurnPending TurnStatus = "pending"
 	TurnReplied TurnStatus = "replied"
 	TurnFailed  TurnStatus = "failed"
+	TurnHuman   TurnStatus = "human"
 )
 
 // Message is one message between two users; the assistant is a user too.
@@ -79,6 +82,9 @@ type Message struct {
 	// HandedOverAt is when the message was handed to its conversation's
 	// workflow; the reconciler hands over the others.
 	HandedOverAt *time.Time `bun:"handed_over_at" json:"-"`
+	// AgentID is the person on the support team who wrote a message sent
+	// as the assistant while the conversation was handed over.
+	AgentID *int64 `bun:"agent_id" json:"agent_id,omitempty"`
 	Timestamps
 }
 

@@ -123,15 +123,15 @@ func ListMyReports(ctx context.Context, db bun.IDB, actor *User, f ReportFilter)
 	return listReports(ctx, db, f)
 }
 
-// ListAllReports lists everyone's reports, for superusers.
+// ListAllReports lists everyone's reports, for those who triage them.
 func ListAllReports(ctx context.Context, db bun.IDB, actor *User, f ReportFilter) ([]Report, int, error) {
-	if !actor.IsSuperuser {
-		return nil, 0, fmt.Errorf("listing all reports: %w", ErrForbidden)
+	if err := require(ctx, db, actor, PermTriageReports, "listing all reports"); err != nil {
+		return nil, 0, err
 	}
 	return listReports(ctx, db, f)
 }
 
-// GetReport returns a report to its reporter or a superuser.
+// GetReport returns a report to its reporter or to those who triage reports.
 func GetReport(ctx context.Context, db bun.IDB, actor *User, id int64) (*Report, error) {
 	r := new(Report)
 	err := db.NewSelect().Model(r).Where("id = ?", id).Scan(ctx)
@@ -141,8 +141,13 @@ func GetReport(ctx context.Context, db bun.IDB, actor *User, id int64) (*Report,
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
-	if r.ReporterID != actor.ID && !actor.IsSuperuser {
-		return nil, ErrNotFound
+	if r.ReporterID != actor.ID {
+		if ok, err := Can(ctx, db, actor, PermTriageReports); err != nil || !ok {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -175,7 +180,7 @@ func UpdateReport(ctx context.Context, db bun.IDB, actor *User, id int64, in Rep
 	})
 }
 
-// CommentReport sets a superuser's comment and, when startWork is true,
+// CommentReport sets a triager's comment and, when startWork is true,
 // moves an open report to in_progress.
 func CommentReport(ctx context.Context, db bun.IDB, actor *User, id int64, comment string, startWork bool) (*Report, error) {
 	if strings.TrimSpace(comment) == "" || utf8.RuneCountInString(comment) > MaxReportComment {
@@ -184,10 +189,10 @@ func CommentReport(ctx context.Context, db bun.IDB, actor *User, id int64, comme
 	if err := checkStorable("comment", comment); err != nil {
 		return nil, err
 	}
+	if err := require(ctx, db, actor, PermTriageReports, "only support staff comment on reports"); err != nil {
+		return nil, err
+	}
 	return changeReport(ctx, db, actor, id, func(r *Report) ([]string, error) {
-		if !actor.IsSuperuser {
-			return nil, fmt.Errorf("only superusers comment on reports: %w", ErrForbidden)
-		}
 		r.Comment = &comment
 		cols := []string{"comment"}
 		if startWork {
@@ -214,10 +219,10 @@ func ResolveReport(ctx context.Context, db bun.IDB, actor *User, id int64, comme
 			return nil, err
 		}
 	}
+	if err := require(ctx, db, actor, PermTriageReports, "only support staff resolve reports"); err != nil {
+		return nil, err
+	}
 	return changeReport(ctx, db, actor, id, func(r *Report) ([]string, error) {
-		if !actor.IsSuperuser {
-			return nil, fmt.Errorf("only superusers resolve reports: %w", ErrForbidden)
-		}
 		if r.Status == ReportResolved {
 			return nil, conflict("report is already resolved")
 		}

@@ -51,8 +51,20 @@ func CreateRole(ctx context.Context, db bun.IDB, name string, description *strin
 	return r, nil
 }
 
-// DeleteRole removes a role and, through the foreign key, its assignments.
+// DeleteRole removes a role and, through the foreign key, its
+// assignments. The built-in roles stay.
 func DeleteRole(ctx context.Context, db bun.IDB, id int64) error {
+	var name string
+	err := db.NewSelect().Model((*Role)(nil)).Column("name").Where("id = ?", id).Scan(ctx, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read role: %w", err)
+	}
+	if IsBuiltinRole(name) {
+		return conflict(fmt.Sprintf("role %q is built in and cannot be deleted", name))
+	}
 	res, err := db.NewDelete().Model((*Role)(nil)).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("delete role: %w", err)

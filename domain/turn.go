@@ -90,16 +90,24 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 		if err := tx.NewSelect().Model(reply).Where("channel = ? AND external_id = ?", in.Channel, key).Scan(ctx); err != nil {
 			return fmt.Errorf("read reply: %w", err)
 		}
-		_, err := tx.NewUpdate().Model((*Message)(nil)).
-			Set("turn_status = ?", status).Set("updated_at = ?", Now()).
-			Where("conversation_id = ? AND id <= ? AND turn_status = ?", conv, in.AnswersUpTo, TurnPending).
-			Exec(ctx)
-		return err
+		return settleTurns(ctx, tx, conv, in.AnswersUpTo, status)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save reply: %w", err)
 	}
 	return reply, nil
+}
+
+// settleTurns ends the wait of a conversation's inbound messages up to upTo.
+func settleTurns(ctx context.Context, db bun.IDB, conversationID string, upTo int64, status TurnStatus) error {
+	_, err := db.NewUpdate().Model((*Message)(nil)).
+		Set("turn_status = ?", status).Set("updated_at = ?", Now()).
+		Where("conversation_id = ? AND id <= ? AND turn_status = ?", conversationID, upTo, TurnPending).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("settle turns: %w", err)
+	}
+	return nil
 }
 
 // MessageByID reads one message, whoever it belongs to (the worker's view).

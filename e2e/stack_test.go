@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -115,7 +116,9 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	t.Cleanup(tc.Close)
 	if !o.noWorker {
 		// As separate processes do: NOTIFY on PostgreSQL, the table on SQLite.
-		stop, err := worker.Start(context.Background(), cfg, tc, db, events.PublisherFor(cfg.DatabaseURL, db, nil), testenv.Logger(), m)
+		workerLogs, err := logs.New(os.Stderr, "", slog.LevelWarn)
+		require.NoError(t, err)
+		stop, err := worker.Start(context.Background(), cfg, tc, db, events.PublisherFor(cfg.DatabaseURL, db, nil), workerLogs, m)
 		require.NoError(t, err)
 		t.Cleanup(stop)
 	}

@@ -37,6 +37,8 @@ const (
 	KindReset Kind = "reset"
 	// KindSessionEnded: a session ended (SessionID): its streams close.
 	KindSessionEnded Kind = "session_ended"
+	// KindMode: who answers the conversation changed (Text: ai or human).
+	KindMode Kind = "mode"
 )
 
 // Event is one event, small enough for a NOTIFY payload.

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/uptrace/bun"
@@ -108,6 +109,15 @@ func (h *Hub) Publish(ctx context.Context, ev Event) error {
 	return nil
 }
 
+// Inbox is the subscription key of the support inbox: it gets the
+// messages and mode changes of every conversation with the assistant.
+const Inbox = "support:inbox"
+
+// forInbox says whether the inbox wants an event.
+func forInbox(ev Event) bool {
+	return strings.HasPrefix(ev.ConversationID, "ai:") && (ev.Kind == KindMessage || ev.Kind == KindMode)
+}
+
 // Dispatch hands an event to the streams it concerns. A message is read
 // once, and only when a stream here wants it.
 func (h *Hub) Dispatch(ctx context.Context, ev Event) {
@@ -115,8 +125,12 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 		h.endSession(ev)
 		return
 	}
+	inbox := forInbox(ev)
 	h.mu.Lock()
 	_, wanted := h.byConv[ev.ConversationID]
+	if _, ok := h.byConv[Inbox]; ok && inbox {
+		wanted = true
+	}
 	h.mu.Unlock()
 	if !wanted {
 		return
@@ -135,7 +149,16 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 	if ev.Kind == KindMessage {
 		h.lastMessage[ev.ConversationID] = max(h.lastMessage[ev.ConversationID], ev.MessageID)
 	}
-	for s := range h.byConv[ev.ConversationID] {
+	h.deliverLocked(ev.ConversationID, d)
+	if inbox {
+		h.deliverLocked(Inbox, d)
+	}
+}
+
+// deliverLocked gives d to the streams subscribed under key.
+func (h *Hub) deliverLocked(key string, d *Delivery) {
+	ev := d.Event
+	for s := range h.byConv[key] {
 		if ev.Kind == KindMessage {
 			if ev.MessageID <= s.after {
 				continue
@@ -145,7 +168,7 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 		select {
 		case s.c <- d:
 		default:
-			h.log.Warn("live path: a stream fell behind; closed", "conversation_id", ev.ConversationID)
+			h.log.Warn("live path: a stream fell behind; closed", "conversation_id", key)
 			h.closeLocked(s)
 		}
 	}

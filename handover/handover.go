@@ -30,18 +30,27 @@ type Conversations struct {
 	DB        bun.IDB
 }
 
-// HandOver signals a stored inbound message into its conversation's
-// workflow (starting it when none runs), then marks the message handed
-// over so the reconciler leaves it alone. Doing it twice is harmless: the
-// workflow ignores messages it has seen.
+// HandOver signals a stored message into its conversation's workflow
+// (starting it when none runs): a user's message to answer, or a person's
+// answer to deliver. Then it marks the message handed over so the
+// reconciler leaves it alone. Doing it twice is harmless: the workflow
+// ignores messages it has seen, and delivers a message once.
 func (c *Conversations) HandOver(ctx context.Context, m *domain.Message) error {
 	if m.ConversationID == nil {
 		return fmt.Errorf("hand over message %d: it has no conversation", m.ID)
 	}
-	in := workflows.ConversationInput{ConversationID: *m.ConversationID, UserID: m.SenderID}
-	opts := workflows.ConversationStartOptions(in, c.TaskQueue)
-	if _, err := c.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.InboundSignal,
-		workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel)}, opts, workflows.ConversationWorkflowName, in); err != nil {
+	userID := m.SenderID
+	var signal string
+	var arg any
+	if m.AgentID != nil {
+		userID = m.RecipientID
+		signal, arg = workflows.AgentReplySignal, workflows.AgentReply{MessageID: m.ID, AgentID: *m.AgentID}
+	} else {
+		// The keyword counts on the channels that have no button for it.
+		keyword := m.Channel != domain.ChannelWeb && domain.AsksForHuman(m.Content)
+		signal, arg = workflows.InboundSignal, workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel), AsksForHuman: keyword}
+	}
+	if err := c.signal(ctx, *m.ConversationID, userID, signal, arg); err != nil {
 		return fmt.Errorf("hand over message %d: %w", m.ID, err)
 	}
 	if err := domain.MarkHandedOver(ctx, c.DB, m.ID); err != nil {
@@ -50,8 +59,25 @@ func (c *Conversations) HandOver(ctx context.Context, m *domain.Message) error {
 	return nil
 }
 
-// Reconciler finds inbound messages that were never handed over (the API
-// answered while Temporal was unreachable) and hands them over.
+// SetMode asks a user's conversation with the assistant to change who
+// answers it (starting its workflow when none runs).
+func (c *Conversations) SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error {
+	if err := c.signal(ctx, domain.AIConversationID(userID), userID, workflows.ModeSignal, r); err != nil {
+		return fmt.Errorf("set mode of the conversation of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+func (c *Conversations) signal(ctx context.Context, conversationID string, userID int64, signal string, arg any) error {
+	in := workflows.ConversationInput{ConversationID: conversationID, UserID: userID}
+	opts := workflows.ConversationStartOptions(in, c.TaskQueue)
+	_, err := c.Temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, arg, opts, workflows.ConversationWorkflowName, in)
+	return err
+}
+
+// Reconciler finds inbound messages and people's answers that were never
+// handed over (the API answered while Temporal was unreachable) and hands
+// them over.
 type Reconciler struct {
 	Conversations *Conversations
 	DB            bun.IDB
@@ -93,6 +119,11 @@ func (r *Reconciler) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	replies, err := domain.PendingAgentReplies(ctx, r.DB, now.Add(-r.Grace), staleBefore, 500)
+	if err != nil {
+		return 0, err
+	}
+	msgs = append(msgs, replies...)
 	for i := range msgs {
 		if err := r.Conversations.HandOver(ctx, &msgs[i]); err != nil {
 			return i, err

@@ -1,5 +1,5 @@
 // Package logs builds the service's structured loggers: JSON on stdout plus,
-// per area (auth, twilio webhook, messages, reports), a rotating file in the
+// per area (auth, twilio webhook, messages, reports, support), a rotating file in the
 // logs folder, as the functional spec lays them out.
 package logs
 
@@ -32,9 +32,11 @@ const (
 	Telegram Area = "telegram_webhook"
 	Messages Area = "messages"
 	Reports  Area = "reports"
+	// Support: handoffs, takeovers, resumes and people's answers.
+	Support Area = "support"
 )
 
-var areas = []Area{Auth, Twilio, Telegram, Messages, Reports}
+var areas = []Area{Auth, Twilio, Telegram, Messages, Reports, Support}
 
 // Set is the root logger and one logger per area. Every logger writes to
 // stdout; area loggers also write to their own file.

@@ -35,6 +35,7 @@ var tables = []table{
 		"(sender_id) REFERENCES users (id) ON DELETE CASCADE",
 		"(recipient_id) REFERENCES users (id) ON DELETE CASCADE",
 		"(parent_id) REFERENCES messages (id) ON DELETE SET NULL",
+		"(agent_id) REFERENCES users (id) ON DELETE SET NULL",
 	}},
 	{model: (*domain.Report)(nil), foreignKeys: []string{
 		"(reporter_id) REFERENCES users (id) ON DELETE CASCADE",
@@ -54,6 +55,10 @@ var tables = []table{
 	{model: (*domain.MessageCount)(nil)},
 	{model: (*domain.ConversationCount)(nil)},
 	{model: (*domain.LiveEvent)(nil)},
+	{model: (*domain.ConversationState)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(agent_id) REFERENCES users (id) ON DELETE SET NULL",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -73,6 +78,9 @@ var indexes = []index{
 	{"messages", "messages_conversation_id_id_idx", []string{"conversation_id", "id"}},
 	{"messages", "messages_parent_id_idx", []string{"parent_id"}},
 	{"messages", "messages_turn_status_id_idx", []string{"turn_status", "id"}},
+	{"messages", "messages_agent_id_idx", []string{"agent_id"}},
+	{"conversation_states", "conversation_states_user_id_idx", []string{"user_id"}},
+	{"conversation_states", "conversation_states_agent_id_idx", []string{"agent_id"}},
 	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},
 	{"reports", "reports_status_id_idx", []string{"status", "id"}},
 	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},

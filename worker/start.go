@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -14,6 +13,7 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/handover"
+	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
 )
 
@@ -33,6 +33,7 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 		LLMAttempts:      int32(cfg.TurnLLMAttempts),
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
 		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),
+		HandoffMessage:   cfg.HandoffMessage, HandoffIdle: cfg.HandoffIdle, HandoffOnLLMFailure: cfg.HandoffOnLLMFailure,
 	}
 }
 
@@ -41,7 +42,8 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 // reconciler that hands over what the API could not. stop ends the
 // reconciler and drains running tasks.
 func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, live events.Publisher,
-	logger *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
+	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
+	logger := logSet.Root
 	acts := &activities.Activities{
 		DB:         db,
 		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
@@ -51,6 +53,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Policy:     TurnPolicy(cfg),
 		Events:     live,
 		Logger:     logger,
+		SupportLog: logSet.Area(logs.Support),
 		Metrics:    m,
 	}
 	acts.Deliverers = map[domain.Channel]activities.Deliverer{}

@@ -26,6 +26,14 @@ const (
 	StepQuery = "step"
 	// PendingQuery answers with the conversation's queued message ids.
 	PendingQuery = "pending"
+	// ModeSignal (a ModeRequest) hands the conversation to a person or
+	// back to the AI.
+	ModeSignal = "mode"
+	// AgentReplySignal (an AgentReply) gives the conversation a person's
+	// stored answer to deliver.
+	AgentReplySignal = "agent_reply"
+	// ModeQuery answers with the conversation's ConversationMode.
+	ModeQuery = "mode"
 )
 
 // ErrBadInput is the error type of a workflow started with input it cannot
@@ -89,7 +97,10 @@ func turnStart(in TurnInput) (string, enums.WorkflowIdReusePolicy, temporal.Sear
 // TurnChildOptions run a turn as a child of its conversation's workflow.
 func TurnChildOptions(in TurnInput) workflow.ChildWorkflowOptions {
 	id, reuse, attrs := turnStart(in)
-	return workflow.ChildWorkflowOptions{WorkflowID: id, WorkflowIDReusePolicy: reuse, TypedSearchAttributes: attrs}
+	// A cancelled turn is waited for: the conversation must know whether
+	// it saved its reply before it stopped.
+	return workflow.ChildWorkflowOptions{WorkflowID: id, WorkflowIDReusePolicy: reuse, TypedSearchAttributes: attrs,
+		WaitForCancellation: true}
 }
 
 // TurnStartOptions run a turn on its own, outside its conversation (an
@@ -108,6 +119,43 @@ func TurnStartOptions(in TurnInput, taskQueue string) client.StartWorkflowOption
 type Inbound struct {
 	MessageID int64  `json:"message_id"`
 	Channel   string `json:"channel"`
+	// AsksForHuman marks the keyword that asks for a person (AGENT, HUMAN).
+	AsksForHuman bool `json:"asks_for_human,omitempty"`
+}
+
+// The modes of a conversation: who answers it.
+const (
+	ModeAI    = "ai"
+	ModeHuman = "human"
+)
+
+// ModeRequest asks a conversation to change who answers it.
+type ModeRequest struct {
+	Mode   string `json:"mode"`
+	Reason string `json:"reason,omitempty"`
+	// AgentID is the person who asked (0: an operator or the system).
+	AgentID int64 `json:"agent_id,omitempty"`
+}
+
+// AgentReply is a person's answer, stored, for the conversation to deliver.
+type AgentReply struct {
+	MessageID int64 `json:"message_id"`
+	AgentID   int64 `json:"agent_id"`
+}
+
+// ConversationMode is who answers a conversation, as ModeQuery tells it.
+type ConversationMode struct {
+	Mode string `json:"mode"`
+	// Reason, AgentID and Since describe the handoff in human mode.
+	Reason  string    `json:"reason,omitempty"`
+	AgentID int64     `json:"agent_id,omitempty"`
+	Since   time.Time `json:"since,omitempty"`
+	// LastAgentReply is when a person last answered; the AI takes the
+	// conversation back after the worker's idle time from the later of
+	// the two.
+	LastAgentReply time.Time `json:"last_agent_reply,omitempty"`
+	// Acknowledged says the user was told a person will answer.
+	Acknowledged bool `json:"acknowledged,omitempty"`
 }
 
 // ConversationLimits bound one run of a conversation workflow; the zero
@@ -143,6 +191,8 @@ type ConversationInput struct {
 	// LastMessageID is the newest message already answered; older signals
 	// are duplicates (a reconciler's, a retried API call's) and ignored.
 	LastMessageID int64 `json:"last_message_id"`
+	// Mode is carried over a continue-as-new; nil is ai.
+	Mode *ConversationMode `json:"mode,omitempty"`
 }
 
 // TurnInput is one turn: the inbound messages it answers, oldest first.
@@ -192,6 +242,11 @@ const (
 	OutcomeLLMRejected    Outcome = "llm_rejected"
 	OutcomeStepLimit      Outcome = "step_limit"
 	OutcomeUndeliverable  Outcome = "undeliverable"
+	// OutcomeHandedOff: the LLM handed the conversation to a person; the
+	// reply was the acknowledgement.
+	OutcomeHandedOff Outcome = "handed_off"
+	// OutcomeCancelled: a handoff stopped the turn before it saved a reply.
+	OutcomeCancelled Outcome = "cancelled"
 )
 
 // Metrics the workflows record through the SDK's (replay-safe) handler.
@@ -206,4 +261,7 @@ type TurnResult struct {
 	ReplyID  int64   `json:"reply_id"`
 	LLMCalls int     `json:"llm_calls"`
 	Tools    int     `json:"tools"`
+	// Handoff, when set, is why the turn handed the conversation to a
+	// person (its reply told the user so).
+	Handoff string `json:"handoff,omitempty"`
 }

@@ -1,9 +1,13 @@
 package workflows
 
 import (
+	"errors"
 	"slices"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/aimsg/aimsg/activities"
 )
 
 // ConversationWorkflow serialises the turns of one conversation: inbound
@@ -12,8 +16,18 @@ import (
 // during a turn are answered together by the next one (people split a
 // thought over several texts). It ends after IdleTimeout without messages,
 // and continues as new after TurnsBeforeContinue turns.
+//
+// It also holds the conversation's mode: in ai mode the AI answers; in
+// human mode (handed off by the user, the LLM, or a person taking over) no
+// turn runs, waiting messages are left to a person, whose answers it
+// delivers, and a durable timer gives the conversation back to the AI when
+// no person has answered for the worker's HandoffIdle.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
-	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID}
+	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID,
+		mode: ConversationMode{Mode: ModeAI}}
+	if in.Mode != nil {
+		c.mode = *in.Mode
+	}
 	if err := workflow.SetQueryHandler(ctx, PendingQuery, func() ([]int64, error) {
 		ids := make([]int64, 0, len(c.pending))
 		for _, m := range c.pending {
@@ -23,6 +37,12 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandler(ctx, ModeQuery, func() (ConversationMode, error) { return c.mode, nil }); err != nil {
+		return err
+	}
+	c.inbound = workflow.GetSignalChannel(ctx, InboundSignal)
+	c.modes = workflow.GetSignalChannel(ctx, ModeSignal)
+	c.agentReplies = workflow.GetSignalChannel(ctx, AgentReplySignal)
 	return c.run(ctx)
 }
 
@@ -32,6 +52,24 @@ type conversation struct {
 	pending []Inbound
 	current []int64
 	last    int64
+	mode    ConversationMode
+	// policy is the worker's, read at each handoff (idle time, message).
+	policy activities.TurnPolicy
+
+	inbound, modes, agentReplies workflow.ReceiveChannel
+	// control holds mode requests and agent replies that came during a
+	// turn, handled once it ended.
+	control []control
+	// abandoned is a turn a handoff stopped, whose streamed text goes.
+	abandoned string
+	// held counts the steps of human mode, for continue-as-new.
+	held int
+}
+
+// control is a mode request or an agent reply, in the order they came.
+type control struct {
+	mode  *ModeRequest
+	reply *AgentReply
 }
 
 // accept queues a message unless it was answered, is being answered, or is
@@ -45,28 +83,89 @@ func (c *conversation) accept(m Inbound) {
 	slices.SortFunc(c.pending, func(x, y Inbound) int { return int(x.MessageID - y.MessageID) })
 }
 
-func (c *conversation) drain(ch workflow.ReceiveChannel) {
+// receive takes every signal waiting, without blocking: messages are
+// queued, mode requests and agent replies kept in order for handle.
+func (c *conversation) receive() {
 	var m Inbound
-	for ch.ReceiveAsync(&m) {
+	for c.inbound.ReceiveAsync(&m) {
 		c.accept(m)
+	}
+	for {
+		var r ModeRequest
+		if !c.modes.ReceiveAsync(&r) {
+			break
+		}
+		c.control = append(c.control, control{mode: &r})
+	}
+	for {
+		var r AgentReply
+		if !c.agentReplies.ReceiveAsync(&r) {
+			break
+		}
+		c.control = append(c.control, control{reply: &r})
 	}
 }
 
+// addToSelector wakes sel on any signal.
+func (c *conversation) addToSelector(ctx workflow.Context, sel workflow.Selector) {
+	sel.AddReceive(c.inbound, func(ch workflow.ReceiveChannel, _ bool) {
+		var m Inbound
+		ch.Receive(ctx, &m)
+		c.accept(m)
+	})
+	sel.AddReceive(c.modes, func(ch workflow.ReceiveChannel, _ bool) {
+		var r ModeRequest
+		ch.Receive(ctx, &r)
+		c.control = append(c.control, control{mode: &r})
+	})
+	sel.AddReceive(c.agentReplies, func(ch workflow.ReceiveChannel, _ bool) {
+		var r AgentReply
+		ch.Receive(ctx, &r)
+		c.control = append(c.control, control{reply: &r})
+	})
+}
+
 func (c *conversation) run(ctx workflow.Context) error {
-	inbound := workflow.GetSignalChannel(ctx, InboundSignal)
-	for turns := 0; ; turns++ {
-		c.drain(inbound)
-		if len(c.pending) == 0 {
-			if !c.waitForMessage(ctx, inbound) {
-				return nil
+	for turns := 0; ; {
+		c.receive()
+		if err := c.handleControl(ctx); err != nil {
+			return err
+		}
+		if c.mode.Mode == ModeAI && slices.ContainsFunc(c.pending, func(m Inbound) bool { return m.AsksForHuman }) {
+			if err := c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: "the user asked for a person"}, "keyword", true); err != nil {
+				return err
 			}
 		}
-		if turns >= c.limits.TurnsBeforeContinue {
-			return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, ConversationInput{
-				ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
-				Pending: c.pending, LastMessageID: c.last,
-			})
+		if c.mode.Mode == ModeHuman {
+			if err := c.hold(ctx); err != nil {
+				return err
+			}
+			if len(c.control) > 0 {
+				continue
+			}
+			if c.held >= c.limits.TurnsBeforeContinue {
+				return c.continueAsNew(ctx)
+			}
+			if !c.waitAsHuman(ctx) {
+				if err := c.resume(ctx, ModeRequest{Mode: ModeAI, Reason: "no answer from a person"}, "idle"); err != nil {
+					return err
+				}
+			}
+			continue
 		}
+		if len(c.control) > 0 {
+			continue
+		}
+		if len(c.pending) == 0 {
+			if !c.waitForMessage(ctx) {
+				return nil
+			}
+			continue
+		}
+		if turns >= c.limits.TurnsBeforeContinue {
+			return c.continueAsNew(ctx)
+		}
+		turns++
 		batch := c.pending
 		c.pending = nil
 		if err := c.runTurn(ctx, batch); err != nil {
@@ -75,32 +174,190 @@ func (c *conversation) run(ctx workflow.Context) error {
 	}
 }
 
-// waitForMessage blocks until a message is queued (true) or the conversation
-// has been idle for IdleTimeout (false).
-func (c *conversation) waitForMessage(ctx workflow.Context, inbound workflow.ReceiveChannel) bool {
+// continueAsNew starts the next run with what this one holds.
+func (c *conversation) continueAsNew(ctx workflow.Context) error {
+	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
+		Pending: c.pending, LastMessageID: c.last}
+	if c.mode.Mode != ModeAI {
+		mode := c.mode
+		next.Mode = &mode
+	}
+	return workflow.NewContinueAsNewError(ctx, ConversationWorkflowName, next)
+}
+
+// waitForMessage blocks until a message or a request is queued (true) or
+// the conversation has been idle for IdleTimeout (false).
+func (c *conversation) waitForMessage(ctx workflow.Context) bool {
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	timer := workflow.NewTimer(tctx, c.limits.IdleTimeout)
-	for len(c.pending) == 0 {
+	for len(c.pending) == 0 && len(c.control) == 0 {
 		idle := false
 		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(inbound, func(ch workflow.ReceiveChannel, _ bool) {
-			var m Inbound
-			ch.Receive(ctx, &m)
-			c.accept(m)
-		})
+		c.addToSelector(ctx, sel)
 		sel.AddFuture(timer, func(workflow.Future) { idle = true })
 		sel.Select(ctx)
 		if idle {
-			c.drain(inbound)
-			return len(c.pending) > 0
+			c.receive()
+			return len(c.pending) > 0 || len(c.control) > 0
 		}
 	}
 	return true
 }
 
+// waitAsHuman blocks, in human mode, until a message or a request is
+// queued (true) or no person has answered for HandoffIdle (false).
+func (c *conversation) waitAsHuman(ctx workflow.Context) bool {
+	from := c.mode.Since
+	if c.mode.LastAgentReply.After(from) {
+		from = c.mode.LastAgentReply
+	}
+	if c.policy.HandoffIdle <= 0 {
+		// A run continued as new has not read the worker's policy yet.
+		local := workflow.WithLocalActivityOptions(ctx, localOptions)
+		_ = workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy)
+	}
+	left := from.Add(c.policy.HandoffIdle).Sub(workflow.Now(ctx))
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	var timer workflow.Future
+	if left > 0 {
+		timer = workflow.NewTimer(tctx, left)
+	}
+	idle := false
+	sel := workflow.NewSelector(ctx)
+	c.addToSelector(ctx, sel)
+	if timer != nil {
+		sel.AddFuture(timer, func(workflow.Future) { idle = true })
+	}
+	sel.Select(ctx)
+	if idle {
+		c.receive()
+		return len(c.pending) > 0 || len(c.control) > 0
+	}
+	return true
+}
+
+// handleControl applies the mode requests and delivers the agent replies
+// that came, in order.
+func (c *conversation) handleControl(ctx workflow.Context) error {
+	for len(c.control) > 0 {
+		next := c.control[0]
+		c.control = c.control[1:]
+		var err error
+		switch {
+		case next.reply != nil:
+			err = c.deliverAgentReply(ctx, *next.reply)
+		case next.mode.Mode == ModeHuman:
+			err = c.handOff(ctx, *next.mode, "takeover", true)
+		case next.mode.Mode == ModeAI:
+			err = c.resume(ctx, *next.mode, "resume")
+		default:
+			workflow.GetLogger(ctx).Warn("unknown mode requested", "mode", next.mode.Mode)
+		}
+		if err != nil {
+			return err
+		}
+		c.receive()
+	}
+	return nil
+}
+
+// handOff puts the conversation in human mode (or changes who has it) and
+// records it; ack asks for the user to be told, once per handoff.
+func (c *conversation) handOff(ctx workflow.Context, r ModeRequest, cause string, ack bool) error {
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy); err != nil {
+		return err
+	}
+	if c.mode.Mode == ModeHuman {
+		// Already with a person: another one takes it.
+		if r.AgentID == 0 || r.AgentID == c.mode.AgentID {
+			return nil
+		}
+		c.mode.AgentID = r.AgentID
+	} else {
+		c.mode = ConversationMode{Mode: ModeHuman, Reason: r.Reason, AgentID: r.AgentID, Since: workflow.Now(ctx),
+			Acknowledged: !ack}
+	}
+	return c.record(ctx, cause)
+}
+
+// resume gives the conversation back to the AI.
+func (c *conversation) resume(ctx workflow.Context, r ModeRequest, cause string) error {
+	if c.mode.Mode == ModeAI {
+		return nil
+	}
+	c.mode = ConversationMode{Mode: ModeAI, AgentID: r.AgentID, Reason: r.Reason, Since: workflow.Now(ctx)}
+	return c.record(ctx, cause)
+}
+
+func (c *conversation) record(ctx workflow.Context, cause string) error {
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	return workflow.ExecuteLocalActivity(local, a.RecordMode, activities.RecordModeInput{
+		ConversationID: c.in.ConversationID, UserID: c.in.UserID, Mode: c.mode.Mode, Reason: c.mode.Reason,
+		AgentID: c.mode.AgentID, Since: c.mode.Since, Cause: cause,
+	}).Get(ctx, nil)
+}
+
+// hold leaves the waiting messages to a person and sends the handoff's
+// acknowledgement if the user has not had it.
+func (c *conversation) hold(ctx workflow.Context) error {
+	in := activities.HoldInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, AbandonedTurn: c.abandoned}
+	if len(c.pending) > 0 {
+		in.UpTo = c.pending[len(c.pending)-1].MessageID
+	}
+	if !c.mode.Acknowledged {
+		in.AckKey = activities.AckKey(c.in.ConversationID, c.mode.Since)
+	}
+	if in.UpTo == 0 && in.AckKey == "" && in.AbandonedTurn == "" {
+		return nil
+	}
+	c.held++
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	var ackID int64
+	if err := workflow.ExecuteLocalActivity(local, a.HoldForPerson, in).Get(ctx, &ackID); err != nil {
+		return err
+	}
+	c.pending = nil
+	c.abandoned = ""
+	c.last = max(c.last, in.UpTo)
+	c.mode.Acknowledged = true
+	if ackID != 0 {
+		c.deliver(ctx, ackID)
+	}
+	return nil
+}
+
+// deliverAgentReply sends a person's answer; a reply to a conversation
+// the AI has takes it over first.
+func (c *conversation) deliverAgentReply(ctx workflow.Context, r AgentReply) error {
+	if c.mode.Mode == ModeAI {
+		if err := c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: "a person answered", AgentID: r.AgentID}, "agent_reply", false); err != nil {
+			return err
+		}
+	}
+	c.mode.LastAgentReply = workflow.Now(ctx)
+	// What waited is answered by this reply.
+	if err := c.hold(ctx); err != nil {
+		return err
+	}
+	c.deliver(ctx, r.MessageID)
+	return nil
+}
+
+// deliver sends a saved message as Deliver does for AI replies; one the
+// channel refuses stays saved, and the conversation goes on.
+func (c *conversation) deliver(ctx workflow.Context, messageID int64) {
+	if err := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: messageID}).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("delivery failed", "message_id", messageID, "error", err)
+	}
+}
+
 // runTurn answers a batch of messages with a child TurnWorkflow and waits
-// for it. A turn that already ran (same id) is not run again.
+// for it. A turn that already ran (same id) is not run again. A handoff
+// that comes meanwhile cancels the turn; if the turn saved its reply
+// first, the reply stands.
 func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	ids := make([]int64, 0, len(batch))
 	for _, m := range batch {
@@ -110,7 +367,48 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	defer func() { c.current = nil }()
 	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
 		Channel: batch[len(batch)-1].Channel, MessageIDs: ids}
-	err := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, TurnChildOptions(in)), TurnWorkflowName, in).Get(ctx, nil)
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(tctx, TurnChildOptions(in)), TurnWorkflowName, in)
+	var res TurnResult
+	var err error
+	for done, cancelled := false, false; !done; {
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(child, func(f workflow.Future) { err = f.Get(ctx, &res); done = true })
+		c.addToSelector(ctx, sel)
+		sel.Select(ctx)
+		if !done && !cancelled && c.handoffRequested() {
+			cancel()
+			cancelled = true
+		}
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		// Stopped before it saved a reply: its messages wait for the
+		// person the handoff (handled next) gives them to.
+		c.pending = append(batch, c.pending...)
+		c.abandoned = TurnWorkflowID(ids[0])
+		return nil
+	}
 	c.last = max(c.last, ids[len(ids)-1])
+	if err == nil && res.Handoff != "" && c.mode.Mode == ModeAI {
+		// The turn's reply told the user a person will answer.
+		return c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: res.Handoff}, handoffCause(res.Outcome), false)
+	}
 	return err
+}
+
+// handoffRequested says whether what came during a turn hands the
+// conversation to a person.
+func (c *conversation) handoffRequested() bool {
+	return slices.ContainsFunc(c.control, func(x control) bool {
+		return x.reply != nil || x.mode.Mode == ModeHuman
+	})
+}
+
+func handoffCause(o Outcome) string {
+	if o == OutcomeHandedOff {
+		return "tool"
+	}
+	return "llm_failure"
 }

@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -56,56 +58,95 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	}
 	upTo := t.in.MessageIDs[len(t.in.MessageIDs)-1]
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"channel": t.in.Channel}).Counter(TurnsStartedMetric).Inc(1)
-	local := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 10},
-	})
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
 
 	t.step = StepLoadHistory
 	if workflow.GetVersion(ctx, workerPolicyChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		t.policy = t.in.LegacyPolicy.turnPolicy()
 	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &t.policy); err != nil {
-		return TurnResult{}, err
+		return t.cancelled(ctx, TurnResult{}, err)
 	}
 	var history []int64
 	if err := workflow.ExecuteLocalActivity(local, a.LoadHistory, activities.LoadHistoryInput{
 		ConversationID: t.in.ConversationID, UpTo: upTo}).Get(ctx, &history); err != nil {
-		return TurnResult{}, err
+		return t.cancelled(ctx, TurnResult{}, err)
 	}
 
 	res := TurnResult{}
 	reply, outcome := t.agentLoop(ctx, history, &res)
+	if ctx.Err() != nil {
+		// A handoff came first: no reply is saved, the person answers.
+		return t.cancelled(ctx, res, ctx.Err())
+	}
 	res.Outcome = outcome
 
+	// From here the reply goes out whatever happens to the conversation:
+	// once saved, the user can read it.
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	local = workflow.WithLocalActivityOptions(ctx, localOptions)
 	t.step = StepSaveReply
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
-		Content: reply, Channel: t.in.Channel, Failed: outcome != OutcomeReplied,
+		Content: reply, Channel: t.in.Channel, Failed: outcome != OutcomeReplied && outcome != OutcomeHandedOff,
 	}).Get(ctx, &res.ReplyID); err != nil {
 		return res, err
 	}
 
 	t.step = StepDeliver
-	deliver := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	if err := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
+		// The reply is saved; the channel refused it for good (or for an hour).
+		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
+		outcome = OutcomeUndeliverable
+		res.Outcome = outcome
+	}
+	if err := t.finish(ctx, outcome); err != nil {
+		return res, err
+	}
+	log.Info("turn done", "outcome", outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
+	return res, nil
+}
+
+// finish counts the turn and records its outcome for operators.
+func (t *turn) finish(ctx workflow.Context, outcome Outcome) error {
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).Counter(TurnsCompletedMetric).Inc(1)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(string(outcome))); err != nil {
+		return err
+	}
+	t.step = StepDone
+	return nil
+}
+
+// cancelled ends a turn stopped by a handoff before it saved a reply; an
+// error while not cancelled is returned as it is.
+func (t *turn) cancelled(ctx workflow.Context, res TurnResult, err error) (TurnResult, error) {
+	if ctx.Err() == nil {
+		return res, err
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	res.Outcome = OutcomeCancelled
+	if ferr := t.finish(dctx, OutcomeCancelled); ferr != nil {
+		return res, ferr
+	}
+	workflow.GetLogger(ctx).Info("turn cancelled by a handoff", "llm_calls", res.LLMCalls)
+	return res, temporal.NewCanceledError(string(OutcomeCancelled))
+}
+
+// localOptions run the short database steps as local activities.
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumAttempts: 10},
+}
+
+// withDeliverOptions sends a saved message through its channel: retried
+// with backoff for up to an hour, a dead worker noticed by its heartbeat.
+func withDeliverOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		HeartbeatTimeout:       heartbeatTimeout,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 5 * time.Minute},
 	})
-	if err := workflow.ExecuteActivity(deliver, a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
-		// The reply is saved; the channel refused it for good (or for an hour).
-		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
-		outcome = OutcomeUndeliverable
-		res.Outcome = outcome
-	}
-	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"outcome": string(outcome)}).Counter(TurnsCompletedMetric).Inc(1)
-	if err := workflow.UpsertTypedSearchAttributes(ctx, OutcomeKey.ValueSet(string(outcome))); err != nil {
-		return res, err
-	}
-	t.step = StepDone
-	log.Info("turn done", "outcome", outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
-	return res, nil
 }
 
 // agentLoop calls the LLM, runs the tools it asks for and calls it again,
@@ -135,6 +176,9 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		err := workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{
 			UserID: t.in.UserID, Agent: activities.DefaultAgent, HistoryIDs: history, Steps: steps,
 		}).Get(ctx, &out)
+		if ctx.Err() != nil {
+			return "", OutcomeCancelled
+		}
 		if err != nil {
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) && appErr.Type() == activities.ErrLLMRejected {
@@ -142,10 +186,18 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 				return ApologyRejected, OutcomeLLMRejected
 			}
 			workflow.GetLogger(ctx).Warn("llm unavailable past its retry budget", "error", err)
+			if t.policy.HandoffOnLLMFailure {
+				res.Handoff = HandoffReasonLLMFailure
+				return t.policy.HandoffMessage, OutcomeLLMUnavailable
+			}
 			return ApologyUnavailable, OutcomeLLMUnavailable
 		}
 		if len(out.ToolCalls) == 0 {
 			return out.Content, OutcomeReplied
+		}
+		if reason, ok := t.handoffCall(out.ToolCalls); ok {
+			res.Handoff = reason
+			return t.policy.HandoffMessage, OutcomeHandedOff
 		}
 		step := activities.Step{Calls: out.ToolCalls}
 		for _, call := range out.ToolCalls {
@@ -159,6 +211,9 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
 				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call,
 			}).Get(ctx, &r)
+			if ctx.Err() != nil {
+				return "", OutcomeCancelled
+			}
 			if err != nil {
 				r = activities.Refusal(call, "the tool failed; try again later")
 			}
@@ -167,6 +222,30 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// HandoffReasonLLMFailure is the reason of a handoff made because the LLM
+// stayed unavailable (HANDOFF_ON_LLM_FAILURE).
+const HandoffReasonLLMFailure = "the assistant could not answer (LLM unavailable)"
+
+// handoffCall finds a call of the handoff tool, when this worker's agent
+// has it, and its reason. The tool is the workflow's: the turn ends with
+// the acknowledgement instead of another LLM call.
+func (t *turn) handoffCall(calls []activities.ToolCall) (string, bool) {
+	if !slices.Contains(t.policy.Tools, activities.HandoffTool) {
+		return "", false
+	}
+	for _, call := range calls {
+		if call.Name != activities.HandoffTool {
+			continue
+		}
+		var args activities.HandoffArgs
+		if err := json.Unmarshal([]byte(call.Arguments), &args); err != nil || strings.TrimSpace(args.Reason) == "" {
+			args.Reason = "the user asked for a person"
+		}
+		return args.Reason, true
+	}
+	return "", false
 }
 
 // v0Tools are the tools turns knew before they read the worker's policy.

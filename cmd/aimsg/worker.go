@@ -92,7 +92,7 @@ func runWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, live 
 	if err != nil {
 		return nil, nil, err
 	}
-	stop, err := worker.Start(ctx, cfg, tc, db, live, e.logs.Root, m)
+	stop, err := worker.Start(ctx, cfg, tc, db, live, e.logs, m)
 	if err != nil {
 		tc.Close()
 		return nil, nil, err

@@ -1,0 +1,308 @@
+package domain
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/uptrace/bun"
+)
+
+// The human side of a conversation with the assistant: who answers it
+// (the AI or a person on the support team), the support inbox, and the
+// messages people write as the assistant.
+
+// Mode says who answers a conversation with the assistant.
+type Mode string
+
+// The modes: the AI (the default), or a person (handed off).
+const (
+	ModeAI    Mode = "ai"
+	ModeHuman Mode = "human"
+)
+
+// ParseMode checks a mode name.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeAI, ModeHuman:
+		return m, nil
+	}
+	return "", invalid("mode must be ai or human")
+}
+
+// ConversationState is a conversation's mode as its workflow last
+// recorded it (the workflow holds the truth), and how far the support
+// team has read it. Conversations without a row are in ai mode.
+type ConversationState struct {
+	bun.BaseModel `bun:"table:conversation_states,alias:cs"`
+
+	ConversationID string     `bun:"conversation_id,pk,type:varchar(100)" json:"conversation_id"`
+	UserID         int64      `bun:"user_id,notnull" json:"user_id"`
+	Mode           Mode       `bun:"mode,type:varchar(10),notnull,default:'ai'" json:"mode"`
+	Reason         *string    `bun:"reason,type:varchar(500)" json:"reason"`
+	AgentID        *int64     `bun:"agent_id" json:"agent_id"`
+	HandedOffAt    *time.Time `bun:"handed_off_at" json:"handed_off_at"`
+	// AgentReadUpTo is the newest message the support team has read.
+	AgentReadUpTo int64 `bun:"agent_read_up_to,notnull,default:0" json:"-"`
+	Timestamps
+}
+
+// MaxHandoffReason bounds a handoff's reason, in characters.
+const MaxHandoffReason = 500
+
+// ModeChange is a conversation's new mode, as its workflow decided it.
+type ModeChange struct {
+	ConversationID string
+	UserID         int64
+	Mode           Mode
+	// Reason, AgentID and Since describe a handoff; empty for ai mode.
+	Reason  string
+	AgentID int64
+	Since   time.Time
+}
+
+// RecordMode writes down a conversation's mode.
+func RecordMode(ctx context.Context, db bun.IDB, ch ModeChange) error {
+	now := Now()
+	st := &ConversationState{ConversationID: ch.ConversationID, UserID: ch.UserID, Mode: ch.Mode,
+		Timestamps: Timestamps{CreatedAt: now, UpdatedAt: now}}
+	if ch.Mode == ModeHuman {
+		since := ch.Since.UTC().Truncate(time.Microsecond)
+		st.HandedOffAt = &since
+		st.Reason = truncated(ch.Reason, MaxHandoffReason)
+		if ch.AgentID != 0 {
+			st.AgentID = &ch.AgentID
+		}
+	}
+	_, err := db.NewInsert().Model(st).
+		On("CONFLICT (conversation_id) DO UPDATE").
+		Set("mode = EXCLUDED.mode, reason = EXCLUDED.reason, agent_id = EXCLUDED.agent_id").
+		Set("handed_off_at = EXCLUDED.handed_off_at, updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record mode of %s: %w", ch.ConversationID, err)
+	}
+	return nil
+}
+
+// StateOf reads a conversation's state; one never handed off is in ai mode.
+func StateOf(ctx context.Context, db bun.IDB, conversationID string) (*ConversationState, error) {
+	st := new(ConversationState)
+	err := db.NewSelect().Model(st).Where("conversation_id = ?", conversationID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &ConversationState{ConversationID: conversationID, Mode: ModeAI}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state of %s: %w", conversationID, err)
+	}
+	return st, nil
+}
+
+// MarkAgentRead records that the support team has read a conversation up
+// to a message.
+func MarkAgentRead(ctx context.Context, db bun.IDB, conversationID string, userID, upTo int64) error {
+	now := Now()
+	st := &ConversationState{ConversationID: conversationID, UserID: userID, Mode: ModeAI, AgentReadUpTo: upTo,
+		Timestamps: Timestamps{CreatedAt: now, UpdatedAt: now}}
+	_, err := db.NewInsert().Model(st).
+		On("CONFLICT (conversation_id) DO UPDATE").
+		Set("agent_read_up_to = EXCLUDED.agent_read_up_to").
+		Where("conversation_states.agent_read_up_to < EXCLUDED.agent_read_up_to").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark %s read by the support team: %w", conversationID, err)
+	}
+	return nil
+}
+
+// AsksForHuman says whether a text message is the keyword that asks for a
+// person (AGENT or HUMAN, in any case, punctuation aside).
+func AsksForHuman(content string) bool {
+	w := strings.ToUpper(strings.TrimFunc(content, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }))
+	return w == "AGENT" || w == "HUMAN"
+}
+
+// Outbound is a message the assistant's side sends that is not an AI
+// reply: a person's answer, or a notice (a handoff's acknowledgement).
+type Outbound struct {
+	UserID  int64
+	Content string
+	// AgentID is the person who wrote it; zero for a notice.
+	AgentID int64
+	// Key makes a notice idempotent: saved twice, it is stored once.
+	Key string
+}
+
+// SaveOutbound stores a message from the assistant's side to a user, in
+// their assistant conversation, for the channel they last wrote from (the
+// web when they never wrote from another), pending delivery.
+func SaveOutbound(ctx context.Context, db bun.IDB, in Outbound) (*Message, error) {
+	if err := CheckContent(in.Content); err != nil {
+		return nil, err
+	}
+	assistant, err := Assistant(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	conv := AIConversationID(in.UserID)
+	var last struct {
+		Channel Channel `bun:"channel"`
+		Address *string `bun:"address"`
+	}
+	err = db.NewSelect().Model((*Message)(nil)).Column("channel", "address").
+		Where("conversation_id = ? AND sender_id = ?", conv, in.UserID).
+		Order("id DESC").Limit(1).Scan(ctx, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		last.Channel = ChannelWeb
+	} else if err != nil {
+		return nil, fmt.Errorf("last channel of user %d: %w", in.UserID, err)
+	}
+	pending := DeliveryPending
+	m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content, ConversationID: &conv,
+		Channel: last.Channel, Address: last.Address, DeliveryStatus: &pending}
+	if in.AgentID != 0 {
+		m.AgentID = &in.AgentID
+	}
+	if in.Key == "" {
+		if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("save outbound message: %w", err)
+		}
+		return m, nil
+	}
+	m.ExternalID = &in.Key
+	if _, err := db.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
+		return nil, fmt.Errorf("save notice: %w", err)
+	}
+	out := new(Message)
+	if err := db.NewSelect().Model(out).Where("channel = ? AND external_id = ?", m.Channel, in.Key).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read notice: %w", err)
+	}
+	return out, nil
+}
+
+// HoldForPerson leaves a conversation's waiting inbound messages up to
+// upTo to a person: no AI turn answers them.
+func HoldForPerson(ctx context.Context, db bun.IDB, conversationID string, upTo int64) error {
+	return settleTurns(ctx, db, conversationID, upTo, TurnHuman)
+}
+
+// PendingAgentReplies lists people's answers still waiting for delivery
+// whose hand-over may have been lost, as PendingTurns does for inbound
+// messages.
+func PendingAgentReplies(ctx context.Context, db bun.IDB, olderThan, staleBefore time.Time, limit int) ([]Message, error) {
+	var msgs []Message
+	err := db.NewSelect().Model(&msgs).
+		Where("agent_id IS NOT NULL AND delivery_status = ?", DeliveryPending).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("handed_over_at IS NULL AND created_at < ?", olderThan.UTC()).
+				WhereOr("handed_over_at < ?", staleBefore.UTC())
+		}).
+		Order("id").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pending agent replies: %w", err)
+	}
+	return msgs, nil
+}
+
+// InboxEntry is one conversation in the support inbox.
+type InboxEntry struct {
+	ConversationID string       `json:"conversation_id"`
+	User           *Participant `json:"user"`
+	Mode           Mode         `json:"mode"`
+	HandedOffAt    *time.Time   `json:"handed_off_at"`
+	Reason         *string      `json:"reason"`
+	AgentID        *int64       `json:"agent_id"`
+	LastMessage    *Message     `json:"last_message"`
+	// UnreadCount is the user's messages the support team has not read.
+	UnreadCount int64 `json:"unread_count"`
+}
+
+// InboxFilter narrows the support inbox.
+type InboxFilter struct {
+	Mode *Mode
+	Page
+}
+
+// SupportInbox lists the conversations with the assistant, latest message
+// first, with their mode and what the support team has not read.
+func SupportInbox(ctx context.Context, db bun.IDB, f InboxFilter) ([]InboxEntry, int, error) {
+	assistant, err := Assistant(ctx, db)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rows []struct {
+		ConversationID string `bun:"conversation_id"`
+		LastID         int64  `bun:"last_id"`
+		Unread         int64  `bun:"unread"`
+	}
+	q := db.NewSelect().TableExpr("messages AS m").
+		Join("LEFT JOIN conversation_states AS cs ON cs.conversation_id = m.conversation_id").
+		ColumnExpr("m.conversation_id, MAX(m.id) AS last_id").
+		ColumnExpr("SUM(CASE WHEN m.recipient_id = ? AND m.id > COALESCE(cs.agent_read_up_to, 0) THEN 1 ELSE 0 END) AS unread", assistant.ID).
+		Where("m.conversation_id LIKE 'ai:%'").
+		Group("m.conversation_id")
+	if f.Mode != nil {
+		q = q.Where("COALESCE(cs.mode, ?) = ?", ModeAI, *f.Mode)
+	}
+	total, err := q.OrderExpr("last_id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx, &rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("support inbox: %w", err)
+	}
+	if len(rows) == 0 {
+		return []InboxEntry{}, int(total), nil
+	}
+	convs := make([]string, 0, len(rows))
+	lastIDs := make([]int64, 0, len(rows))
+	userIDs := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		convs = append(convs, r.ConversationID)
+		lastIDs = append(lastIDs, r.LastID)
+		if c, err := ParseConversationID(r.ConversationID); err == nil {
+			userIDs = append(userIDs, c.UserA)
+		}
+	}
+	var (
+		states []ConversationState
+		last   []Message
+		users  []User
+	)
+	if err := db.NewSelect().Model(&states).Where("conversation_id IN (?)", bun.List(convs)).Scan(ctx); err != nil {
+		return nil, 0, fmt.Errorf("inbox states: %w", err)
+	}
+	if err := db.NewSelect().Model(&last).Where("id IN (?)", bun.List(lastIDs)).Scan(ctx); err != nil {
+		return nil, 0, fmt.Errorf("inbox last messages: %w", err)
+	}
+	if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(userIDs)).Scan(ctx); err != nil {
+		return nil, 0, fmt.Errorf("inbox users: %w", err)
+	}
+	stateOf := map[string]*ConversationState{}
+	for i := range states {
+		stateOf[states[i].ConversationID] = &states[i]
+	}
+	msgOf := map[int64]*Message{}
+	for i := range last {
+		msgOf[last[i].ID] = &last[i]
+	}
+	userOf := map[int64]*User{}
+	for i := range users {
+		userOf[users[i].ID] = &users[i]
+	}
+	out := make([]InboxEntry, 0, len(rows))
+	for _, r := range rows {
+		e := InboxEntry{ConversationID: r.ConversationID, Mode: ModeAI, LastMessage: msgOf[r.LastID], UnreadCount: r.Unread}
+		if c, err := ParseConversationID(r.ConversationID); err == nil {
+			if u := userOf[c.UserA]; u != nil {
+				e.User = participantOf(u)
+			}
+		}
+		if st := stateOf[r.ConversationID]; st != nil {
+			e.Mode, e.HandedOffAt, e.Reason, e.AgentID = st.Mode, st.HandedOffAt, st.Reason, st.AgentID
+		}
+		out = append(out, e)
+	}
+	return out, int(total), nil
+}
