@@ -23,6 +23,9 @@ type harness struct {
 	h   http.Handler
 	db  *bun.DB
 	cfg config.Config
+	// loopback is the URL the harness is served at over a real
+	// connection, once a test needs one.
+	loopback string
 }
 
 func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {

@@ -334,7 +334,7 @@ var schemaNames = map[reflect.Type]string{
 var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.Channel]():        enumSchema(domain.ChannelWeb, domain.ChannelTwilio, domain.ChannelTelegram),
 	reflect.TypeFor[domain.ReportStatus]():   enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved),
-	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed),
+	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed, domain.TurnHuman),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
 }
 

@@ -27,20 +27,22 @@ func TestReportPermissionMatrix(t *testing.T) {
 		assert.Equal(t, "open", r["status"])
 		assert.Nil(t, r["resolved_at"])
 		rid := "/reports/" + itoa(id(r))
-		people := []tokens{c.alice, c.bob, c.root, {}}
-		names := []string{"owner", "other user", "superuser", "anonymous"}
+		agent := hs.agent("dana")
+		people := []tokens{c.alice, c.bob, agent, c.root, {}}
+		names := []string{"owner", "other user", "agent", "superuser", "anonymous"}
 		for _, tc := range []struct {
 			method, path string
 			body         any
-			want         []int // owner, other, superuser, anonymous
+			want         []int // owner, other, agent, superuser, anonymous
 		}{
-			{"GET", rid, nil, []int{200, 404, 200, 401}},
-			{"PUT", rid, map[string]any{"content": "more details"}, []int{200, 404, 403, 401}},
-			{"GET", "/reports", nil, []int{200, 200, 200, 401}},
-			{"POST", "/reports", map[string]any{"title": "t", "content": "c"}, []int{201, 201, 201, 401}},
-			{"GET", "/reports/admin/all", nil, []int{403, 403, 200, 401}},
-			{"POST", rid + "/comment", map[string]any{"comment": "looking"}, []int{403, 403, 200, 401}},
-			{"PUT", rid + "/resolve", nil, []int{403, 403, 200, 401}},
+			{"GET", rid, nil, []int{200, 404, 200, 200, 401}},
+			{"PUT", rid, map[string]any{"content": "more details"}, []int{200, 404, 403, 403, 401}},
+			{"GET", "/reports", nil, []int{200, 200, 200, 200, 401}},
+			{"POST", "/reports", map[string]any{"title": "t", "content": "c"}, []int{201, 201, 201, 201, 401}},
+			{"GET", "/reports/admin/all", nil, []int{403, 403, 200, 200, 401}},
+			{"POST", rid + "/comment", map[string]any{"comment": "looking"}, []int{403, 403, 200, 200, 401}},
+			// The agent resolves it; the superuser finds it resolved.
+			{"PUT", rid + "/resolve", nil, []int{403, 403, 200, 409, 401}},
 		} {
 			for i, tk := range people {
 				w := hs.call(tc.method, tc.path, tc.body, tk.AccessToken)

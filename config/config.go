@@ -200,7 +200,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TurnLLMAttempts:           r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
 		TurnLLMRetryInterval:      time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
 		HandoffMessage:            r.str("HANDOFF_MESSAGE", "A person will answer you here."),
-		HandoffIdle:               time.Duration(r.intRange("HANDOFF_IDLE_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		HandoffIdle:               r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
 		HandoffOnLLMFailure:       r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
 		ReconcileInterval:         time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
 		WorkerActivities:          r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
@@ -342,6 +342,21 @@ func (r *reader) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// minutes is a duration given in minutes, decimals allowed ("0.5").
+func (r *reader) minutes(name string, def, lo, hi float64) time.Duration {
+	v := r.str(name, "")
+	n := def
+	if v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < lo || f > hi {
+			r.fail(name, fmt.Sprintf("must be a number of minutes from %g to %g, got %q", lo, hi, v))
+		} else {
+			n = f
+		}
+	}
+	return time.Duration(n * float64(time.Minute)).Round(time.Millisecond)
 }
 
 // choice is one of the allowed values (the first is the default).

@@ -44,10 +44,16 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, "0.0.0.0:9090", c.WorkerMetricsAddr)
 	assert.Equal(t, "https://api.telegram.org", c.TelegramAPIBaseURL)
 	assert.False(t, c.TemporalGzip)
+	assert.Equal(t, "A person will answer you here.", c.HandoffMessage)
+	assert.Equal(t, time.Hour, c.HandoffIdle)
+	assert.False(t, c.HandoffOnLLMFailure)
 
-	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip"}), config.Production)
+	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip",
+		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true"}), config.Production)
 	require.NoError(t, err)
 	assert.True(t, c.TemporalGzip)
+	assert.Equal(t, 30*time.Second, c.HandoffIdle, "decimal minutes")
+	assert.True(t, c.HandoffOnLLMFailure)
 }
 
 func TestInvalidValuesNameTheVariable(t *testing.T) {
@@ -61,6 +67,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"sqlite without path":  {"DATABASE_URL", "sqlite:///"},
 		"bcrypt cost too low":  {"BCRYPT_COST", "4"},
 		"compression":          {"TEMPORAL_GRPC_COMPRESSION", "zstd"},
+		"handoff idle":         {"HANDOFF_IDLE_MINUTES", "0"},
+		"handoff idle text":    {"HANDOFF_IDLE_MINUTES", "an hour"},
+		"handoff on failure":   {"HANDOFF_ON_LLM_FAILURE", "yes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)

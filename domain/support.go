@@ -111,7 +111,7 @@ func MarkAgentRead(ctx context.Context, db bun.IDB, conversationID string, userI
 	_, err := db.NewInsert().Model(st).
 		On("CONFLICT (conversation_id) DO UPDATE").
 		Set("agent_read_up_to = EXCLUDED.agent_read_up_to").
-		Where("conversation_states.agent_read_up_to < EXCLUDED.agent_read_up_to").
+		Where("cs.agent_read_up_to < EXCLUDED.agent_read_up_to").
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark %s read by the support team: %w", conversationID, err)

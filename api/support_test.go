@@ -1,0 +1,186 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/events"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/logs"
+	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+// agent registers a user and gives them the built-in agent role.
+func (hs *harness) agent(username string) tokens {
+	hs.t.Helper()
+	tk := hs.user(username)
+	roles, err := domain.ListRoles(context.Background(), hs.db)
+	require.NoError(hs.t, err)
+	for _, r := range roles {
+		if r.Name == domain.AgentRole {
+			_, err := domain.SetUserRoles(context.Background(), hs.db, tk.UserID(), []int64{r.ID})
+			require.NoError(hs.t, err)
+			return tk
+		}
+	}
+	hs.t.Fatal("no agent role")
+	return tk
+}
+
+// Every /support route: users are refused, agents and superusers served,
+// strangers asked to sign in. Agents do not administer users or roles.
+func TestSupportPermissionMatrix(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		c := newCast(hs)
+		agent := hs.agent("dana")
+		hs.send(c.alice, assistantID(hs), "hello AI")
+		conv := "/support/conversations/" + domain.AIConversationID(c.aliceID)
+		people := []tokens{c.bob, agent, c.root, {}}
+		names := []string{"user", "agent", "superuser", "anonymous"}
+		for _, tc := range []struct {
+			method, path string
+			body         any
+			want         []int // user, agent, superuser, anonymous
+		}{
+			{"GET", "/support/conversations", nil, []int{403, 200, 200, 401}},
+			{"GET", "/support/conversations?mode=human", nil, []int{403, 200, 200, 401}},
+			{"GET", conv + "/messages", nil, []int{403, 200, 200, 401}},
+			{"POST", conv + "/messages", map[string]any{"content": "a person here"}, []int{403, 201, 201, 401}},
+			{"POST", conv + "/takeover", nil, []int{403, 202, 202, 401}},
+			{"POST", conv + "/resume", map[string]any{"reason": "done"}, []int{403, 202, 202, 401}},
+			{"GET", "/auth/users", nil, []int{403, 403, 200, 401}},
+			{"GET", "/auth/roles", nil, []int{403, 403, 200, 401}},
+			{"PUT", "/auth/users/" + itoa(c.bobID) + "/roles", map[string]any{"role_ids": []int64{}}, []int{403, 403, 200, 401}},
+		} {
+			for i, tk := range people {
+				w := hs.call(tc.method, tc.path, tc.body, tk.AccessToken)
+				assert.Equal(t, tc.want[i], w.Code, "%s %s as %s: %s", tc.method, tc.path, names[i], w.Body.String())
+			}
+		}
+		// The streams (answered before any event: the status is the point).
+		for i, tk := range people {
+			want := []int{403, 200, 200, 401}[i]
+			for _, path := range []string{"/support/events", conv + "/events"} {
+				w := hs.stream(path, tk.AccessToken)
+				assert.Equal(t, want, w, "GET %s as %s", path, names[i])
+			}
+		}
+	})
+}
+
+// What the routes send the conversation's workflow, and what they refuse.
+func TestSupportRoutesSignalTheConversation(t *testing.T) {
+	hs := newHarness(t, "sqlite:///:memory:", nil)
+	tp := &fakeTemporal{}
+	hs.h = newHandlerWith(t, hs.cfg, hs.db, tp)
+	c := newCast(hs)
+	agent := hs.agent("dana")
+	conv := domain.AIConversationID(c.aliceID)
+	base := "/support/conversations/" + conv
+
+	w := hs.call("POST", base+"/takeover", map[string]any{"reason": "angry customer"}, agent.AccessToken)
+	require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+	assert.Equal(t, map[string]any{"conversation_id": conv, "mode": "human", "agent_id": float64(userID(agent))}, decode(t, w))
+	w = hs.call("POST", base+"/messages", map[string]any{"content": "Hello, I am Dana."}, agent.AccessToken)
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	reply := decode(t, w)
+	assert.EqualValues(t, userID(agent), reply["agent_id"])
+	assert.EqualValues(t, c.aliceID, reply["recipient_id"])
+	assert.Equal(t, "web", reply["channel"], "alice never wrote from elsewhere")
+	require.Equal(t, http.StatusAccepted, hs.call("POST", base+"/resume", nil, agent.AccessToken).Code)
+
+	require.Eventually(t, func() bool { return len(tp.otherSignals()) == 3 }, testTimeout, pollEvery)
+	got := tp.otherSignals()
+	wf := workflows.ConversationWorkflowID(conv)
+	assert.Equal(t, signal{name: workflows.ModeSignal, workflowID: wf,
+		arg: workflows.ModeRequest{Mode: "human", Reason: "angry customer", AgentID: userID(agent)}}, got[0])
+	assert.Equal(t, signal{name: workflows.AgentReplySignal, workflowID: wf,
+		arg: workflows.AgentReply{MessageID: id(reply), AgentID: userID(agent)}}, got[1])
+	assert.Equal(t, signal{name: workflows.ModeSignal, workflowID: wf,
+		arg: workflows.ModeRequest{Mode: "ai", Reason: "handed back by a person", AgentID: userID(agent)}}, got[2])
+
+	// The user's view: the reply is in their conversation with the assistant.
+	w = hs.call("GET", "/auth/conversations/"+conv+"/messages", nil, c.alice.AccessToken)
+	assert.Equal(t, "Hello, I am Dana.", decodeList(t, w)[0]["content"])
+
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"POST", "/support/conversations/" + domain.DirectConversationID(c.aliceID, c.bobID) + "/takeover", nil, 404},
+		{"POST", "/support/conversations/ai:424242/messages", map[string]any{"content": "x"}, 404},
+		{"POST", "/support/conversations/nonsense/takeover", nil, 422},
+		{"POST", base + "/messages", map[string]any{"content": ""}, 422},
+		{"POST", base + "/messages", map[string]any{"content": strings.Repeat("x", 10001)}, 422},
+		{"POST", base + "/takeover", map[string]any{"reason": strings.Repeat("x", 501)}, 422},
+		{"GET", "/support/conversations?mode=robot", nil, 422},
+	} {
+		w := hs.call(tc.method, tc.path, tc.body, agent.AccessToken)
+		assert.Equal(t, tc.want, w.Code, "%s %s: %s", tc.method, tc.path, w.Body.String())
+	}
+	assert.Len(t, tp.otherSignals(), 3, "refused requests signal nothing")
+	n, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("agent_id IS NOT NULL").Count(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "refused answers store nothing")
+
+	tp.mu.Lock()
+	tp.down = assert.AnError
+	tp.mu.Unlock()
+	w = hs.call("POST", base+"/takeover", nil, agent.AccessToken)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "Temporal unreachable: try again")
+}
+
+const (
+	testTimeout = 5 * time.Second
+	pollEvery   = 10 * time.Millisecond
+)
+
+func assistantID(hs *harness) int64 {
+	a, err := domain.Assistant(context.Background(), hs.db)
+	require.NoError(hs.t, err)
+	return a.ID
+}
+
+// newHandlerWith is the API with its hand-overs and mode requests going to tp.
+func newHandlerWith(t testing.TB, cfg config.Config, db *bun.DB, tp *fakeTemporal) http.Handler {
+	t.Helper()
+	logSet, err := logs.New(io.Discard, "", -8)
+	require.NoError(t, err)
+	h, err := api.NewServer(cfg, logSet, db, tp, conversations(db, tp), events.NewHub(db, testenv.Logger()), metrics.New())
+	require.NoError(t, err)
+	return h
+}
+
+// stream opens an event stream over a real connection and returns the
+// status it was answered with.
+func (hs *harness) stream(path, token string) int {
+	hs.t.Helper()
+	if hs.loopback == "" {
+		hs.loopback = serveOnLoopback(hs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", hs.loopback+path, nil)
+	require.NoError(hs.t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(hs.t, err)
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
