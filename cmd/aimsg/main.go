@@ -29,6 +29,7 @@ commands:
   telegram         set-webhook: register the bot's webhook with its secret token
   turns            list, show and retry AI turns (aimsg turns for more)
   users            list, disable, enable, superuser (aimsg users for more)
+  conversations    the support inbox, takeover and resume (aimsg conversations for more)
   chat             talk to the assistant as a user: chat --user NAME [--message TEXT]
 
 Settings come from the environment and from .env when present; see .env.example.`
@@ -65,7 +66,7 @@ var modes = map[string]config.Mode{
 	"serve": config.Production, "dev": config.Dev,
 	"worker": config.NoTokens, "migrate": config.NoTokens, "createsuperuser": config.NoTokens,
 	"health": config.NoTokens, "telegram": config.NoTokens, "turns": config.NoTokens,
-	"users": config.NoTokens, "chat": config.NoTokens,
+	"users": config.NoTokens, "chat": config.NoTokens, "conversations": config.NoTokens,
 }
 
 // run is the whole program; main only supplies the process's context,
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return turnsCmd(ctx, e, rest)
 	case "users":
 		return usersCmd(ctx, e, rest)
+	case "conversations":
+		return conversationsCmd(ctx, e, rest)
 	case "chat":
 		return chatCmd(ctx, e, rest)
 	}
