@@ -13,6 +13,21 @@ func (s *Server) getMe(c *gin.Context) {
 	c.JSON(http.StatusOK, currentUser(c))
 }
 
+// permissionsResponse is what the user's roles let them do.
+type permissionsResponse struct {
+	Permissions []domain.Permission `json:"permissions"`
+}
+
+// getPermissions tells a client which parts of the app to show.
+func (s *Server) getPermissions(c *gin.Context) {
+	p, err := domain.PermissionsOf(c.Request.Context(), s.db, currentUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, permissionsResponse{Permissions: p.List()})
+}
+
 type profileRequest struct {
 	Email    *string `json:"email" binding:"omitempty,email,max=255"`
 	FullName *string `json:"full_name" binding:"omitempty,max=255"`

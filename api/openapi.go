@@ -138,6 +138,10 @@ var operations = []operation{
 		ok: reply{body: messageResponse{}}},
 	{method: "POST", path: "/auth/logout-all", tag: "auth", access: signedIn, summary: "End every session of the user",
 		ok: reply{body: logoutAllResponse{}}},
+	{method: "GET", path: "/auth/me/permissions", tag: "auth", access: signedIn,
+		summary:     "What the user's roles let them do",
+		description: "support: the support inbox (/support); triage_reports: every report, comment, resolve. A superuser holds every permission.",
+		ok:          reply{body: permissionsResponse{}}},
 	{method: "GET", path: "/auth/me", tag: "auth", access: signedIn, summary: "The signed-in user",
 		ok: reply{body: domain.User{}}},
 	{method: "PUT", path: "/auth/me", tag: "auth", access: signedIn, summary: "Update the profile",
@@ -335,6 +339,8 @@ var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.Channel]():        enumSchema(domain.ChannelWeb, domain.ChannelTwilio, domain.ChannelTelegram),
 	reflect.TypeFor[domain.ReportStatus]():   enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved),
 	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed, domain.TurnHuman),
+	reflect.TypeFor[domain.Mode]():           enumSchema(domain.ModeAI, domain.ModeHuman),
+	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
 }
 

@@ -32,6 +32,7 @@ func (s *Server) routes(r *gin.Engine) {
 	user.POST("/logout", s.logout)
 	user.POST("/logout-all", s.logoutAll)
 	user.GET("/me", s.getMe)
+	user.GET("/me/permissions", s.getPermissions)
 	user.PUT("/me", s.updateMe)
 	user.PUT("/me/phone", s.updatePhone)
 	user.PUT("/me/password", s.changePassword)

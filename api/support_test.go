@@ -70,6 +70,11 @@ func TestSupportPermissionMatrix(t *testing.T) {
 				assert.Equal(t, tc.want[i], w.Code, "%s %s as %s: %s", tc.method, tc.path, names[i], w.Body.String())
 			}
 		}
+		for i, want := range [][]any{{}, {"support", "triage_reports"}, {"support", "triage_reports"}} {
+			w := hs.call("GET", "/auth/me/permissions", nil, people[i].AccessToken)
+			require.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, map[string]any{"permissions": want}, decode(t, w), names[i])
+		}
 		// The streams (answered before any event: the status is the point).
 		for i, tk := range people {
 			want := []int{403, 200, 200, 401}[i]

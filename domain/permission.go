@@ -42,6 +42,17 @@ type Permissions struct {
 	granted   []Permission
 }
 
+// allPermissions are every permission, as a superuser holds them.
+var allPermissions = []Permission{PermSupport, PermTriageReports}
+
+// List names what is granted.
+func (p Permissions) List() []Permission {
+	if p.Superuser {
+		return slices.Clone(allPermissions)
+	}
+	return slices.Clone(p.granted)
+}
+
 // Has says whether p is granted.
 func (p Permissions) Has(perm Permission) bool {
 	return p.Superuser || slices.Contains(p.granted, perm)
@@ -59,7 +70,7 @@ func PermissionsOf(ctx context.Context, db bun.IDB, u *User) (Permissions, error
 	if err != nil {
 		return Permissions{}, fmt.Errorf("permissions of user %d: %w", u.ID, err)
 	}
-	var out Permissions
+	out := Permissions{granted: []Permission{}}
 	for _, n := range names {
 		for _, p := range builtinRoles[n] {
 			if !slices.Contains(out.granted, p) {

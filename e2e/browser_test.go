@@ -102,7 +102,8 @@ func TestWebAppInABrowser(t *testing.T) {
 	require.Len(t, reports, 1)
 	assert.Equal(t, "Login page is broken", reports[0].Title)
 	assert.Equal(t, domain.ReportResolved, reports[0].Status)
-	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs"} {
+	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs",
+		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox"} {
 		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
 		if assert.NoError(t, err) {
 			assert.Greater(t, info.Size(), int64(5000), shot)

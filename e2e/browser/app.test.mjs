@@ -228,6 +228,56 @@ test("the user sees the status change", async () => {
   await shot(page, "09-report-resolved");
 });
 
+test("a person from the support team takes over the chat, answers and hands it back", async () => {
+  const page = userPage;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
+  await page.getByRole("heading", { name: "Assistant" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Support" }).count(), 0, "no inbox for a user");
+
+  const agent = await newPage();
+  await agent.goto(base + "/app#/login");
+  await agent.getByLabel("Username or email").fill(admin.username);
+  await agent.getByLabel("Password").fill(admin.password);
+  await agent.getByRole("button", { name: "Sign in" }).click();
+  await agent.waitForURL(/#\/chat$/);
+  await agent.getByRole("link", { name: "Support" }).click();
+  await agent.getByRole("heading", { name: "Support inbox" }).waitFor();
+  await agent.getByRole("button", { name: "With the AI" }).click();
+  await agent.getByRole("link", { name: "Web User" }).click();
+  await agent.getByRole("button", { name: "Take over" }).click();
+
+  // The user's chat says so at once, and shows the acknowledgement.
+  const banner = page.getByText("A person from the support team is answering you here.");
+  await banner.waitFor();
+  await page.locator(".message.theirs", { hasText: "A person will answer you here." }).waitFor();
+  await agent.getByRole("button", { name: "Resume AI" }).waitFor();
+
+  await agent.getByLabel("Message", { exact: true }).fill("Hi, I am a person. How can I help?");
+  await agent.getByRole("button", { name: "Send" }).click();
+  const answer = page.locator(".message.theirs.human", { hasText: "Hi, I am a person. How can I help?" });
+  await answer.waitFor();
+  assert.equal(await answer.locator(".sender").textContent(), "Support team (a person)");
+
+  await page.getByLabel("Message", { exact: true }).fill("Thanks, a person at last");
+  await page.getByRole("button", { name: "Send" }).click();
+  await agent.locator(".message.theirs", { hasText: "Thanks, a person at last" }).waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator(".message.mine .badge-pending").count(), 0, "nobody is thinking: a person answers");
+  await shot(page, "12-chat-with-a-person");
+  await shot(agent, "13-support-conversation");
+
+  await agent.getByRole("button", { name: "Resume AI" }).click();
+  await banner.waitFor({ state: "hidden" });
+  await agent.getByRole("button", { name: "Take over" }).waitFor();
+  await agent.getByRole("link", { name: "Support" }).click();
+  await agent.getByRole("button", { name: "With the AI" }).click();
+  await agent.locator(".inbox li", { hasText: "Web User" }).waitFor();
+  await shot(agent, "14-support-inbox");
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(agent.errors, []);
+  await agent.context().close();
+});
+
 test("an expired access token is refreshed without the user noticing", async () => {
   const page = userPage;
   const before = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")));

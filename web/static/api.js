@@ -48,7 +48,7 @@ function refresh() {
       session.clear();
       return false;
     }
-    session.set(await res.json());
+    session.set({ ...(await res.json()), permissions: s.permissions });
     return true;
   })().finally(() => { refreshing = null; });
   return refreshing;
@@ -99,7 +99,22 @@ export async function login(username, password) {
   const data = await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, data?.detail);
   session.set(data);
+  await loadPermissions();
   return data.user;
+}
+
+// loadPermissions asks what the user's roles let them do (the support
+// inbox, report triage) and keeps it with the session.
+export async function loadPermissions() {
+  const { data } = await api("GET", "/auth/me/permissions");
+  const s = session.get();
+  if (s) session.set({ ...s, permissions: data.permissions });
+  return data.permissions;
+}
+
+// can says whether the signed-in user holds a permission (as last loaded).
+export function can(permission) {
+  return (session.get()?.permissions || []).includes(permission);
 }
 
 // logout ends the session on the server, then here.
@@ -108,20 +123,20 @@ export async function logout() {
   session.clear();
 }
 
-// follow reads a conversation's server-sent events and calls onMessage for
-// each new message, and onLive (when given) for the live signs of a reply
-// being written: typing, delta and reset, as { event, data }. It
-// reconnects after a drop from the last message seen. EventSource cannot
-// send the bearer token, so this reads the stream with fetch. It starts
-// after message id after (the newest one on screen) and stops when signal
-// aborts.
-export async function follow(conversationId, after, onMessage, signal, onLive) {
+// follow reads the server-sent events at path (a conversation's, or the
+// support inbox's) and calls onMessage for each new message, and onLive
+// (when given) for the other events: typing, delta, reset and mode, as
+// { event, data }. It reconnects after a drop from the last message seen.
+// EventSource cannot send the bearer token, so this reads the stream with
+// fetch. It starts after message id after (the newest one on screen) and
+// stops when signal aborts.
+export async function follow(path, after, onMessage, signal, onLive) {
   let lastId = after === null || after === undefined ? null : String(after);
   while (!signal.aborted) {
     try {
       const headers = { Accept: "text/event-stream" };
       if (lastId !== null) headers["Last-Event-ID"] = lastId;
-      const res = await authedFetch(`/auth/conversations/${encodeURIComponent(conversationId)}/events`, { headers, signal });
+      const res = await authedFetch(path, { headers, signal });
       if (!res.ok) throw new ApiError(res.status);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";

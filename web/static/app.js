@@ -1,8 +1,9 @@
 // The app: a hash router over the pages, and the navigation bar.
 import { h, toast } from "./dom.js";
-import { session, logout } from "./api.js";
+import { session, logout, can, loadPermissions } from "./api.js";
 import { loginPage, registerPage } from "./pages/auth.js";
-import { conversationPage } from "./pages/conversation.js";
+import { conversationPage, supportConversationPage } from "./pages/conversation.js";
+import { supportPage } from "./pages/support.js";
 import { conversationsPage } from "./pages/conversations.js";
 import { reportsPage } from "./pages/reports.js";
 import { adminUsersPage } from "./pages/admin-users.js";
@@ -16,8 +17,10 @@ const routes = [
   { path: /^\/conversations$/, page: conversationsPage, who: "user" },
   { path: /^\/conversations\/([^/]+)$/, page: (main, id, signal) => conversationPage(main, decodeURIComponent(id), signal), who: "user" },
   { path: /^\/reports$/, page: reportsPage, who: "user" },
+  { path: /^\/support$/, page: supportPage, who: "support" },
+  { path: /^\/support\/([^/]+)$/, page: (main, id, signal) => supportConversationPage(main, decodeURIComponent(id), signal), who: "support" },
   { path: /^\/admin\/users$/, page: adminUsersPage, who: "superuser" },
-  { path: /^\/admin\/reports$/, page: adminReportsPage, who: "superuser" },
+  { path: /^\/admin\/reports$/, page: adminReportsPage, who: "triage" },
 ];
 
 // leave ends the page shown (its event stream, timers).
@@ -32,6 +35,9 @@ async function render() {
   if (!route) { location.hash = "#/chat"; return; }
   if (route.who !== "anyone" && !user) { location.hash = "#/login"; return; }
   if (route.who === "superuser" && !user.is_superuser) { location.hash = "#/chat"; return; }
+  if (user && !session.get().permissions) await loadPermissions().catch(() => {});
+  if (route.who === "support" && !can("support")) { location.hash = "#/chat"; return; }
+  if (route.who === "triage" && !can("triage_reports")) { location.hash = "#/chat"; return; }
   renderNav(user, path);
   const main = document.getElementById("main");
   main.replaceChildren();
@@ -57,8 +63,9 @@ function renderNav(user, path) {
     link("#/chat", "Assistant"),
     link("#/conversations", "Conversations"),
     link("#/reports", "My reports"),
+    can("support") && link("#/support", "Support"),
     user.is_superuser && link("#/admin/users", "Users"),
-    user.is_superuser && link("#/admin/reports", "All reports"),
+    can("triage_reports") && link("#/admin/reports", "All reports"),
     h("span", { class: "who" }, user.username),
     h("button", { type: "button", class: "link", onclick: async () => {
       await logout();

@@ -1,12 +1,71 @@
-// One conversation: with the assistant (ai:<me>) or with another user.
-// Replies appear live from the conversation's event stream.
+// One conversation: with the assistant (ai:<me>) or with another user, and
+// the same view for the support team answering a user's conversation with
+// the assistant. Replies appear live from the conversation's event stream.
 import { h, field, when, badge, submitting } from "../dom.js";
 import { api, follow, session } from "../api.js";
+
+// modeBanner says, on a conversation with the assistant, who answers it.
+function modeBanner(text) {
+  const el = h("p", { class: "banner", role: "status", hidden: true }, text);
+  return { el, set(mode) { el.hidden = mode !== "human"; } };
+}
 
 export async function conversationPage(main, conversationId, signal) {
   const me = session.user();
   const isAssistant = conversationId.startsWith("ai:");
-  const title = isAssistant ? "Assistant" : "Conversation";
+  const base = `/auth/conversations/${encodeURIComponent(conversationId)}`;
+  const banner = modeBanner("A person from the support team is answering you here.");
+  await conversationView(main, signal, {
+    title: isAssistant ? "Assistant" : "Conversation",
+    base, banner: isAssistant ? banner.el : null,
+    mine: (m) => m.sender_id === me.id,
+    human: () => !banner.el.hidden,
+    sender: (m) => m.sender_id === me.id ? "You"
+      : m.agent_id ? "Support team (a person)" : isAssistant ? "Assistant" : "User " + m.sender_id,
+    onMode: banner.set,
+  });
+  await api("PUT", `${base}/read`).catch(() => {});
+  if (isAssistant) {
+    const { data } = await api("GET", "/auth/conversations");
+    banner.set(data.find((c) => c.is_assistant)?.mode);
+  }
+}
+
+// supportConversationPage is a user's conversation with the assistant as
+// the support team sees it: take over, answer as a person, hand back.
+export async function supportConversationPage(main, conversationId, signal) {
+  const me = session.user();
+  const base = `/support/conversations/${encodeURIComponent(conversationId)}`;
+  const state = h("span", { class: "badge badge-mode", "aria-live": "polite" }, "");
+  let takeover, resume;
+  const setMode = (mode) => {
+    state.textContent = mode === "human" ? "a person answers" : "the AI answers";
+    takeover.hidden = mode === "human";
+    resume.hidden = mode !== "human";
+  };
+  const act = (path, label) => h("button", { type: "button", onclick: async (e) => {
+    e.target.disabled = true;
+    try { await api("POST", `${base}/${path}`); } finally { e.target.disabled = false; }
+  } }, label);
+  takeover = act("takeover", "Take over");
+  resume = act("resume", "Resume AI");
+  resume.hidden = true;
+  await conversationView(main, signal, {
+    title: "Support: " + conversationId,
+    base, banner: h("div", { class: "row" }, state, takeover, resume),
+    mine: (m) => m.agent_id === me.id,
+    human: () => !resume.hidden,
+    sender: (m) => m.agent_id === me.id ? "You" : m.agent_id ? "Agent " + m.agent_id
+      : conversationId === "ai:" + m.sender_id ? "User" : "Assistant",
+    onMode: setMode,
+  });
+  const { data } = await api("GET", "/support/conversations?mode=human&limit=200");
+  setMode(data.some((c) => c.conversation_id === conversationId) ? "human" : "ai");
+}
+
+// conversationView shows a conversation's messages, a box to write in and
+// the reply being written, all at o.base (GET and POST messages, events).
+async function conversationView(main, signal, o) {
   const list = h("ol", { class: "messages", "aria-live": "polite", "aria-label": "Messages" });
   const shown = new Map();
   // The newest message from the other side: every message before it has
@@ -15,12 +74,13 @@ export async function conversationPage(main, conversationId, signal) {
   let answeredUpTo = 0;
 
   const show = (m) => {
-    const mine = m.sender_id === me.id;
+    const mine = o.mine(m);
     if (!mine) answeredUpTo = Math.max(answeredUpTo, m.id);
-    const pending = m.turn_status === "pending" && m.id > answeredUpTo;
-    const item = h("li", { class: "message " + (mine ? "mine" : "theirs"), "data-id": m.id },
+    // With a person, no AI turn answers: nothing is "thinking".
+    const pending = m.turn_status === "pending" && m.id > answeredUpTo && !o.human();
+    const item = h("li", { class: "message " + (mine ? "mine" : "theirs") + (m.agent_id ? " human" : ""), "data-id": m.id },
       h("div", { class: "meta" },
-        h("span", { class: "sender" }, mine ? "You" : isAssistant ? "Assistant" : "User " + m.sender_id),
+        h("span", { class: "sender" }, o.sender(m)),
         badge(m.channel, "channel"),
         h("time", { datetime: m.created_at }, when(m.created_at)),
         pending && badge("thinking…", "pending"),
@@ -39,8 +99,7 @@ export async function conversationPage(main, conversationId, signal) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     submitting(form, async (v) => {
-      const { data } = await api("POST", `/auth/conversations/${encodeURIComponent(conversationId)}/messages`,
-        { content: v.content });
+      const { data } = await api("POST", `${o.base}/messages`, { content: v.content });
       show(data);
       form.reset();
     }).then(() => form.querySelector("textarea").focus());
@@ -50,11 +109,10 @@ export async function conversationPage(main, conversationId, signal) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
 
-  main.append(h("h1", {}, title), list, form);
+  main.append(h("h1", {}, o.title), o.banner, list, form);
 
-  const { data } = await api("GET", `/auth/conversations/${encodeURIComponent(conversationId)}/messages?limit=100`);
+  const { data } = await api("GET", `${o.base}/messages?limit=100`);
   data.reverse().forEach(show);
-  await api("PUT", `/auth/conversations/${encodeURIComponent(conversationId)}/read`).catch(() => {});
 
   // The reply being written: shown as it streams (typing, then deltas),
   // replaced by the saved message when it arrives.
@@ -65,7 +123,7 @@ export async function conversationPage(main, conversationId, signal) {
     if (!draft) {
       draft = h("li", { class: "message theirs draft", "aria-busy": "true" },
         h("div", { class: "meta" },
-          h("span", { class: "sender" }, isAssistant ? "Assistant" : "User"),
+          h("span", { class: "sender" }, "Assistant"),
           badge("typing…", "pending")),
         h("p", { class: "content" }, ""));
       list.append(draft);
@@ -84,14 +142,20 @@ export async function conversationPage(main, conversationId, signal) {
       item.scrollIntoView({ block: "end" });
     } else if (event === "reset") {
       if (draft) { draft.querySelector(".content").textContent = ""; draftSeq = 0; }
+    } else if (event === "mode") {
+      o.onMode(data.mode);
+      if (data.mode === "human") { // a person took over: no AI reply comes
+        dropDraft();
+        list.querySelectorAll(".badge-pending").forEach((b) => b.remove());
+      }
     }
   };
 
   const newest = data.length ? data[data.length - 1].id : 0;
-  follow(conversationId, newest, (m) => {
-    // The assistant answered: the questions before it are no longer pending,
-    // and the saved reply takes the place of the one being written.
-    if (m.sender_id !== me.id) {
+  follow(`${o.base}/events`, newest, (m) => {
+    // An answer came: the questions before it are no longer pending, and
+    // the saved reply takes the place of the one being written.
+    if (!o.mine(m)) {
       for (const [id, el] of shown) {
         if (id < m.id) el.querySelector(".badge-pending")?.remove();
       }
