@@ -32,9 +32,19 @@ type Tool struct {
 // the turn ends with the acknowledgement and its conversation changes mode.
 const HandoffTool = "handoff_to_human"
 
-// HandoffArgs are the handoff tool's arguments.
-type HandoffArgs struct {
-	Reason string `json:"reason"`
+// HandoffReason is the reason a handoff call gives, or a plain one when it
+// gives none. Workflows call it: decoding one string field is the same on
+// every replay, which workflowcheck cannot tell.
+//
+//workflowcheck:ignore
+func HandoffReason(call ToolCall) string {
+	var args struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(call.Arguments), &args); err != nil || strings.TrimSpace(args.Reason) == "" {
+		return "the user asked for a person"
+	}
+	return strings.TrimSpace(args.Reason)
 }
 
 // Agent is a system prompt and the tools that go with it.

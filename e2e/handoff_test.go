@@ -165,8 +165,8 @@ func TestATakeoverStopsTheAIReplyInFlight(t *testing.T) {
 
 		ctx := context.Background()
 		require.Eventually(t, func() bool {
-			d, err := s.tc.DescribeWorkflowExecution(ctx, workflows.TurnWorkflowID(int64(asked["id"].(float64))), "")
-			return err == nil && d.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_CANCELED
+			d, err := s.tc.DescribeWorkflow(ctx, workflows.TurnWorkflowID(int64(asked["id"].(float64))), "")
+			return err == nil && d.Status == enums.WORKFLOW_EXECUTION_STATUS_CANCELED
 		}, 30*time.Second, 20*time.Millisecond, "the turn is cancelled")
 		s.waitTurnStatus(int64(asked["id"].(float64)), domain.TurnHuman)
 		time.Sleep(3500 * time.Millisecond) // past the LLM's answer

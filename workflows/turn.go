@@ -1,10 +1,8 @@
 package workflows
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -239,11 +237,7 @@ func (t *turn) handoffCall(calls []activities.ToolCall) (string, bool) {
 		if call.Name != activities.HandoffTool {
 			continue
 		}
-		var args activities.HandoffArgs
-		if err := json.Unmarshal([]byte(call.Arguments), &args); err != nil || strings.TrimSpace(args.Reason) == "" {
-			args.Reason = "the user asked for a person"
-		}
-		return args.Reason, true
+		return activities.HandoffReason(call), true
 	}
 	return "", false
 }
