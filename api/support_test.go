@@ -26,16 +26,7 @@ import (
 func (hs *harness) agent(username string) tokens {
 	hs.t.Helper()
 	tk := hs.user(username)
-	roles, err := domain.ListRoles(context.Background(), hs.db)
-	require.NoError(hs.t, err)
-	for _, r := range roles {
-		if r.Name == domain.AgentRole {
-			_, err := domain.SetUserRoles(context.Background(), hs.db, tk.UserID(), []int64{r.ID})
-			require.NoError(hs.t, err)
-			return tk
-		}
-	}
-	hs.t.Fatal("no agent role")
+	testenv.MakeAgent(hs.t, hs.db, tk.UserID())
 	return tk
 }
 

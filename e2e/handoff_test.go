@@ -25,16 +25,7 @@ const ack = "A person will answer you here."
 func (s *stack) agent(username string) apitest.Tokens {
 	s.t.Helper()
 	tk := s.User(username)
-	roles, err := domain.ListRoles(context.Background(), s.db)
-	require.NoError(s.t, err)
-	for _, r := range roles {
-		if r.Name == domain.AgentRole {
-			_, err := domain.SetUserRoles(context.Background(), s.db, tk.UserID(), []int64{r.ID})
-			require.NoError(s.t, err)
-			return tk
-		}
-	}
-	s.t.Fatal("the agent role is missing")
+	testenv.MakeAgent(s.t, s.db, tk.UserID())
 	return tk
 }
 
@@ -193,7 +184,11 @@ func TestATakeoverStopsTheAIReplyInFlight(t *testing.T) {
 // Nobody answers a handed-off conversation: the durable timer gives it
 // back to the AI, which answers the next message.
 func TestTheAITakesBackAConversationNobodyAnswers(t *testing.T) {
-	s := newStack(t, "sqlite:///:memory:", func(_ int, req fakellm.Request) fakellm.Response {
+	testenv.EachDatabase(t, func(t *testing.T, url string) { theAITakesBack(t, url) })
+}
+
+func theAITakesBack(t *testing.T, url string) {
+	s := newStack(t, url, func(_ int, req fakellm.Request) fakellm.Response {
 		if strings.Contains(req.Last().Text(), "person") {
 			return fakellm.Response{ToolCalls: []fakellm.ToolCall{
 				fakellm.Call("c1", activities.HandoffTool, `{"reason":"wants a person"}`)}}

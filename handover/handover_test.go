@@ -22,8 +22,10 @@ type signals struct {
 	mu   sync.Mutex
 	down bool
 	got  []workflows.Inbound
-	opts []client.StartWorkflowOptions
-	args []any
+	// replies are the people's answers signalled.
+	replies []workflows.AgentReply
+	opts    []client.StartWorkflowOptions
+	args    []any
 }
 
 func (s *signals) SignalWithStartWorkflow(_ context.Context, id, signal string, arg any,
@@ -33,10 +35,17 @@ func (s *signals) SignalWithStartWorkflow(_ context.Context, id, signal string, 
 	if s.down {
 		return nil, errors.New("temporal unavailable")
 	}
-	if id != opts.ID || signal != workflows.InboundSignal || wf != workflows.ConversationWorkflowName {
+	if id != opts.ID || wf != workflows.ConversationWorkflowName {
 		return nil, errors.New("unexpected signal")
 	}
-	s.got = append(s.got, arg.(workflows.Inbound))
+	switch signal {
+	case workflows.InboundSignal:
+		s.got = append(s.got, arg.(workflows.Inbound))
+	case workflows.AgentReplySignal:
+		s.replies = append(s.replies, arg.(workflows.AgentReply))
+	default:
+		return nil, errors.New("unexpected signal " + signal)
+	}
 	s.opts = append(s.opts, opts)
 	s.args = append(s.args, args...)
 	return nil, nil
@@ -86,6 +95,32 @@ func TestTheReconcilerHandsOverWhatWasLeft(t *testing.T) {
 	assert.Equal(t, 2, n)
 	require.Len(t, sig.got, 3)
 	assert.Equal(t, []int64{ids[0], ids[2]}, []int64{sig.got[1].MessageID, sig.got[2].MessageID}, "the others, in order")
+
+	n, err = rec.Once(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing handed over twice")
+}
+
+// A person's answer the API could not hand over is delivered all the
+// same; an SMS that is just the keyword asks for a person.
+func TestTheReconcilerHandsOverAnswersAndKeywords(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Migrated(t, "sqlite:///:memory:")
+	u, msgs := testenv.AskAssistant(t, db, "texter", domain.ChannelTwilio, "+14155552671", "hello", " Human ")
+	agent, _ := testenv.AskAssistant(t, db, "agent", domain.ChannelWeb, "")
+	answer, err := domain.SaveOutbound(ctx, db, domain.Outbound{UserID: u.ID, Content: "a person here", AgentID: agent.ID})
+	require.NoError(t, err)
+	sig := &signals{}
+	conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+	rec := &handover.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
+	n, err := rec.Once(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, []workflows.Inbound{{MessageID: msgs[0].ID, Channel: "twilio"},
+		{MessageID: msgs[1].ID, Channel: "twilio", AsksForHuman: true}}, sig.got)
+	assert.Equal(t, []workflows.AgentReply{{MessageID: answer.ID, AgentID: agent.ID}}, sig.replies)
+	assert.Equal(t, workflows.ConversationWorkflowID(domain.AIConversationID(u.ID)), sig.opts[2].ID,
+		"the answer goes to the user's conversation")
 
 	n, err = rec.Once(ctx)
 	require.NoError(t, err)

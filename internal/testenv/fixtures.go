@@ -33,3 +33,19 @@ func AskAssistant(t testing.TB, db *bun.DB, username string, ch domain.Channel, 
 	}
 	return u, msgs
 }
+
+// MakeAgent gives a user the built-in agent role (support staff).
+func MakeAgent(t testing.TB, db *bun.DB, userID int64) {
+	t.Helper()
+	ctx := context.Background()
+	roles, err := domain.ListRoles(ctx, db)
+	require.NoError(t, err)
+	for _, r := range roles {
+		if r.Name == domain.AgentRole {
+			_, err := domain.SetUserRoles(ctx, db, userID, []int64{r.ID})
+			require.NoError(t, err)
+			return
+		}
+	}
+	t.Fatal("the migrations made no agent role")
+}
