@@ -218,18 +218,18 @@ func (c *conversation) waitAsHuman(ctx workflow.Context) bool {
 		_ = workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy)
 	}
 	left := from.Add(c.policy.HandoffIdle).Sub(workflow.Now(ctx))
+	if left <= 0 {
+		// Idle for long enough already (a run continued as new late).
+		c.receive()
+		return len(c.pending) > 0 || len(c.control) > 0
+	}
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	var timer workflow.Future
-	if left > 0 {
-		timer = workflow.NewTimer(tctx, left)
-	}
+	timer := workflow.NewTimer(tctx, left)
 	idle := false
 	sel := workflow.NewSelector(ctx)
 	c.addToSelector(ctx, sel)
-	if timer != nil {
-		sel.AddFuture(timer, func(workflow.Future) { idle = true })
-	}
+	sel.AddFuture(timer, func(workflow.Future) { idle = true })
 	sel.Select(ctx)
 	if idle {
 		c.receive()

@@ -195,3 +195,17 @@ func TestATurnPastItsSaveDeliversDespiteAHandoff(t *testing.T) {
 	assert.Equal(t, []int64{1001, 500}, human.delivered, "the reply stands; then the acknowledgement")
 	assert.Equal(t, []string{"human:takeover", "ai:resume"}, human.modeNames())
 }
+
+// A run continued as new in human mode keeps the mode, reads the worker's
+// idle time again, and hands back at once a conversation idle for longer.
+func TestAContinuedHandoffKeepsItsModeAndItsTimer(t *testing.T) {
+	env, _, human := handoffEnv(t)
+	since := env.Now().Add(-2 * time.Hour)
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+		Mode: &workflows.ConversationMode{Mode: workflows.ModeHuman, Since: since, Acknowledged: true}})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, []string{"ai:idle"}, human.modeNames())
+	assert.Empty(t, human.holds, "acknowledged before: not told again")
+}
