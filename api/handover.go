@@ -54,9 +54,7 @@ func newHandovers() *handovers {
 
 // queueHandover queues a stored message for its hand-over.
 func (s *Server) queueHandover(c *gin.Context, m *domain.Message) {
-	if m.AgentID == nil {
-		s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
-	}
+	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
 	log := s.log(c)
 	conv := ""
 	if m.ConversationID != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,7 +145,14 @@ func (s *Server) agentReply(c *gin.Context) {
 		return
 	}
 	s.supportLog(c).Info("agent message", "conversation_id", conv.ID(), "message_id", m.ID, "channel", m.Channel)
-	s.queueHandover(c, m)
+	// Handed over before the answer, not queued: a resume the person asks
+	// for next must reach the workflow after this message, or the message
+	// would take the conversation from the AI again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), handoverTimeout)
+	defer cancel()
+	if err := s.conversations.HandOver(ctx, m); err != nil {
+		s.log(c).Warn("agent message not handed over; the reconciler will", "message_id", m.ID, "error", err)
+	}
 	c.JSON(http.StatusCreated, m)
 }
 

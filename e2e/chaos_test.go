@@ -94,7 +94,7 @@ func TestChaosWorkerKilledAtRandom(t *testing.T) {
 // and stored; once Temporal is back every message gets its turn, each
 // reply is sent by SMS once.
 func TestChaosTemporalRestartedWhileSMSArrive(t *testing.T) {
-	hostPort := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	hostPort := fmt.Sprintf("127.0.0.1:%d", reusablePort(t))
 	dbFile := filepath.Join(t.TempDir(), "temporal.db")
 	tp := ownTemporal(t, hostPort, dbFile)
 	s := newSMSStackWith(t, "sqlite:///:memory:", fakellm.Echo, nil, stackOptions{temporal: tp,

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -23,12 +25,25 @@ import (
 	"github.com/aimsg/aimsg/workflows"
 )
 
-func freePort(t *testing.T) int {
+// reusablePort is a free port for a server that stops and starts again on
+// it. It is taken below Linux's ephemeral range (32768-60999): a port from
+// that range can be given to some outgoing connection of a busy machine
+// while the server is down, and the server could not listen there again.
+func reusablePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		n, err := rand.Int(rand.Reader, big.NewInt(12000))
+		require.NoError(t, err)
+		port := 20000 + int(n.Int64())
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // ownTemporal starts a dev server of the test's own, persisted in a file so
@@ -49,7 +64,7 @@ func ownTemporal(t *testing.T, hostPort, dbFile string) *testenv.Temporal {
 // message is stored, and once Temporal is back the worker's reconciler
 // starts the turn and the reply comes.
 func TestTemporalDownWhileAMessageIsPosted(t *testing.T) {
-	hostPort := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	hostPort := fmt.Sprintf("127.0.0.1:%d", reusablePort(t))
 	dbFile := filepath.Join(t.TempDir(), "temporal.db")
 	tp := ownTemporal(t, hostPort, dbFile)
 	s := newStackWith(t, "sqlite:///:memory:", fakellm.Echo, stackOptions{temporal: tp,
