@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"slices"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -188,21 +189,7 @@ func (c *conversation) continueAsNew(ctx workflow.Context) error {
 // waitForMessage blocks until a message or a request is queued (true) or
 // the conversation has been idle for IdleTimeout (false).
 func (c *conversation) waitForMessage(ctx workflow.Context) bool {
-	tctx, cancel := workflow.WithCancel(ctx)
-	defer cancel()
-	timer := workflow.NewTimer(tctx, c.limits.IdleTimeout)
-	for len(c.pending) == 0 && len(c.control) == 0 {
-		idle := false
-		sel := workflow.NewSelector(ctx)
-		c.addToSelector(ctx, sel)
-		sel.AddFuture(timer, func(workflow.Future) { idle = true })
-		sel.Select(ctx)
-		if idle {
-			c.receive()
-			return len(c.pending) > 0 || len(c.control) > 0
-		}
-	}
-	return true
+	return c.wait(ctx, c.limits.IdleTimeout)
 }
 
 // waitAsHuman blocks, in human mode, until a message or a request is
@@ -223,17 +210,25 @@ func (c *conversation) waitAsHuman(ctx workflow.Context) bool {
 		c.receive()
 		return len(c.pending) > 0 || len(c.control) > 0
 	}
+	return c.wait(ctx, left)
+}
+
+// wait blocks until a message or a request is queued (true) or d passes
+// without one (false). A signal that queues nothing (a duplicate) waits on.
+func (c *conversation) wait(ctx workflow.Context, d time.Duration) bool {
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	timer := workflow.NewTimer(tctx, left)
-	idle := false
-	sel := workflow.NewSelector(ctx)
-	c.addToSelector(ctx, sel)
-	sel.AddFuture(timer, func(workflow.Future) { idle = true })
-	sel.Select(ctx)
-	if idle {
-		c.receive()
-		return len(c.pending) > 0 || len(c.control) > 0
+	timer := workflow.NewTimer(tctx, d)
+	for len(c.pending) == 0 && len(c.control) == 0 {
+		idle := false
+		sel := workflow.NewSelector(ctx)
+		c.addToSelector(ctx, sel)
+		sel.AddFuture(timer, func(workflow.Future) { idle = true })
+		sel.Select(ctx)
+		if idle {
+			c.receive()
+			return len(c.pending) > 0 || len(c.control) > 0
+		}
 	}
 	return true
 }
