@@ -2,11 +2,8 @@ package api
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -79,6 +76,9 @@ func (s *Server) register(c *gin.Context) {
 		return
 	}
 	in.IsSuperuser = false
+	if !s.admitRegistration(c) {
+		return
+	}
 	nu, ok := s.toNewUser(c, in)
 	if !ok {
 		return
@@ -92,6 +92,21 @@ func (s *Server) register(c *gin.Context) {
 	c.JSON(http.StatusCreated, u)
 }
 
+// admitRegistration counts a registration from the client's address, or
+// answers 429 once the address has registered RegistrationsPerAddress
+// times in RegistrationWindow. Refused and conflicting attempts count too:
+// trying names one after another is what the limit slows.
+func (s *Server) admitRegistration(c *gin.Context) bool {
+	lim := domain.Limit{Key: "register:address:" + c.ClientIP(),
+		Max: s.cfg.RegistrationsPerAddress, Window: s.cfg.RegistrationWindow}
+	if err := domain.Take(c.Request.Context(), s.db, lim, "Too many registrations from this address; try again later"); err != nil {
+		s.authLog(c).Warn("registration throttled", "error", err)
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
 type loginRequest struct {
 	Username string `json:"username" form:"username" binding:"required,max=255"`
 	Password string `json:"password" form:"password" binding:"required"`
@@ -100,24 +115,19 @@ type loginRequest struct {
 const badCredentials = "Incorrect username or password"
 
 // login checks a password and starts a session. Unknown user and wrong
-// password look the same (status, body, time); repeated failures per account
-// and per client address are throttled.
+// password look the same (status, body, time, throttling); failures are
+// throttled per account and address, per address, and per account with
+// growing delays (domain.LoginLimits).
 func (s *Server) login(c *gin.Context) {
 	var in loginRequest
 	if !s.bind(c, &in) {
 		return
 	}
 	ctx := c.Request.Context()
-	accountKey, clientKey := "account:"+strings.ToLower(in.Username), "client:"+c.ClientIP()
-	wait, err := domain.LoginRetryAfter(ctx, s.db, s.cfg.LoginMaxFailures, s.cfg.LoginFailureWindow, accountKey, clientKey)
+	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, in.Username, c.ClientIP())
 	if err != nil {
+		s.authLog(c).Warn("login throttled", "username", clip(in.Username), "error", err)
 		s.fail(c, err)
-		return
-	}
-	if wait > 0 {
-		s.authLog(c).Warn("login throttled", "username", clip(in.Username), "retry_after", wait)
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		abort(c, http.StatusTooManyRequests, "Too many failed login attempts; try again later")
 		return
 	}
 	u, err := domain.UserByLogin(ctx, s.db, in.Username)
@@ -129,10 +139,6 @@ func (s *Server) login(c *gin.Context) {
 		s.passwords.Burn(in.Password)
 	}
 	if u == nil || !s.passwords.Verify(u.HashedPassword, in.Password) {
-		if err := domain.RecordLoginFailure(ctx, s.db, accountKey, clientKey); err != nil {
-			s.fail(c, err)
-			return
-		}
 		s.authLog(c).Warn("login failed", "username", clip(in.Username))
 		unauthorized(c, badCredentials)
 		return
@@ -142,7 +148,7 @@ func (s *Server) login(c *gin.Context) {
 		abort(c, http.StatusForbidden, "Account disabled")
 		return
 	}
-	if err := domain.ClearLoginFailures(ctx, s.db, accountKey); err != nil {
+	if err := attempt.Succeeded(ctx, s.db); err != nil {
 		s.fail(c, err)
 		return
 	}

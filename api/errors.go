@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,6 +29,12 @@ func abort(c *gin.Context, status int, detail string) {
 func (s *Server) fail(c *gin.Context, err error) {
 	if errors.Is(err, domain.ErrInvalid) {
 		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: domain.Reason(err), Type: "value_error"})
+		return
+	}
+	var throttled *domain.Throttled
+	if errors.As(err, &throttled) {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(throttled.RetryAfter.Seconds()))))
+		abort(c, http.StatusTooManyRequests, throttled.Reason)
 		return
 	}
 	status, detail := statusOf(err)

@@ -32,7 +32,9 @@ func (s *Server) conversationEvents(c *gin.Context) {
 }
 
 // streamEvents streams what the hub has under key (a conversation, or the
-// support inbox) to the client, after what it missed.
+// support inbox) to the client, after what it missed. A user holds at
+// most STREAMS_PER_USER streams across the API processes (and an address
+// STREAMS_PER_ADDRESS): one more is refused with 429.
 func (s *Server) streamEvents(c *gin.Context, key string) {
 	ctx := c.Request.Context()
 	after, err := s.resumePoint(c, key)
@@ -40,13 +42,18 @@ func (s *Server) streamEvents(c *gin.Context, key string) {
 		s.fail(c, err)
 		return
 	}
+	st := &stream{hub: s.live, userID: currentUser(c).ID, address: c.ClientIP()}
+	if st.id, err = s.streams.admit(ctx, st.userID, st.address); err != nil {
+		s.fail(c, err)
+		return
+	}
 	// Subscribed before reading what was missed: nothing falls between.
-	sub := s.live.Subscribe(key, currentSession(c).ID, after)
+	st.sub = s.live.Subscribe(key, currentSession(c).ID, after)
 	var missed []domain.Message
 	for from := after; ; {
 		batch, err := domain.MessagesAfter(ctx, s.db, key, from, 100)
 		if err != nil {
-			s.live.Unsubscribe(sub)
+			s.streams.release(st)
 			s.fail(c, err)
 			return
 		}
@@ -62,18 +69,19 @@ func (s *Server) streamEvents(c *gin.Context, key string) {
 		writeMessage(&head, &missed[i])
 		after = missed[i].ID
 	}
+	st.after = after
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // no buffering at an nginx in front
 	if conn, detached := detach(c, head.Bytes()); detached {
 		if conn == nil {
-			s.live.Unsubscribe(sub) // the client went away
+			s.streams.release(st) // the client went away
 			return
 		}
 		// The request's goroutine and net/http's buffers go; one shallow
 		// goroutine pushes the events.
-		st := &stream{hub: s.live, sub: sub, after: after, w: conn, flush: func() {}}
+		st.conn, st.w, st.flush = conn, conn, func() {}
 		go func() {
 			defer conn.Close()
 			s.streams.run(context.Background(), st)
@@ -82,14 +90,15 @@ func (s *Server) streamEvents(c *gin.Context, key string) {
 	}
 	flusher, ok := c.Writer.(http.Flusher)
 	if !ok {
-		s.live.Unsubscribe(sub)
+		s.streams.release(st)
 		abort(c, http.StatusInternalServerError, "Streaming unsupported")
 		return
 	}
 	c.Status(http.StatusOK)
 	_, _ = c.Writer.Write(head.Bytes())
 	flusher.Flush()
-	s.streams.run(ctx, &stream{hub: s.live, sub: sub, after: after, w: c.Writer, flush: flusher.Flush})
+	st.w, st.flush = c.Writer, flusher.Flush
+	s.streams.run(ctx, st)
 }
 
 // detach takes the connection over from net/http (HTTP/1.1 only) and

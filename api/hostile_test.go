@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -87,7 +88,7 @@ func TestHostileInputGetsAClearRefusal(t *testing.T) {
 		hs := newHarness(t, url, map[string]string{"LOGIN_MAX_FAILURES": "1000",
 			"TELEGRAM_BOT_TOKEN": "123456:hostile-test", "TELEGRAM_BOT_USERNAME": "aimsg_test_bot",
 			"TELEGRAM_WEBHOOK_SECRET": "hostile-test-secret"})
-		engine := hs.h.(*gin.Engine)
+		engine := hs.h.(*api.Handler).Handler.(*gin.Engine)
 		user, admin := hs.user("mallory"), hs.superuser("root")
 		bodies := hostileBodies(hs.cfg.MaxBodyBytes)
 		sent, refused := 0, 0

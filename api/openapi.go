@@ -87,6 +87,10 @@ var (
 				WithDescription("Only reports with this status")
 )
 
+// streamLimitNote says how event streams are bounded.
+const streamLimitNote = "A user holds at most STREAMS_PER_USER open streams (8 by default), an address STREAMS_PER_ADDRESS: " +
+	"one more is refused with 429 and Retry-After."
+
 // operations is every route of the API, in the order of routes.go.
 var operations = []operation{
 	{method: "GET", path: "/", tag: "meta", summary: "Greeting", ok: reply{body: messageResponse{}}},
@@ -127,10 +131,12 @@ var operations = []operation{
 		more:        []reply{{status: 204, desc: "Taken; nothing to send back in the answer"}}},
 
 	{method: "POST", path: "/auth/register", tag: "auth", summary: "Create an account",
-		body: newAccount{}, ok: reply{status: 201, body: domain.User{}}, errors: []int{409}},
+		description: "Registrations are limited per client address (429 with Retry-After).",
+		body:        newAccount{}, ok: reply{status: 201, body: domain.User{}}, errors: []int{409, 429}},
 	{method: "POST", path: "/auth/login", tag: "auth", summary: "Log in",
-		description: "JSON or an OAuth2 password form. Failed attempts are limited per account and per client (429 with Retry-After).",
-		body:        loginRequest{}, form: true, ok: reply{body: authResponse{}}, errors: []int{401, 403, 429}},
+		description: "JSON or an OAuth2 password form. Failed attempts are limited per account and client address, per address, " +
+			"and per account with growing delays for the addresses that failed for it (429 with Retry-After).",
+		body: loginRequest{}, form: true, ok: reply{body: authResponse{}}, errors: []int{401, 403, 429}},
 	{method: "POST", path: "/auth/refresh", tag: "auth", summary: "Exchange a refresh token for new tokens",
 		description: "The refresh token is single-use: presenting a spent one ends its session.",
 		body:        refreshRequest{}, ok: reply{body: authResponse{}}, errors: []int{401}},
@@ -178,11 +184,12 @@ var operations = []operation{
 			"\"typing\" {conversation_id, active}: a turn started or stopped working. " +
 			"\"delta\" {conversation_id, turn_id, seq, text}: the reply's text as it is written, in order from seq 1 (a preview: the saved reply arrives as a message). " +
 			"\"reset\" {conversation_id, turn_id}: drop the text streamed so far. " +
-			"\"mode\" {conversation_id, mode}: who answers changed (ai, or human: a person). The stream ends with the session.",
+			"\"mode\" {conversation_id, mode}: who answers changed (ai, or human: a person). The stream ends with the session. " +
+			streamLimitNote,
 		params: []*openapi3.Parameter{conversationParam,
 			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
 			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
-		ok: reply{media: mediaSSE, body: ""}, errors: []int{404}},
+		ok: reply{media: mediaSSE, body: ""}, errors: []int{404, 429}},
 
 	{method: "GET", path: "/messages", tag: "messages", access: signedIn, summary: "Messages sent or received, newest first",
 		params: []*openapi3.Parameter{conversationQuery}, paged: true, ok: reply{body: []domain.Message{}}},
@@ -231,9 +238,10 @@ var operations = []operation{
 			WithSchema(openapi3.NewStringSchema().WithEnum("ai", "human"))},
 		paged: true, ok: reply{body: []domain.InboxEntry{}}},
 	{method: "GET", path: "/support/events", tag: "support", access: staff,
-		summary:     "Server-sent events for a live inbox",
-		description: "\"message\" (a message of any conversation with the assistant) and \"mode\" {conversation_id, mode}; it starts now. The stream ends with the session.",
-		ok:          reply{media: mediaSSE, body: ""}},
+		summary: "Server-sent events for a live inbox",
+		description: "\"message\" (a message of any conversation with the assistant) and \"mode\" {conversation_id, mode}; it starts now. The stream ends with the session. " +
+			streamLimitNote,
+		ok: reply{media: mediaSSE, body: ""}, errors: []int{429}},
 	{method: "GET", path: "/support/conversations/{id}/messages", tag: "support", access: staff,
 		summary: "A conversation with the assistant, newest first; marks it read for the support team",
 		params:  []*openapi3.Parameter{conversationParam}, paged: true,
@@ -253,11 +261,12 @@ var operations = []operation{
 		params:  []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
 		ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
 	{method: "GET", path: "/support/conversations/{id}/events", tag: "support", access: staff,
-		summary: "Server-sent events of one conversation, as on /auth/conversations/{id}/events, plus \"mode\"",
+		summary:     "Server-sent events of one conversation, as on /auth/conversations/{id}/events, plus \"mode\"",
+		description: streamLimitNote,
 		params: []*openapi3.Parameter{conversationParam,
 			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
 			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
-		ok: reply{media: mediaSSE, body: ""}, errors: []int{404}},
+		ok: reply{media: mediaSSE, body: ""}, errors: []int{404, 429}},
 
 	{method: "GET", path: "/auth/users", tag: "admin", access: superuserOnly, summary: "Users, with search",
 		params: []*openapi3.Parameter{openapi3.NewQueryParameter("search").WithSchema(openapi3.NewStringSchema()).

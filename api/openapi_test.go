@@ -26,7 +26,7 @@ func routeKey(method, path string) string {
 }
 
 func TestOpenAPIDocumentsEveryRouteAndNoOther(t *testing.T) {
-	engine, ok := newHarness(t, "sqlite:///:memory:", nil).h.(*gin.Engine)
+	engine, ok := newHarness(t, "sqlite:///:memory:", nil).h.(*api.Handler).Handler.(*gin.Engine)
 	require.True(t, ok, "the API handler is a gin engine")
 
 	served := map[string]bool{}

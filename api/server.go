@@ -45,6 +45,7 @@ type Server struct {
 	metrics       *metrics.Metrics
 	tokens        *auth.Tokens
 	passwords     *auth.Passwords
+	loginLimits   domain.LoginLimits
 	// assistant caches the AI's user id once read (it never changes).
 	assistant atomic.Int64
 	// handovers queue stored messages for their conversation.
@@ -57,15 +58,33 @@ type Server struct {
 	streams streamSet
 }
 
+// Handler is the HTTP handler of the whole API.
+type Handler struct {
+	http.Handler
+	s *Server
+}
+
+// CloseStreams ends the event streams this process holds, for a process
+// that stops: their clients reconnect to another. Give it to the HTTP
+// server's RegisterOnShutdown: Shutdown neither waits for nor closes
+// streams that left net/http.
+func (h *Handler) CloseStreams() { h.s.streams.closeAll() }
+
 // NewServer builds the HTTP handler of the whole API.
 func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal TemporalHealth, conversations Conversations,
-	live *events.Hub, m *metrics.Metrics) (http.Handler, error) {
+	live *events.Hub, m *metrics.Metrics) (*Handler, error) {
 	s := &Server{
 		cfg: cfg, logs: logSet, db: db, temporal: temporal, conversations: conversations, live: live, metrics: m,
 		tokens:    auth.NewTokens(cfg.SecretKey),
 		passwords: &auth.Passwords{Cost: cfg.BcryptCost},
+		loginLimits: domain.LoginLimits{Window: cfg.LoginFailureWindow,
+			PerAccountAddress: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddress,
+			DelayAfter: cfg.LoginAccountDelayAfter, FirstDelay: cfg.LoginAccountDelay, MaxDelay: cfg.LoginAccountMaxDelay},
 		handovers: newHandovers(),
 		sessions:  newSessionCache(cfg.AuthCacheTTL),
+		streams: streamSet{db: db, log: logSet.Root, process: auth.RandomToken(12),
+			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
+				Stale: streamStale, RetryAfter: eventKeepAlive}},
 	}
 	if _, err := openAPIJSON(); err != nil {
 		return nil, err
@@ -81,7 +100,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
 	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
 	s.routes(r)
-	return r, nil
+	return &Handler{Handler: r, s: s}, nil
 }
 
 // maxHeaderBytes bounds request headers (a 1 MB Authorization header gets

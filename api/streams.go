@@ -3,11 +3,17 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
 )
 
@@ -19,6 +25,9 @@ const (
 	eventKeepAlive     = 30 * time.Second
 	streamWriteTimeout = 10 * time.Second
 	eventMaxStream     = 30 * time.Minute
+	// streamStale is when a stream its process stopped renewing (the
+	// process died) no longer counts against its user's bound.
+	streamStale = 3 * eventKeepAlive
 )
 
 // stream is one open event stream: its subscription, the newest message
@@ -28,6 +37,13 @@ type stream struct {
 	hub   *events.Hub
 	sub   *events.Subscription
 	after int64
+	// id is the stream's row in event_streams; userID and address what it
+	// counts against.
+	id      int64
+	userID  int64
+	address string
+	// conn is the connection of a detached stream, nil otherwise.
+	conn net.Conn
 
 	mu    sync.Mutex
 	w     io.Writer
@@ -89,29 +105,127 @@ func (st *stream) push(ctx context.Context) {
 
 // streamSet holds a process's open streams, for one keep-alive sweep over
 // all of them: an idle stream then costs no wake-up of its own, only its
-// comment on the wire every eventKeepAlive.
+// comment on the wire every eventKeepAlive. Each open stream is written
+// down in the database under the process's name, renewed by the sweep,
+// so that every process counts a user's streams.
 type streamSet struct {
+	db      *bun.DB
+	log     *slog.Logger
+	limits  domain.StreamLimits
+	process string
+
 	mu      sync.Mutex
 	open    map[*stream]struct{}
 	running bool
+	closed  bool
 }
 
-// run pushes a stream's events until it ends, with keep-alives meanwhile.
+// admit writes down a new stream of userID from address, or returns
+// *domain.Throttled when the user or the address has its bound of open
+// streams. Before refusing it looks for streams of this process whose
+// client went away unnoticed (a closed tab): those end and free their place.
+func (ss *streamSet) admit(ctx context.Context, userID int64, address string) (int64, error) {
+	id, err := domain.OpenStream(ctx, ss.db, ss.limits, userID, address, ss.process)
+	var throttled *domain.Throttled
+	if !errors.As(err, &throttled) {
+		return id, err
+	}
+	if ss.endGone(ctx, func(st *stream) bool { return st.userID == userID || st.address == address }) == 0 {
+		return 0, err
+	}
+	return domain.OpenStream(ctx, ss.db, ss.limits, userID, address, ss.process)
+}
+
+// run pushes a stream's events until it ends, with keep-alives meanwhile,
+// then forgets it.
 func (ss *streamSet) run(ctx context.Context, st *stream) {
-	ss.add(st)
-	defer func() {
-		ss.remove(st)
-		st.hub.Unsubscribe(st.sub)
-		st.mu.Lock()
-		st.done = true // the writer is not ours after this returns
-		st.mu.Unlock()
-	}()
+	if !ss.add(st) {
+		ss.release(st)
+		return
+	}
+	defer ss.release(st)
 	st.push(ctx)
 }
 
-func (ss *streamSet) add(st *stream) {
+// release ends a stream's subscription and forgets its row.
+func (ss *streamSet) release(st *stream) {
+	ss.remove(st)
+	st.hub.Unsubscribe(st.sub)
+	st.mu.Lock()
+	st.done = true // the writer is not ours after this returns
+	st.mu.Unlock()
+	ss.forget(st.id)
+}
+
+// forget deletes a stream's row; a failure leaves it to go stale.
+func (ss *streamSet) forget(id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := domain.CloseStream(ctx, ss.db, id); err != nil {
+		ss.log.Warn("event stream not forgotten", "stream_id", id, "error", err)
+	}
+}
+
+// endGone ends the open detached streams matching which whose client
+// closed the connection, and returns how many it ended.
+func (ss *streamSet) endGone(ctx context.Context, which func(*stream) bool) int {
+	ss.mu.Lock()
+	var candidates []*stream
+	for st := range ss.open {
+		if st.conn != nil && which(st) {
+			candidates = append(candidates, st)
+		}
+	}
+	ss.mu.Unlock()
+	ended := 0
+	for _, st := range candidates {
+		if ctx.Err() != nil || st.alive() {
+			continue
+		}
+		st.hub.Unsubscribe(st.sub) // its goroutine ends it
+		ss.forget(st.id)           // now, so that its place is free at once
+		ended++
+	}
+	return ended
+}
+
+// alive reads the detached connection for a moment: a client that closed
+// it gives end of file at once, one still reading gives nothing (a
+// client sends nothing on an event stream).
+func (st *stream) alive() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return false
+	}
+	_ = st.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	var one [1]byte
+	_, err := st.conn.Read(one[:])
+	_ = st.conn.SetReadDeadline(time.Time{})
+	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// closeAll ends every open stream, for a process that stops: their
+// clients reconnect to another one.
+func (ss *streamSet) closeAll() {
+	ss.mu.Lock()
+	ss.closed = true
+	all := make([]*stream, 0, len(ss.open))
+	for st := range ss.open {
+		all = append(all, st)
+	}
+	ss.mu.Unlock()
+	for _, st := range all {
+		st.hub.Unsubscribe(st.sub)
+	}
+}
+
+func (ss *streamSet) add(st *stream) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.closed {
+		return false
+	}
 	if ss.open == nil {
 		ss.open = map[*stream]struct{}{}
 	}
@@ -120,6 +234,7 @@ func (ss *streamSet) add(st *stream) {
 		ss.running = true
 		go ss.sweep()
 	}
+	return true
 }
 
 func (ss *streamSet) remove(st *stream) {
@@ -131,7 +246,8 @@ func (ss *streamSet) remove(st *stream) {
 var keepAliveComment = []byte(": keep-alive\n\n")
 
 // sweep writes a keep-alive to every open stream each eventKeepAlive; a
-// stream whose write fails is ended. It stops when no stream is left.
+// stream whose write fails is ended. It renews the rows of the streams
+// left. It stops when no stream is left.
 func (ss *streamSet) sweep() {
 	t := time.NewTicker(eventKeepAlive)
 	defer t.Stop()
@@ -152,5 +268,14 @@ func (ss *streamSet) sweep() {
 				st.hub.Unsubscribe(st.sub) // wakes its goroutine, which ends it
 			}
 		}
+		ss.renew()
+	}
+}
+
+func (ss *streamSet) renew() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := domain.RenewStreams(ctx, ss.db, ss.process, ss.limits.Stale); err != nil {
+		ss.log.Warn("event streams not renewed", "error", err)
 	}
 }

@@ -2,9 +2,13 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,39 +19,193 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
-func TestFailedLoginsAreThrottledPerAccountAndPerClient(t *testing.T) {
-	testenv.EachDatabase(t, func(t *testing.T, url string) {
-		hs := newHarness(t, url, map[string]string{"LOGIN_MAX_FAILURES": "3"})
-		hs.register("target", "the-right-password")
-		hs.register("bystander", "bystander-password")
-		attacker, owner := from("198.51.100.7:4000"), from("192.0.2.50:4000")
-		login := func(user, pw string, who func(*http.Request), extra ...func(*http.Request)) int {
-			w := hs.call("POST", "/auth/login", map[string]any{"username": user, "password": pw}, "", append(extra, who)...)
-			if w.Code == http.StatusTooManyRequests {
-				secs, err := strconv.Atoi(w.Header().Get("Retry-After"))
-				require.NoError(t, err)
-				assert.True(t, secs > 0 && secs <= 15*60, "Retry-After %d", secs)
-			}
-			return w.Code
-		}
-		for range 3 {
-			require.Equal(t, http.StatusUnauthorized, login("target", "guess", attacker))
-		}
-		// The account now waits, even with the right password and from elsewhere...
-		assert.Equal(t, http.StatusTooManyRequests, login("target", "the-right-password", owner))
-		// ...and the attacker's address waits for every account.
-		assert.Equal(t, http.StatusTooManyRequests, login("bystander", "bystander-password", attacker))
-		// A forged X-Forwarded-For from an untrusted client changes nothing.
-		assert.Equal(t, http.StatusTooManyRequests,
-			login("bystander", "bystander-password", attacker, header("X-Forwarded-For", "10.9.8.7")))
-		// Others are not affected.
-		assert.Equal(t, http.StatusOK, login("bystander", "bystander-password", owner))
-
-		// No permanent lockout: once the failures leave the window, the owner is back.
-		_, err := hs.db.NewUpdate().Model((*domain.LoginFailure)(nil)).
-			Set("created_at = ?", domain.Now().Add(-16*time.Minute)).Where("1 = 1").Exec(context.Background())
+// loginAs signs in from an address; a 429 must say when to come back,
+// within at most limit. It returns the status, the body and Retry-After.
+func loginAs(t *testing.T, hs *harness, user, pw, addr string, limit time.Duration, extra ...func(*http.Request)) (int, string, int) {
+	t.Helper()
+	w := hs.call("POST", "/auth/login", map[string]any{"username": user, "password": pw}, "", append(extra, from(addr+":4000"))...)
+	secs := 0
+	if w.Code == http.StatusTooManyRequests {
+		var err error
+		secs, err = strconv.Atoi(w.Header().Get("Retry-After"))
 		require.NoError(t, err)
-		assert.Equal(t, http.StatusOK, login("target", "the-right-password", owner))
+		assert.True(t, secs > 0 && secs <= int(limit.Seconds()), "Retry-After %d", secs)
+		assert.Equal(t, domain.TooManyLogins, decode(t, w)["detail"])
+	}
+	return w.Code, w.Body.String(), secs
+}
+
+// ageThrottle moves every counted failure and registration back by d.
+func ageThrottle(t *testing.T, hs *harness, d time.Duration) {
+	t.Helper()
+	_, err := hs.db.NewUpdate().Model((*domain.ThrottleHit)(nil)).
+		Set("created_at = ?", domain.Now().Add(-d)).Where("1 = 1").Exec(context.Background())
+	require.NoError(t, err)
+}
+
+// Wrong passwords for one account from one address lock that account on
+// that address only: its neighbours there, and its owner elsewhere, sign in.
+func TestFailedLoginsLockTheAccountOnTheAddressThatFailed(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil) // the defaults: 10 per account and address in 15 minutes
+		hs.register("alice", "alice-password")
+		hs.register("bob", "bob-password")
+		const x, y = "198.51.100.7", "192.0.2.50"
+		window := 15 * time.Minute
+		var codes []int
+		for range 12 {
+			code, _, _ := loginAs(t, hs, "alice", "guess", x, window)
+			codes = append(codes, code)
+		}
+		assert.Equal(t, slices.Repeat([]int{http.StatusUnauthorized}, 10), codes[:10])
+		assert.Equal(t, []int{http.StatusTooManyRequests, http.StatusTooManyRequests}, codes[10:], "the 11th and 12th wait")
+
+		code, _, _ := loginAs(t, hs, "bob", "bob-password", x, window)
+		assert.Equal(t, http.StatusOK, code, "a neighbour on the same address signs in")
+		code, _, _ = loginAs(t, hs, "alice", "alice-password", y, window)
+		assert.Equal(t, http.StatusOK, code, "the owner signs in from her own address")
+		code, _, _ = loginAs(t, hs, "alice", "alice-password", x, window)
+		assert.Equal(t, http.StatusTooManyRequests, code, "the address that failed waits, even with the right password")
+		// A forged X-Forwarded-For from an untrusted client changes nothing.
+		code, _, _ = loginAs(t, hs, "alice", "alice-password", x, window, header("X-Forwarded-For", "10.9.8.7"))
+		assert.Equal(t, http.StatusTooManyRequests, code)
+
+		// No permanent lockout: once the failures leave the window, x is back.
+		ageThrottle(t, hs, 16*time.Minute)
+		code, _, _ = loginAs(t, hs, "alice", "alice-password", x, window)
+		assert.Equal(t, http.StatusOK, code)
+	})
+}
+
+// Spraying: a few wrong passwords for each of many accounts from one
+// address. The address waits once it has failed 100 times, for every
+// account; other addresses do not.
+func TestPasswordSprayingFromOneAddressIsThrottled(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		for i := range 31 {
+			hs.register(fmt.Sprintf("member%02d", i), "member-password")
+		}
+		const sprayer = "203.0.113.66"
+		window := 15 * time.Minute
+		counts := map[int]int{}
+		firstRefused := -1
+		for i := range 150 {
+			code, _, _ := loginAs(t, hs, fmt.Sprintf("member%02d", i%30), "Summer2026!", sprayer, window)
+			counts[code]++
+			if code == http.StatusTooManyRequests && firstRefused < 0 {
+				firstRefused = i
+			}
+		}
+		assert.Equal(t, map[int]int{http.StatusUnauthorized: 100, http.StatusTooManyRequests: 50}, counts)
+		assert.Equal(t, 100, firstRefused, "the 101st attempt is the first to wait")
+
+		code, _, _ := loginAs(t, hs, "member30", "member-password", sprayer, window)
+		assert.Equal(t, http.StatusTooManyRequests, code, "the address waits for an account it never tried")
+		code, _, _ = loginAs(t, hs, "member00", "member-password", "192.0.2.99", window)
+		assert.Equal(t, http.StatusOK, code, "the accounts sign in from elsewhere")
+	})
+}
+
+// Guessing one account from many addresses: each address that already
+// failed for it waits, longer with every further failure; an address that
+// never failed for it (the owner's) is not held back. Known and unknown
+// accounts are throttled alike.
+func TestGuessingOneAccountFromManyAddressesMeetsGrowingDelays(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"LOGIN_ACCOUNT_DELAY_AFTER": "15"})
+		hs.register("target", "target-password")
+		type outcome struct {
+			code int
+			body string
+		}
+		maxDelay := 300 * time.Second
+		guess := func(account string, net int) (outcomes []outcome, firstWait, grownWait int) {
+			addr := func(i int) string { return fmt.Sprintf("10.%d.0.%d", net, i+1) }
+			for i := range 60 {
+				code, body, wait := loginAs(t, hs, account, "guess", addr(i%20), maxDelay)
+				outcomes = append(outcomes, outcome{code, body})
+				if i == 20 {
+					firstWait = wait
+				}
+			}
+			// One more failure from a fresh address: the delay doubles.
+			code, _, _ := loginAs(t, hs, account, "guess", addr(20), maxDelay)
+			require.Equal(t, http.StatusUnauthorized, code, "a fresh address is not held back")
+			_, _, grownWait = loginAs(t, hs, account, "guess", addr(0), maxDelay)
+			return outcomes, firstWait, grownWait
+		}
+		known, knownFirst, knownGrown := guess("target", 1)
+		for i, o := range known {
+			want := http.StatusUnauthorized
+			if i >= 20 {
+				want = http.StatusTooManyRequests // the second round: every address has failed for it
+			}
+			require.Equal(t, want, o.code, "attempt %d: %s", i, o.body)
+		}
+		// 20 failures, 5 past the threshold: 1 s doubled 5 times; then 6 times.
+		assert.InDelta(t, 32, knownFirst, 2)
+		assert.InDelta(t, 64, knownGrown, 2)
+
+		code, _, _ := loginAs(t, hs, "target", "target-password", "192.0.2.10", maxDelay)
+		assert.Equal(t, http.StatusOK, code, "the owner, from an address that never failed, signs in")
+
+		unknown, unknownFirst, unknownGrown := guess("nobody-by-this-name", 2)
+		assert.Equal(t, known, unknown, "the throttle answers alike for an account that does not exist")
+		assert.InDelta(t, knownFirst, unknownFirst, 2)
+		assert.InDelta(t, knownGrown, unknownGrown, 2)
+	})
+}
+
+// Concurrent guesses from one address cannot pass the limit together: each
+// attempt counts before its password is checked.
+func TestConcurrentGuessesStopAtTheLimit(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"LOGIN_MAX_FAILURES": "5"})
+		hs.register("racer", "racer-password")
+		var wg sync.WaitGroup
+		codes := make([]int, 20)
+		for i := range codes {
+			wg.Go(func() {
+				codes[i], _, _ = loginAs(t, hs, "racer", "guess", "198.51.100.20", 15*time.Minute)
+			})
+		}
+		wg.Wait()
+		slices.Sort(codes)
+		assert.Equal(t, append(slices.Repeat([]int{http.StatusUnauthorized}, 5),
+			slices.Repeat([]int{http.StatusTooManyRequests}, 15)...), codes)
+	})
+}
+
+// Registrations from one address: 10 an hour by default; the 11th waits
+// and stores nothing.
+func TestRegistrationsPerAddressAreLimited(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"REGISTRATIONS_PER_ADDRESS": ""}) // the default
+		register := func(name, addr string) *httptest.ResponseRecorder {
+			return hs.call("POST", "/auth/register", map[string]any{"username": name, "email": name + "@example.com",
+				"password": "a-good-password"}, "", from(addr+":5000"))
+		}
+		for i := range 10 {
+			require.Equal(t, http.StatusCreated, register(fmt.Sprintf("signup%d", i), "198.51.100.30").Code)
+		}
+		users := func() int64 {
+			n, err := hs.db.NewSelect().Model((*domain.User)(nil)).Count(context.Background())
+			require.NoError(t, err)
+			return n
+		}
+		before := users()
+		w := register("signup10", "198.51.100.30")
+		require.Equal(t, http.StatusTooManyRequests, w.Code)
+		secs, err := strconv.Atoi(w.Header().Get("Retry-After"))
+		require.NoError(t, err)
+		assert.True(t, secs > 3500 && secs <= 3600, "Retry-After %d", secs)
+		assert.Contains(t, decode(t, w)["detail"], "Too many registrations")
+		assert.Equal(t, before, users(), "nothing stored")
+
+		assert.Equal(t, http.StatusCreated, register("signup10", "198.51.100.31").Code, "another address registers")
+		ageThrottle(t, hs, 61*time.Minute)
+		assert.Equal(t, http.StatusCreated, register("signup11", "198.51.100.30").Code, "an hour later, again")
 	})
 }
 
@@ -100,7 +258,7 @@ func TestHugeLoginBodyIsRefusedBeforeHashing(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 	assert.Equal(t, "Request body too large", decode(t, w)["detail"])
 	assert.Less(t, time.Since(start), time.Second)
-	n, err := hs.db.NewSelect().Model((*domain.LoginFailure)(nil)).Count(context.Background())
+	n, err := hs.db.NewSelect().Model((*domain.ThrottleHit)(nil)).Count(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing was processed")
 }

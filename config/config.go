@@ -78,10 +78,27 @@ type Config struct {
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	BcryptCost      int
-	// LoginMaxFailures failed logins per account, and per client address,
-	// within LoginFailureWindow make further logins wait (429).
-	LoginMaxFailures   int
-	LoginFailureWindow time.Duration
+	// Login throttles, over LoginFailureWindow: LoginMaxFailures failed
+	// logins of one account from one client address block that pair;
+	// LoginMaxFailuresPerAddress from one address, any accounts, block the
+	// address; past LoginAccountDelayAfter failures of one account from
+	// anywhere, the addresses that failed for it wait
+	// LoginAccountDelay, doubled per further failure, at most
+	// LoginAccountMaxDelay.
+	LoginMaxFailures           int
+	LoginFailureWindow         time.Duration
+	LoginMaxFailuresPerAddress int
+	LoginAccountDelayAfter     int
+	LoginAccountDelay          time.Duration
+	LoginAccountMaxDelay       time.Duration
+	// RegistrationsPerAddress accounts may be registered from one client
+	// address per RegistrationWindow (0: no limit).
+	RegistrationsPerAddress int
+	RegistrationWindow      time.Duration
+	// StreamsPerUser and StreamsPerAddress bound the open event streams
+	// across API processes (0 per address: no bound).
+	StreamsPerUser    int
+	StreamsPerAddress int
 	// AuthCacheTTL is how long an API instance trusts that a session it
 	// checked is live (0: check the database on every request). Changes
 	// made through an instance act on it at once; on other instances
@@ -158,56 +175,64 @@ const (
 func Load(getenv Getenv, mode Mode) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:               r.str("DATABASE_URL", "sqlite:///./backend.db"),
-		SecretKey:                 r.str("SECRET_KEY", ""),
-		Mode:                      mode,
-		LiteLLMBaseURL:            r.url("LITELLM_BASEURL", "http://localhost:5678"),
-		LiteLLMAPIKey:             r.str("LITELLM_API_KEY", "sk-...."),
-		LiteLLMModel:              r.str("LITELLM_MODEL", "openai/gpt-4o-mini"),
-		ChatHistoryMax:            r.intRange("CHAT_HISTORY_MAX", 50, 1, 1000),
-		TwilioAccountSID:          r.str("TWILIO_ACCOUNT_SID", ""),
-		TwilioAuthToken:           r.str("TWILIO_AUTH_TOKEN", ""),
-		TwilioPhoneNumber:         r.str("TWILIO_PHONE_NUMBER", ""),
-		TwilioAPIBaseURL:          r.str("TWILIO_API_BASE_URL", ""),
-		TwilioMessagingServiceSID: r.str("TWILIO_MESSAGING_SERVICE_SID", ""),
-		TelegramBotToken:          r.str("TELEGRAM_BOT_TOKEN", ""),
-		TelegramWebhookSecret:     r.str("TELEGRAM_WEBHOOK_SECRET", ""),
-		TelegramBotUsername:       r.str("TELEGRAM_BOT_USERNAME", ""),
-		TelegramAPIBaseURL:        strings.TrimSuffix(r.str("TELEGRAM_API_BASE_URL", "https://api.telegram.org"), "/"),
-		Host:                      r.str("AI_MESSAGE_HOST", "0.0.0.0"),
-		Port:                      r.intRange("AI_MESSAGE_PORT", 8000, 0, 65535),
-		Domain:                    r.str("AI_MESSAGE_DOMAIN", "localhost"),
-		SSLCert:                   r.str("AI_MESSAGE_SSL_CERT", "ssl/cert.pem"),
-		SSLKey:                    r.str("AI_MESSAGE_SSL_KEY", "ssl/key.pem"),
-		LogsFolder:                r.str("AI_MESSAGE_LOGS_FOLDER", "logs"),
-		LogLevel:                  r.level("LOG_LEVEL", slog.LevelInfo),
-		TrustedProxies:            r.list("AI_MESSAGE_TRUSTED_PROXIES", []string{"127.0.0.1", "::1"}),
-		MaxBodyBytes:              int64(r.intRange("AI_MESSAGE_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
-		TemporalAddress:           r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace:         r.str("TEMPORAL_NAMESPACE", "default"),
-		TemporalTaskQueue:         r.str("TEMPORAL_TASK_QUEUE", "aimsg"),
-		TemporalGzip:              r.choice("TEMPORAL_GRPC_COMPRESSION", "none", "gzip") == "gzip",
-		TemporalCLIPath:           r.str("TEMPORAL_CLI_PATH", filepath.Join("bin", "temporal")),
-		TemporalDataDir:           r.str("TEMPORAL_DATA_DIR", ".data"),
-		AccessTokenTTL:            time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
-		RefreshTokenTTL:           time.Duration(r.intRange("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 365)) * 24 * time.Hour,
-		BcryptCost:                r.intRange("BCRYPT_COST", 12, 10, 16),
-		LoginMaxFailures:          r.intRange("LOGIN_MAX_FAILURES", 10, 1, 1000),
-		LoginFailureWindow:        time.Duration(r.intRange("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 24*60)) * time.Minute,
-		AuthCacheTTL:              time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,
-		LLMTimeout:                time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
-		TurnMaxLLMCalls:           r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
-		TurnLLMAttempts:           r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
-		TurnLLMRetryInterval:      time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
-		HandoffMessage:            r.str("HANDOFF_MESSAGE", "A person will answer you here."),
-		HandoffIdle:               r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
-		HandoffOnLLMFailure:       r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
-		ReconcileInterval:         time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
-		WorkerActivities:          r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
-		WorkerWorkflowTasks:       r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
-		WorkerMetricsAddr:         r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
-		PprofAddr:                 r.str("PPROF_ADDR", ""),
-		OTLPEndpoint:              r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		DatabaseURL:                r.str("DATABASE_URL", "sqlite:///./backend.db"),
+		SecretKey:                  r.str("SECRET_KEY", ""),
+		Mode:                       mode,
+		LiteLLMBaseURL:             r.url("LITELLM_BASEURL", "http://localhost:5678"),
+		LiteLLMAPIKey:              r.str("LITELLM_API_KEY", "sk-...."),
+		LiteLLMModel:               r.str("LITELLM_MODEL", "openai/gpt-4o-mini"),
+		ChatHistoryMax:             r.intRange("CHAT_HISTORY_MAX", 50, 1, 1000),
+		TwilioAccountSID:           r.str("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:            r.str("TWILIO_AUTH_TOKEN", ""),
+		TwilioPhoneNumber:          r.str("TWILIO_PHONE_NUMBER", ""),
+		TwilioAPIBaseURL:           r.str("TWILIO_API_BASE_URL", ""),
+		TwilioMessagingServiceSID:  r.str("TWILIO_MESSAGING_SERVICE_SID", ""),
+		TelegramBotToken:           r.str("TELEGRAM_BOT_TOKEN", ""),
+		TelegramWebhookSecret:      r.str("TELEGRAM_WEBHOOK_SECRET", ""),
+		TelegramBotUsername:        r.str("TELEGRAM_BOT_USERNAME", ""),
+		TelegramAPIBaseURL:         strings.TrimSuffix(r.str("TELEGRAM_API_BASE_URL", "https://api.telegram.org"), "/"),
+		Host:                       r.str("AI_MESSAGE_HOST", "0.0.0.0"),
+		Port:                       r.intRange("AI_MESSAGE_PORT", 8000, 0, 65535),
+		Domain:                     r.str("AI_MESSAGE_DOMAIN", "localhost"),
+		SSLCert:                    r.str("AI_MESSAGE_SSL_CERT", "ssl/cert.pem"),
+		SSLKey:                     r.str("AI_MESSAGE_SSL_KEY", "ssl/key.pem"),
+		LogsFolder:                 r.str("AI_MESSAGE_LOGS_FOLDER", "logs"),
+		LogLevel:                   r.level("LOG_LEVEL", slog.LevelInfo),
+		TrustedProxies:             r.list("AI_MESSAGE_TRUSTED_PROXIES", []string{"127.0.0.1", "::1"}),
+		MaxBodyBytes:               int64(r.intRange("AI_MESSAGE_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
+		TemporalAddress:            r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:          r.str("TEMPORAL_NAMESPACE", "default"),
+		TemporalTaskQueue:          r.str("TEMPORAL_TASK_QUEUE", "aimsg"),
+		TemporalGzip:               r.choice("TEMPORAL_GRPC_COMPRESSION", "none", "gzip") == "gzip",
+		TemporalCLIPath:            r.str("TEMPORAL_CLI_PATH", filepath.Join("bin", "temporal")),
+		TemporalDataDir:            r.str("TEMPORAL_DATA_DIR", ".data"),
+		AccessTokenTTL:             time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
+		RefreshTokenTTL:            time.Duration(r.intRange("REFRESH_TOKEN_EXPIRE_DAYS", 7, 1, 365)) * 24 * time.Hour,
+		BcryptCost:                 r.intRange("BCRYPT_COST", 12, 10, 16),
+		LoginMaxFailures:           r.intRange("LOGIN_MAX_FAILURES", 10, 1, 1000),
+		LoginFailureWindow:         time.Duration(r.intRange("LOGIN_FAILURE_WINDOW_MINUTES", 15, 1, 24*60)) * time.Minute,
+		LoginMaxFailuresPerAddress: r.intRange("LOGIN_MAX_FAILURES_PER_ADDRESS", 100, 1, 100000),
+		LoginAccountDelayAfter:     r.intRange("LOGIN_ACCOUNT_DELAY_AFTER", 10, 1, 100000),
+		LoginAccountDelay:          time.Duration(r.intRange("LOGIN_ACCOUNT_DELAY_SECONDS", 1, 1, 3600)) * time.Second,
+		LoginAccountMaxDelay:       time.Duration(r.intRange("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 300, 1, 24*3600)) * time.Second,
+		RegistrationsPerAddress:    r.intRange("REGISTRATIONS_PER_ADDRESS", 10, 0, 1000000),
+		RegistrationWindow:         time.Duration(r.intRange("REGISTRATION_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		StreamsPerUser:             r.intRange("STREAMS_PER_USER", 8, 1, 10000),
+		StreamsPerAddress:          r.intRange("STREAMS_PER_ADDRESS", 100, 0, 1000000),
+		AuthCacheTTL:               time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,
+		LLMTimeout:                 time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
+		TurnMaxLLMCalls:            r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
+		TurnLLMAttempts:            r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
+		TurnLLMRetryInterval:       time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
+		HandoffMessage:             r.str("HANDOFF_MESSAGE", "A person will answer you here."),
+		HandoffIdle:                r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
+		HandoffOnLLMFailure:        r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
+		ReconcileInterval:          time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
+		WorkerActivities:           r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
+		WorkerWorkflowTasks:        r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
+		WorkerMetricsAddr:          r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		PprofAddr:                  r.str("PPROF_ADDR", ""),
+		OTLPEndpoint:               r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)

@@ -44,7 +44,7 @@ var tables = []table{
 	{model: (*domain.TelegramLink)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
-	{model: (*domain.LoginFailure)(nil)},
+	{model: (*domain.ThrottleHit)(nil)},
 	{model: (*domain.TelegramLinkCode)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
@@ -58,6 +58,9 @@ var tables = []table{
 	{model: (*domain.ConversationState)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 		"(agent_id) REFERENCES users (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.EventStream)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
 }
 
@@ -84,7 +87,10 @@ var indexes = []index{
 	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},
 	{"reports", "reports_status_id_idx", []string{"status", "id"}},
 	{"reports", "reports_resolved_by_idx", []string{"resolved_by"}},
-	{"login_failures", "login_failures_key_created_at_idx", []string{"key", "created_at"}},
+	{"throttle_hits", "throttle_hits_key_created_at_idx", []string{"key", "created_at"}},
+	{"event_streams", "event_streams_user_id_idx", []string{"user_id"}},
+	{"event_streams", "event_streams_address_idx", []string{"address"}},
+	{"event_streams", "event_streams_process_idx", []string{"process"}},
 	{"telegram_link_codes", "telegram_link_codes_user_id_idx", []string{"user_id"}},
 }
 

@@ -128,6 +128,7 @@ func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc cl
 	fed := events.Feed(fctx, cfg.DatabaseURL, db, hub, e.logs.Root)
 	defer func() { stopFeed(); <-fed }()
 	srv := api.NewHTTPServer(handler)
+	srv.RegisterOnShutdown(handler.CloseStreams)
 	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

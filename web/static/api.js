@@ -137,6 +137,12 @@ export async function follow(path, after, onMessage, signal, onLive) {
       const headers = { Accept: "text/event-stream" };
       if (lastId !== null) headers["Last-Event-ID"] = lastId;
       const res = await authedFetch(path, { headers, signal });
+      if (res.status === 429) {
+        // Too many streams open: wait as long as the server asks.
+        const secs = Number(res.headers.get("Retry-After")) || 30;
+        await new Promise((r) => setTimeout(r, secs * 1000));
+        continue;
+      }
       if (!res.ok) throw new ApiError(res.status);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
