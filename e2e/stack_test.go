@@ -93,9 +93,11 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		"TEMPORAL_ADDRESS":    o.temporal.HostPort,
 		"TEMPORAL_TASK_QUEUE": "e2e-" + hex.EncodeToString(suffix),
 		"BCRYPT_COST":         "10",
-		"TURN_LLM_RETRY_MS":   "50",
-		"TURN_LLM_ATTEMPTS":   "3",
-		"WORKER_METRICS_ADDR": "127.0.0.1:0",
+		// Tests register many people from one address; the limit has its own test.
+		"REGISTRATIONS_PER_ADDRESS": "0",
+		"TURN_LLM_RETRY_MS":         "50",
+		"TURN_LLM_ATTEMPTS":         "3",
+		"WORKER_METRICS_ADDR":       "127.0.0.1:0",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -153,6 +153,8 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 		"TWILIO_API_BASE_URL":    st.twilio.URL,
 		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
 		"LOG_LEVEL":              "warn",
+		// Every stream of the load comes from loopback.
+		"STREAMS_PER_ADDRESS": "0",
 	}
 	cfg, err := config.Load(func(k string) string { return st.env[k] }, config.Production)
 	if err != nil {

@@ -59,14 +59,15 @@ func (o *output) String() string {
 func testEnv(t *testing.T, baseURL string, extra map[string]string) map[string]string {
 	t.Helper()
 	env := map[string]string{
-		"DATABASE_URL":           testenv.ScratchURL(t, baseURL),
-		"AI_MESSAGE_LOGS_FOLDER": t.TempDir(),
-		"AI_MESSAGE_HOST":        "127.0.0.1",
-		"AI_MESSAGE_PORT":        "0",
-		"TEMPORAL_ADDRESS":       temporalServer.HostPort,
-		"BCRYPT_COST":            "10",
-		"LOG_LEVEL":              "warn",
-		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
+		"DATABASE_URL":              testenv.ScratchURL(t, baseURL),
+		"AI_MESSAGE_LOGS_FOLDER":    t.TempDir(),
+		"AI_MESSAGE_HOST":           "127.0.0.1",
+		"AI_MESSAGE_PORT":           "0",
+		"TEMPORAL_ADDRESS":          temporalServer.HostPort,
+		"BCRYPT_COST":               "10",
+		"REGISTRATIONS_PER_ADDRESS": "0",
+		"LOG_LEVEL":                 "warn",
+		"WORKER_METRICS_ADDR":       "127.0.0.1:0",
 	}
 	for k, v := range extra {
 		env[k] = v
