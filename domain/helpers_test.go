@@ -11,7 +11,7 @@ import (
 )
 
 // newUser stores an account named name (a superuser when super).
-func newUser(t *testing.T, db *bun.DB, name string, super bool) *domain.User {
+func newUser(t testing.TB, db *bun.DB, name string, super bool) *domain.User {
 	t.Helper()
 	u, err := domain.CreateUser(context.Background(), db, domain.NewUser{Username: name, Email: name + "@example.com",
 		HashedPassword: "x", IsSuperuser: super})

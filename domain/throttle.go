@@ -44,11 +44,11 @@ type Limit struct {
 }
 
 // wait is how long until l admits one more hit: zero while it does.
-func (l Limit) wait(ctx context.Context, tx bun.Tx, now time.Time) (time.Duration, error) {
+func (l Limit) wait(ctx context.Context, db bun.IDB, now time.Time) (time.Duration, error) {
 	if l.Max <= 0 {
 		return 0, nil
 	}
-	oldest, found, err := nthNewest(ctx, tx, l.Key, now.Add(-l.Window), l.Max)
+	oldest, found, err := nthNewest(ctx, db, l.Key, now.Add(-l.Window), l.Max)
 	if err != nil || !found {
 		return 0, err
 	}
@@ -59,21 +59,43 @@ func (l Limit) wait(ctx context.Context, tx bun.Tx, now time.Time) (time.Duratio
 // Take counts one hit under l's key unless that would pass l: then it
 // counts nothing and returns *Throttled with reason.
 func Take(ctx context.Context, db bun.IDB, l Limit, reason string) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		now := Now()
-		if err := lockKeys(ctx, tx, l.Key); err != nil {
-			return err
-		}
-		wait, err := l.wait(ctx, tx, now)
+	_, err := admit(ctx, db, reason, l.wait, []string{l.Key})
+	return err
+}
+
+// admit records a hit under every key unless wait says to wait. Waiting
+// is decided once without a lock, so that a flood already refused costs
+// reads only and holds no connection in a queue, then again under the
+// keys' locks before counting.
+func admit(ctx context.Context, db bun.IDB, reason string,
+	wait func(ctx context.Context, db bun.IDB, now time.Time) (time.Duration, error), keys []string) ([]int64, error) {
+	refused := func(ctx context.Context, db bun.IDB, now time.Time) error {
+		w, err := wait(ctx, db, now)
 		if err != nil {
 			return err
 		}
-		if wait > 0 {
-			return &Throttled{Reason: reason, RetryAfter: wait}
+		if w > 0 {
+			return &Throttled{Reason: reason, RetryAfter: w}
 		}
-		_, err = recordHits(ctx, tx, now, l.Key)
+		return nil
+	}
+	if err := refused(ctx, db, Now()); err != nil {
+		return nil, err
+	}
+	var ids []int64
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockKeys(ctx, tx, keys...); err != nil {
+			return err
+		}
+		now := Now()
+		if err := refused(ctx, tx, now); err != nil {
+			return err
+		}
+		var err error
+		ids, err = recordHits(ctx, tx, now, keys...)
 		return err
 	})
+	return ids, err
 }
 
 // LoginLimits throttle failed logins the way that keeps the owner and the
@@ -116,46 +138,35 @@ func BeginLogin(ctx context.Context, db bun.IDB, l LoginLimits, account, address
 	pair := Limit{Key: "login:pair:" + address + "|" + account, Max: l.PerAccountAddress, Window: l.Window}
 	addr := Limit{Key: "login:address:" + address, Max: l.PerAddress, Window: l.Window}
 	accountKey := "login:account:" + account
-	attempt := &LoginAttempt{pairKey: truncatedKey(pair.Key)}
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		now := Now()
-		if err := lockKeys(ctx, tx, pair.Key, addr.Key, accountKey); err != nil {
-			return err
-		}
-		var wait time.Duration
+	wait := func(ctx context.Context, db bun.IDB, now time.Time) (time.Duration, error) {
+		var longest time.Duration
 		for _, lim := range []Limit{pair, addr} {
-			w, err := lim.wait(ctx, tx, now)
+			w, err := lim.wait(ctx, db, now)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			wait = max(wait, w)
+			longest = max(longest, w)
 		}
-		w, err := l.accountDelay(ctx, tx, now, pair.Key, accountKey)
-		if err != nil {
-			return err
-		}
-		if wait = max(wait, w); wait > 0 {
-			return &Throttled{Reason: TooManyLogins, RetryAfter: wait}
-		}
-		attempt.ids, err = recordHits(ctx, tx, now, pair.Key, addr.Key, accountKey)
-		return err
-	})
+		w, err := l.accountDelay(ctx, db, now, pair.Key, accountKey)
+		return max(longest, w), err
+	}
+	ids, err := admit(ctx, db, TooManyLogins, wait, []string{pair.Key, addr.Key, accountKey})
 	if err != nil {
 		return nil, err
 	}
-	return attempt, nil
+	return &LoginAttempt{pairKey: truncatedKey(pair.Key), ids: ids}, nil
 }
 
 // accountDelay is how long an address that failed for the account waits
 // because of the account's failures from everywhere. An address that has
 // not failed for it waits for nothing here: the owner signing in from
 // their own device is not held back by guesses made elsewhere.
-func (l LoginLimits) accountDelay(ctx context.Context, tx bun.Tx, now time.Time, pairKey, accountKey string) (time.Duration, error) {
+func (l LoginLimits) accountDelay(ctx context.Context, db bun.IDB, now time.Time, pairKey, accountKey string) (time.Duration, error) {
 	if l.DelayAfter <= 0 {
 		return 0, nil
 	}
 	since := now.Add(-l.Window)
-	_, failedHere, err := nthNewest(ctx, tx, pairKey, since, 1)
+	_, failedHere, err := nthNewest(ctx, db, pairKey, since, 1)
 	if err != nil || !failedHere {
 		return 0, err
 	}
@@ -163,7 +174,7 @@ func (l LoginLimits) accountDelay(ctx context.Context, tx bun.Tx, now time.Time,
 		N      int       `bun:"n"`
 		Latest time.Time `bun:"latest"`
 	}
-	err = tx.NewSelect().Model((*ThrottleHit)(nil)).ColumnExpr("count(*) AS n, max(created_at) AS latest").
+	err = db.NewSelect().Model((*ThrottleHit)(nil)).ColumnExpr("count(*) AS n, max(created_at) AS latest").
 		Where("key = ? AND created_at > ?", truncatedKey(accountKey), since).Scan(ctx, &row)
 	if err != nil {
 		return 0, fmt.Errorf("count account failures: %w", err)
@@ -200,9 +211,9 @@ func (a *LoginAttempt) Succeeded(ctx context.Context, db bun.IDB) error {
 
 // nthNewest is the time of the n-th newest hit under key after since, if
 // there are n.
-func nthNewest(ctx context.Context, tx bun.Tx, key string, since time.Time, n int) (time.Time, bool, error) {
+func nthNewest(ctx context.Context, db bun.IDB, key string, since time.Time, n int) (time.Time, bool, error) {
 	var times []time.Time
-	err := tx.NewSelect().Model((*ThrottleHit)(nil)).Column("created_at").
+	err := db.NewSelect().Model((*ThrottleHit)(nil)).Column("created_at").
 		Where("key = ? AND created_at > ?", truncatedKey(key), since).
 		Order("created_at DESC").Offset(int64(n-1)).Limit(1).Scan(ctx, &times)
 	if err != nil {
