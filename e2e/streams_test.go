@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
@@ -75,7 +76,8 @@ func refusedStream(t *testing.T, base string, u apitest.Tokens, addr string) {
 func TestEventStreamsAreBoundedAcrossAPIs(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		s := newStack(t, url, fakellm.Echo, map[string]string{"STREAMS_PER_ADDRESS": "12"})
-		first, second := httptest.NewServer(s.newAPI()), httptest.NewServer(s.newAPI())
+		secondAPI := s.newAPI().(*api.Handler)
+		first, second := httptest.NewServer(s.newAPI()), httptest.NewServer(secondAPI)
 		t.Cleanup(first.Close)
 		t.Cleanup(second.Close)
 		u := s.User("tabby")
@@ -106,16 +108,33 @@ func TestEventStreamsAreBoundedAcrossAPIs(t *testing.T) {
 		}
 		assert.Less(t, time.Since(start), 5*time.Second, "the streams ended with the session")
 		u = s.Login("tabby", "tabby-password")
+		var onSecond []*liveStream
 		for i := range 8 {
-			mustStream(t, []string{first.URL, second.URL}[i%2], u, home)
+			st := mustStream(t, []string{first.URL, second.URL}[i%2], u, home)
+			if i%2 == 1 {
+				onSecond = append(onSecond, st)
+			}
 		}
 
 		// The address holds 8 streams; a neighbour there gets 4 more.
 		v := s.User("neighbour")
 		for range 4 {
-			mustStream(t, second.URL, v, home)
+			onSecond = append(onSecond, mustStream(t, second.URL, v, home))
 		}
 		refusedStream(t, first.URL, v, home)
 		mustStream(t, first.URL, v, office)
+
+		// The second API shuts down: its streams end and their places are free.
+		secondAPI.CloseStreams()
+		for _, st := range onSecond {
+			select {
+			case <-st.ended:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a stream outlived its API's shutdown")
+			}
+		}
+		for range 4 {
+			mustStream(t, first.URL, v, home)
+		}
 	})
 }
