@@ -7,8 +7,8 @@ package activities
 import (
 	"context"
 	"log/slog"
+	"time"
 
-	"github.com/openai/openai-go/v3"
 	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
@@ -23,10 +23,15 @@ type Deliverer interface {
 
 // Activities are the steps of a turn that touch the world.
 type Activities struct {
-	DB     *bun.DB
-	LLM    *openai.Client
-	Model  string
+	DB *bun.DB
+	// LLM is the endpoint and model turns ask.
+	LLM    Endpoint
 	Agents Registry
+	// DailyTokens is LLM_USER_DAILY_TOKENS: past it on a UTC day, a user's
+	// turns make no LLM call (0: no limit).
+	DailyTokens int64
+	// Now is the clock of the daily budget; nil is the real one.
+	Now func() time.Time
 	// HistoryMax is CHAT_HISTORY_MAX: messages of history given to the LLM.
 	HistoryMax int
 	// Policy is how turns run (the TURN_* settings); Tools comes from Agents.

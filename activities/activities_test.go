@@ -116,8 +116,7 @@ func TestCallLLMThroughTheOpenAIClient(t *testing.T) {
 	llm := fakellm.Start(fakellm.Echo)
 	t.Cleanup(llm.Close)
 	f := newTurnFixture(t, "sqlite:///:memory:", domain.ChannelWeb, "")
-	f.acts.LLM = activities.NewLLM(llm.BaseURL(), "sk-test", 5*time.Second)
-	f.acts.Model = "test-model"
+	f.acts.LLM = activities.NewEndpoint(llm.BaseURL(), "sk-test", "test-model", 5*time.Second)
 	in := activities.CallLLMInput{UserID: f.user.ID, Agent: activities.DefaultAgent, HistoryIDs: []int64{f.inbound.ID}}
 
 	var out activities.CallLLMResult
@@ -136,6 +135,60 @@ func TestCallLLMThroughTheOpenAIClient(t *testing.T) {
 		require.Error(t, err, "status %d", status)
 		assert.Equal(t, !retryable, nonRetryable(err, activities.ErrLLMRejected), "status %d: %v", status, err)
 	}
+
+	// Every call is kept: the good one with the tokens the provider
+	// reported, the failed ones with how they ended.
+	var calls []domain.LLMCall
+	require.NoError(t, f.db.NewSelect().Model(&calls).Order("id").Scan(context.Background()))
+	require.Len(t, calls, 5)
+	good := calls[0]
+	assert.Equal(t, domain.LLMOK, good.Outcome)
+	assert.Equal(t, f.user.ID, good.UserID)
+	assert.Equal(t, *f.inbound.ConversationID, good.ConversationID)
+	assert.Equal(t, domain.PurposeReply, good.Purpose)
+	assert.Equal(t, "openai", good.Provider)
+	assert.EqualValues(t, 20, good.PromptTokens)
+	assert.Equal(t, out.PromptTokens+out.CompletionTokens, good.TotalTokens)
+	assert.Positive(t, out.CompletionTokens)
+	outcomes := map[domain.LLMOutcome]int{}
+	for _, c := range calls[1:] {
+		outcomes[c.Outcome]++
+		assert.Zero(t, c.TotalTokens)
+	}
+	assert.Equal(t, map[domain.LLMOutcome]int{domain.LLMFailed: 2, domain.LLMRejected: 2}, outcomes)
+}
+
+// Past LLM_USER_DAILY_TOKENS a call is refused for good without a request;
+// the next UTC day the user has a fresh budget.
+func TestCallLLMKeepsToTheDailyBudget(t *testing.T) {
+	llm := fakellm.Start(fakellm.Echo)
+	t.Cleanup(llm.Close)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		f := newTurnFixture(t, url, domain.ChannelWeb, "")
+		f.acts.LLM = activities.NewEndpoint(llm.BaseURL(), "sk-test", "test-model", 5*time.Second)
+		day := time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)
+		f.acts.Now = func() time.Time { return day }
+		in := activities.CallLLMInput{UserID: f.user.ID, Agent: activities.DefaultAgent, HistoryIDs: []int64{f.inbound.ID}}
+		var out activities.CallLLMResult
+		require.NoError(t, run(t, f.acts.CallLLM, in, &out))
+		perCall := out.PromptTokens + out.CompletionTokens
+		f.acts.DailyTokens = 2*perCall - 1 // the second call starts below it and passes it
+
+		before := len(llm.Requests())
+		require.NoError(t, run(t, f.acts.CallLLM, in, nil))
+		err := run(t, f.acts.CallLLM, in, nil)
+		assert.True(t, nonRetryable(err, activities.ErrBudgetExceeded), "%v", err)
+		assert.Len(t, llm.Requests(), before+1, "no request once the budget is spent")
+
+		day = day.Add(2 * time.Minute) // the next UTC day
+		require.NoError(t, run(t, f.acts.CallLLM, in, nil))
+		usage, err := domain.UsageByDay(context.Background(), f.db, f.user.ID, day, 2)
+		require.NoError(t, err)
+		assert.Equal(t, []domain.DailyUsage{
+			{Date: "2026-11-30", PromptTokens: 2 * out.PromptTokens, CompletionTokens: 2 * out.CompletionTokens, TotalTokens: 2 * perCall, Calls: 2},
+			{Date: "2026-12-01", PromptTokens: out.PromptTokens, CompletionTokens: out.CompletionTokens, TotalTokens: perCall, Calls: 1},
+		}, usage)
+	})
 }
 
 func TestDeliverOnTheWebNeedsNoSender(t *testing.T) {

@@ -11,6 +11,9 @@ const (
 	// ErrLLMRejected: an LLM failure no retry can fix (a bad request, a bad
 	// key, no quota). Workflows do not retry it.
 	ErrLLMRejected = "LLMRejected"
+	// ErrBudgetExceeded: the user's tokens of the day reached
+	// LLM_USER_DAILY_TOKENS; no LLM call was made.
+	ErrBudgetExceeded = "BudgetExceeded"
 	// ErrUnknownAgent: the turn names an agent this worker does not have.
 	ErrUnknownAgent = "UnknownAgent"
 	// ErrBadChannel: a reply for a channel aimsg does not know.
@@ -56,6 +59,8 @@ type TurnPolicy struct {
 	HandoffMessage      string        `json:"handoff_message,omitempty"`
 	HandoffIdle         time.Duration `json:"handoff_idle,omitempty"`
 	HandoffOnLLMFailure bool          `json:"handoff_on_llm_failure,omitempty"`
+	// BudgetMessage answers a user whose tokens of the day are spent.
+	BudgetMessage string `json:"budget_message,omitempty"`
 }
 
 // LLMCallTimeout is the start-to-close timeout of CallLLM for a given LLM

@@ -4,12 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
@@ -18,16 +27,34 @@ import (
 	"github.com/aimsg/aimsg/metrics"
 )
 
-// NewLLM builds the client of an OpenAI-compatible endpoint. It never
+// Endpoint is an OpenAI-compatible LLM endpoint and the model asked there.
+type Endpoint struct {
+	Client *openai.Client
+	Model  string
+	// Provider is the gen_ai.provider.name of the model: the prefix of a
+	// "provider/model" name (the LiteLLM convention), else "openai" (the
+	// protocol). Server is the endpoint's host and port.
+	Provider string
+	Server   string
+}
+
+// NewEndpoint builds the client of an OpenAI-compatible endpoint. It never
 // retries by itself: the activity's retry policy owns retries.
-func NewLLM(baseURL, apiKey string, timeout time.Duration) *openai.Client {
+func NewEndpoint(baseURL, apiKey, model string, timeout time.Duration) Endpoint {
 	c := openai.NewClient(
 		option.WithBaseURL(baseURL),
 		option.WithAPIKey(apiKey),
 		option.WithMaxRetries(0),
 		option.WithRequestTimeout(timeout),
 	)
-	return &c
+	e := Endpoint{Client: &c, Model: model, Provider: "openai"}
+	if p, _, ok := strings.Cut(model, "/"); ok && p != "" {
+		e.Provider = p
+	}
+	if u, err := url.Parse(baseURL); err == nil {
+		e.Server = u.Host
+	}
+	return e
 }
 
 // HumanLabel starts the assistant-side messages a person wrote, in the
@@ -49,6 +76,8 @@ type CallLLMResult struct {
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	PromptTokens     int64      `json:"prompt_tokens"`
 	CompletionTokens int64      `json:"completion_tokens"`
+	// Model is the model that answered, as the provider named it.
+	Model string `json:"model,omitempty"`
 }
 
 // CallLLM asks the model for the next step of the turn.
@@ -60,9 +89,10 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	// The LLM's attempts are for the LLM: a database restarting meanwhile is
 	// waited for here instead of spending them.
 	var (
-		user    *domain.User
-		perms   domain.Permissions
-		history []domain.Message
+		user      *domain.User
+		perms     domain.Permissions
+		history   []domain.Message
+		usedToday int64
 	)
 	err = database.WaitReachable(ctx, databaseWait, func() { activity.RecordHeartbeat(ctx) }, func() (err error) {
 		if user, err = domain.UserByID(ctx, a.DB, in.UserID); err != nil {
@@ -71,11 +101,20 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		if perms, err = domain.PermissionsOf(ctx, a.DB, user); err != nil {
 			return err
 		}
+		if a.DailyTokens > 0 {
+			if usedToday, err = domain.TokensToday(ctx, a.DB, user.ID, a.now()); err != nil {
+				return err
+			}
+		}
 		history, err = domain.MessagesByID(ctx, a.DB, in.HistoryIDs)
 		return err
 	})
 	if err != nil {
 		return CallLLMResult{}, err
+	}
+	if a.DailyTokens > 0 && usedToday >= a.DailyTokens {
+		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the user's %d tokens of today reach LLM_USER_DAILY_TOKENS", usedToday), ErrBudgetExceeded, nil)
 	}
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(agent.Prompt(user, perms))}
 	for _, m := range history {
@@ -104,7 +143,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			msgs = append(msgs, openai.ToolMessage(r.Content, r.CallID))
 		}
 	}
-	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(a.Model), Messages: msgs}
+	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(a.LLM.Model), Messages: msgs}
 	for _, t := range agent.ToolsFor(perms) {
 		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
@@ -118,19 +157,18 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	stopTyping := a.typing(ctx, conversation, typist, address)
 	stop := heartbeat(ctx, heartbeatEvery)
 	start := time.Now()
-	out, err := a.streamCompletion(ctx, params, live)
+	sctx, span := startChatSpan(ctx, a.LLM)
+	out, err := a.streamCompletion(sctx, a.LLM.Client, params, live)
 	stop()
 	stopTyping()
+	a.recordCall(ctx, span, llmCall{userID: user.ID, conversation: conversation, purpose: domain.PurposeReply,
+		endpoint: a.LLM, start: start, out: out, err: err})
 	if err != nil {
-		a.Metrics.LLMLatency.WithLabelValues("error").Observe(metrics.Since(start))
 		if live.started() {
 			live.reset(ctx)
 		}
 		return CallLLMResult{}, err
 	}
-	a.Metrics.LLMLatency.WithLabelValues("ok").Observe(metrics.Since(start))
-	a.Metrics.LLMTokens.WithLabelValues("prompt").Add(float64(out.PromptTokens))
-	a.Metrics.LLMTokens.WithLabelValues("completion").Add(float64(out.CompletionTokens))
 	if len(out.ToolCalls) > 0 && live.started() {
 		live.reset(ctx) // the text was a preamble to tool calls; the reply comes later
 	} else {
@@ -141,9 +179,10 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 
 // streamCompletion asks for the completion as a stream, publishes its text
 // as it arrives, and assembles the answer: text, tool calls and usage.
-func (a *Activities) streamCompletion(ctx context.Context, params openai.ChatCompletionNewParams, live *replyStream) (CallLLMResult, error) {
+func (a *Activities) streamCompletion(ctx context.Context, llm *openai.Client, params openai.ChatCompletionNewParams,
+	live *replyStream) (CallLLMResult, error) {
 	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
-	stream := a.LLM.Chat.Completions.NewStreaming(ctx, params)
+	stream := llm.Chat.Completions.NewStreaming(ctx, params)
 	defer stream.Close()
 	var acc openai.ChatCompletionAccumulator
 	for stream.Next() {
@@ -164,11 +203,108 @@ func (a *Activities) streamCompletion(ctx context.Context, params openai.ChatCom
 		return CallLLMResult{}, errors.New("llm stream ended before the answer was finished")
 	}
 	msg := acc.Choices[0].Message
-	out := CallLLMResult{Content: msg.Content, PromptTokens: acc.Usage.PromptTokens, CompletionTokens: acc.Usage.CompletionTokens}
+	out := CallLLMResult{Content: msg.Content, PromptTokens: acc.Usage.PromptTokens,
+		CompletionTokens: acc.Usage.CompletionTokens, Model: acc.Model}
 	for _, tc := range msg.ToolCalls {
 		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 	}
 	return out, nil
+}
+
+// llmCall is one finished LLM request, to be counted.
+type llmCall struct {
+	userID       int64
+	conversation string
+	purpose      domain.LLMPurpose
+	endpoint     Endpoint
+	start        time.Time
+	out          CallLLMResult
+	err          error
+}
+
+// startChatSpan opens the span of one chat request to e, named and
+// described by the OpenTelemetry GenAI conventions.
+func startChatSpan(ctx context.Context, e Endpoint) (context.Context, trace.Span) {
+	return otel.Tracer("github.com/aimsg/aimsg/activities").Start(ctx, "chat "+e.Model,
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("gen_ai.operation.name", "chat"),
+			attribute.String("gen_ai.provider.name", e.Provider),
+			attribute.String("gen_ai.request.model", e.Model),
+			attribute.String("server.address", e.Server)))
+}
+
+// recordCall ends the call's span, counts it in the GenAI metrics and
+// stores it for the user's usage. A failure to store it is logged, not
+// returned: the call was made and answered, repeating it would cost twice.
+func (a *Activities) recordCall(ctx context.Context, span trace.Span, c llmCall) {
+	elapsed := time.Since(c.start)
+	responseModel := c.out.Model
+	outcome, errorType := domain.LLMOK, ""
+	var appErr *temporal.ApplicationError
+	switch {
+	case c.err == nil:
+	case errors.As(c.err, &appErr) && appErr.Type() == ErrLLMRejected:
+		outcome, errorType = domain.LLMRejected, llmErrorType(c.err)
+	default:
+		outcome, errorType = domain.LLMFailed, llmErrorType(c.err)
+	}
+	labels := prometheus.Labels{metrics.GenAIOperation: "chat", metrics.GenAIProvider: c.endpoint.Provider,
+		metrics.GenAIRequestModel: c.endpoint.Model, metrics.GenAIResponseModel: responseModel}
+	duration := prometheus.Labels{metrics.ErrorType: errorType}
+	maps.Copy(duration, labels)
+	a.Metrics.GenAIDuration.With(duration).Observe(elapsed.Seconds())
+	span.SetAttributes(attribute.String("gen_ai.response.model", responseModel),
+		attribute.Int64("gen_ai.usage.input_tokens", c.out.PromptTokens),
+		attribute.Int64("gen_ai.usage.output_tokens", c.out.CompletionTokens))
+	if c.err != nil {
+		span.SetAttributes(attribute.String("error.type", errorType))
+		span.SetStatus(codes.Error, c.err.Error())
+	}
+	span.End()
+	if c.err == nil {
+		for kind, n := range map[string]int64{"input": c.out.PromptTokens, "output": c.out.CompletionTokens} {
+			tokens := prometheus.Labels{metrics.GenAITokenType: kind}
+			maps.Copy(tokens, labels)
+			a.Metrics.GenAITokens.With(tokens).Observe(float64(n))
+		}
+	}
+	row := &domain.LLMCall{CreatedAt: a.now(), UserID: c.userID, ConversationID: c.conversation, Purpose: c.purpose,
+		Provider: c.endpoint.Provider, Model: c.endpoint.Model, PromptTokens: c.out.PromptTokens,
+		CompletionTokens: c.out.CompletionTokens, LatencyMS: elapsed.Milliseconds(), Outcome: outcome}
+	if responseModel != "" {
+		row.Model = responseModel
+	}
+	if activity.IsActivity(ctx) {
+		row.TurnID = activity.GetInfo(ctx).WorkflowExecution.ID
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := domain.RecordLLMCall(sctx, a.DB, row); err != nil {
+		a.Logger.Warn("llm call not recorded", "user_id", c.userID, "error", err)
+	}
+}
+
+// llmErrorType is the error.type of a failed call: the provider's HTTP
+// status, or what kind of failure it was.
+func llmErrorType(err error) string {
+	var apiErr *openai.Error
+	switch {
+	case errors.As(err, &apiErr):
+		return strconv.Itoa(apiErr.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return "_OTHER"
+}
+
+// now is the activities' clock.
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return domain.Now()
 }
 
 // whereTo is where a turn's live signs go: its conversation, and the

@@ -81,7 +81,10 @@ var (
 	conversationQuery = openapi3.NewQueryParameter("conversation_id").
 				WithSchema(openapi3.NewStringSchema().WithMaxLength(100)).
 				WithDescription("Only the messages of this conversation")
-	fileParam         = openapi3.NewPathParameter("file").WithSchema(openapi3.NewStringSchema())
+	fileParam      = openapi3.NewPathParameter("file").WithSchema(openapi3.NewStringSchema())
+	usageDaysParam = openapi3.NewQueryParameter("days").
+			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(maxUsageDays)).
+			WithDescription("Also list the last N UTC days, today included, one entry per day")
 	reportStatusQuery = openapi3.NewQueryParameter("status").
 				WithSchema(enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved)).
 				WithDescription("Only reports with this status")
@@ -148,6 +151,10 @@ var operations = []operation{
 		summary:     "What the user's roles let them do",
 		description: "support: the support inbox (/support); triage_reports: every report, comment, resolve. A superuser holds every permission.",
 		ok:          reply{body: permissionsResponse{}}},
+	{method: "GET", path: "/auth/me/usage", tag: "auth", access: signedIn,
+		summary:     "The user's LLM tokens today (UTC) and what is left of the daily limit",
+		description: "daily_limit is LLM_USER_DAILY_TOKENS (null: none). Past it the assistant answers with a fixed message until the next UTC day.",
+		params:      []*openapi3.Parameter{usageDaysParam}, ok: reply{body: usageResponse{}}},
 	{method: "GET", path: "/auth/me", tag: "auth", access: signedIn, summary: "The signed-in user",
 		ok: reply{body: domain.User{}}},
 	{method: "PUT", path: "/auth/me", tag: "auth", access: signedIn, summary: "Update the profile",
@@ -288,6 +295,9 @@ var operations = []operation{
 		ok: reply{body: domain.User{}}, errors: []int{404, 409}},
 	{method: "GET", path: "/auth/users/{id}/roles", tag: "admin", access: superuserOnly, summary: "A user's roles",
 		params: []*openapi3.Parameter{idParam}, ok: reply{body: []domain.Role{}}, errors: []int{404}},
+	{method: "GET", path: "/auth/users/{id}/usage", tag: "admin", access: superuserOnly,
+		summary: "A user's LLM tokens today, and per day with ?days=",
+		params:  []*openapi3.Parameter{idParam, usageDaysParam}, ok: reply{body: usageResponse{}}, errors: []int{404}},
 	{method: "PUT", path: "/auth/users/{id}/roles", tag: "admin", access: superuserOnly, summary: "Replace a user's roles",
 		params: []*openapi3.Parameter{idParam}, body: rolesRequest{}, ok: reply{body: []domain.Role{}}, errors: []int{404}},
 	{method: "GET", path: "/auth/roles", tag: "admin", access: superuserOnly, summary: "Roles",

@@ -107,6 +107,10 @@ type Config struct {
 
 	// LLMTimeout bounds one LLM request.
 	LLMTimeout time.Duration
+	// LLMUserDailyTokens caps a user's LLM tokens per UTC day (0: no cap);
+	// past it turns answer LLMBudgetMessage without calling the LLM.
+	LLMUserDailyTokens int64
+	LLMBudgetMessage   string
 	// TurnMaxLLMCalls bounds the agent loop of a turn.
 	TurnMaxLLMCalls int
 	// TurnLLMAttempts and TurnLLMRetryInterval are the LLM's retry budget;
@@ -221,18 +225,21 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		StreamsPerAddress:          r.intRange("STREAMS_PER_ADDRESS", 100, 0, 1000000),
 		AuthCacheTTL:               time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,
 		LLMTimeout:                 time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
-		TurnMaxLLMCalls:            r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
-		TurnLLMAttempts:            r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
-		TurnLLMRetryInterval:       time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
-		HandoffMessage:             r.str("HANDOFF_MESSAGE", "A person will answer you here."),
-		HandoffIdle:                r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
-		HandoffOnLLMFailure:        r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
-		ReconcileInterval:          time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
-		WorkerActivities:           r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
-		WorkerWorkflowTasks:        r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
-		WorkerMetricsAddr:          r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
-		PprofAddr:                  r.str("PPROF_ADDR", ""),
-		OTLPEndpoint:               r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		LLMUserDailyTokens:         int64(r.intRange("LLM_USER_DAILY_TOKENS", 0, 0, 1<<40)),
+		LLMBudgetMessage: r.str("LLM_BUDGET_MESSAGE",
+			"You have used today's allowance of the assistant. It will answer again tomorrow (UTC)."),
+		TurnMaxLLMCalls:      r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
+		TurnLLMAttempts:      r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
+		TurnLLMRetryInterval: time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
+		HandoffMessage:       r.str("HANDOFF_MESSAGE", "A person will answer you here."),
+		HandoffIdle:          r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
+		HandoffOnLLMFailure:  r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
+		ReconcileInterval:    time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
+		WorkerActivities:     r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
+		WorkerWorkflowTasks:  r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
+		WorkerMetricsAddr:    r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		PprofAddr:            r.str("PPROF_ADDR", ""),
+		OTLPEndpoint:         r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.checkDatabaseURL(&r)

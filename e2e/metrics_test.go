@@ -59,9 +59,14 @@ func TestMetricsAfterATurn(t *testing.T) {
 		`route="/auth/conversations/:id/messages"`, `method="POST"`, `status="201"`))
 	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_http_request_duration_seconds_count",
 		`route="/auth/conversations/:id/messages"`, `method="POST"`))
-	assert.EqualValues(t, 2, scrape(t, s.H, "aimsg_llm_call_duration_seconds_count", `result="ok"`), "two LLM calls: tool, then answer")
-	assert.EqualValues(t, 40, scrape(t, s.H, "aimsg_llm_tokens_total", `kind="prompt"`), "20 prompt tokens a call, as the fake reports")
-	assert.EqualValues(t, 16, scrape(t, s.H, "aimsg_llm_tokens_total", `kind="completion"`))
+	// The OpenTelemetry GenAI client metrics, under their Prometheus names.
+	chat := []string{`gen_ai_operation_name="chat"`, `gen_ai_provider_name="openai"`, `gen_ai_request_model="openai/gpt-4o-mini"`}
+	assert.EqualValues(t, 2, scrape(t, s.H, "gen_ai_client_operation_duration_seconds_count", append(chat, `error_type=""`)...),
+		"two LLM calls: tool, then answer")
+	assert.EqualValues(t, 2, scrape(t, s.H, "gen_ai_client_token_usage_count", append(chat, `gen_ai_token_type="input"`)...))
+	assert.EqualValues(t, 40, scrape(t, s.H, "gen_ai_client_token_usage_sum", append(chat, `gen_ai_token_type="input"`)...),
+		"20 input tokens a call, as the fake reports")
+	assert.EqualValues(t, 16, scrape(t, s.H, "gen_ai_client_token_usage_sum", append(chat, `gen_ai_token_type="output"`)...))
 	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_deliveries_total", `channel="web"`, `result="ok"`))
 	// Workflow metrics go through the SDK's handler, which flushes every second.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

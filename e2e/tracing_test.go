@@ -47,8 +47,25 @@ func TestATurnIsOneTrace(t *testing.T) {
 			}
 		}
 		for _, want := range []string{"SignalWithStartWorkflow:ConversationWorkflow", "HandleSignal:inbound", "StartChildWorkflow:TurnWorkflow",
-			"RunWorkflow:TurnWorkflow", "RunActivity:CallLLM", "RunActivity:Deliver"} {
+			"RunWorkflow:TurnWorkflow", "RunActivity:CallLLM", "chat openai/gpt-4o-mini", "RunActivity:Deliver"} {
 			assert.True(c, names[want], "%s in the request's trace; have %v", want, names)
 		}
 	}, 10*time.Second, 100*time.Millisecond)
+
+	// The LLM request's span speaks the OpenTelemetry GenAI conventions.
+	for _, sp := range rec.Ended() {
+		if sp.Name() != "chat openai/gpt-4o-mini" {
+			continue
+		}
+		attrs := map[string]any{}
+		for _, kv := range sp.Attributes() {
+			attrs[string(kv.Key)] = kv.Value.AsInterface()
+		}
+		assert.Equal(t, trace.SpanKindClient, sp.SpanKind())
+		assert.Equal(t, "chat", attrs["gen_ai.operation.name"])
+		assert.Equal(t, "openai", attrs["gen_ai.provider.name"])
+		assert.Equal(t, "openai/gpt-4o-mini", attrs["gen_ai.request.model"])
+		assert.EqualValues(t, 20, attrs["gen_ai.usage.input_tokens"])
+		assert.EqualValues(t, 8, attrs["gen_ai.usage.output_tokens"])
+	}
 }

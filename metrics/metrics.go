@@ -24,9 +24,12 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 	HTTPLatency  *prometheus.HistogramVec
 	Inbound      *prometheus.CounterVec
-	LLMLatency   *prometheus.HistogramVec
-	LLMTokens    *prometheus.CounterVec
-	Deliveries   *prometheus.CounterVec
+	// GenAITokens and GenAIDuration are the OpenTelemetry GenAI client
+	// metrics (gen_ai.client.token.usage, gen_ai.client.operation.duration)
+	// under their Prometheus names.
+	GenAITokens   *prometheus.HistogramVec
+	GenAIDuration *prometheus.HistogramVec
+	Deliveries    *prometheus.CounterVec
 
 	temporal      client.MetricsHandler
 	temporalClose io.Closer
@@ -49,17 +52,18 @@ func New() *Metrics {
 	m.Inbound = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aimsg_inbound_messages_total", Help: "Messages to the assistant accepted, by channel.",
 	}, []string{"channel"})
-	m.LLMLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "aimsg_llm_call_duration_seconds", Help: "LLM call latency by result (ok, error).",
-		Buckets: []float64{.05, .1, .25, .5, 1, 2, 4, 8, 16, 32, 64},
-	}, []string{"result"})
-	m.LLMTokens = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "aimsg_llm_tokens_total", Help: "LLM tokens by kind (prompt, completion).",
-	}, []string{"kind"})
+	m.GenAITokens = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gen_ai_client_token_usage", Help: "Tokens of each LLM call, by token type (input, output).",
+		Buckets: []float64{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864},
+	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, GenAITokenType})
+	m.GenAIDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gen_ai_client_operation_duration_seconds", Help: "Duration of each LLM call; error_type is set when it failed.",
+		Buckets: []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92},
+	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, ErrorType})
 	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aimsg_deliveries_total", Help: "Reply deliveries by channel and result (ok, retry, rejected).",
 	}, []string{"channel", "result"})
-	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.LLMLatency, m.LLMTokens, m.Deliveries} {
+	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries} {
 		f(c)
 	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})
@@ -72,6 +76,17 @@ func New() *Metrics {
 	m.temporalClose = closer
 	return m
 }
+
+// Labels of the GenAI metrics: the OpenTelemetry attribute names with
+// dots made underscores, as Prometheus exporters write them.
+const (
+	GenAIOperation     = "gen_ai_operation_name"
+	GenAIProvider      = "gen_ai_provider_name"
+	GenAIRequestModel  = "gen_ai_request_model"
+	GenAIResponseModel = "gen_ai_response_model"
+	GenAITokenType     = "gen_ai_token_type"
+	ErrorType          = "error_type"
+)
 
 // Temporal is the handler the Temporal client and worker report through;
 // turn outcomes are counted there too, from the workflows.

@@ -34,6 +34,7 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
 		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),
 		HandoffMessage:   cfg.HandoffMessage, HandoffIdle: cfg.HandoffIdle, HandoffOnLLMFailure: cfg.HandoffOnLLMFailure,
+		BudgetMessage: cfg.LLMBudgetMessage,
 	}
 }
 
@@ -45,16 +46,16 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
 	logger := logSet.Root
 	acts := &activities.Activities{
-		DB:         db,
-		LLM:        activities.NewLLM(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LLMTimeout),
-		Model:      cfg.LiteLLMModel,
-		Agents:     activities.DefaultAgents(),
-		HistoryMax: cfg.ChatHistoryMax,
-		Policy:     TurnPolicy(cfg),
-		Events:     live,
-		Logger:     logger,
-		SupportLog: logSet.Area(logs.Support),
-		Metrics:    m,
+		DB:          db,
+		LLM:         activities.NewEndpoint(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LiteLLMModel, cfg.LLMTimeout),
+		DailyTokens: cfg.LLMUserDailyTokens,
+		Agents:      activities.DefaultAgents(),
+		HistoryMax:  cfg.ChatHistoryMax,
+		Policy:      TurnPolicy(cfg),
+		Events:      live,
+		Logger:      logger,
+		SupportLog:  logSet.Area(logs.Support),
+		Metrics:     m,
 	}
 	acts.Deliverers = map[domain.Channel]activities.Deliverer{}
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {

@@ -247,7 +247,15 @@ const (
 	OutcomeHandedOff Outcome = "handed_off"
 	// OutcomeCancelled: a handoff stopped the turn before it saved a reply.
 	OutcomeCancelled Outcome = "cancelled"
+	// OutcomeBudgetExceeded: the user's tokens of the day were spent; the
+	// reply is the budget message, no LLM call was made.
+	OutcomeBudgetExceeded Outcome = "budget_exceeded"
 )
+
+// failed is true for the outcomes whose reply is an apology.
+func (o Outcome) failed() bool {
+	return o != OutcomeReplied && o != OutcomeHandedOff && o != OutcomeBudgetExceeded
+}
 
 // Metrics the workflows record through the SDK's (replay-safe) handler.
 const (

@@ -20,6 +20,7 @@ const (
 	ApologyUnavailable = "Sorry, I can't answer right now. Please try again in a few minutes."
 	ApologyRejected    = "Sorry, something went wrong on my side and I can't answer that. The team has been notified."
 	ApologyStepLimit   = "Sorry, that took more steps than I can manage in one go. Could you ask in a simpler way?"
+	ApologyBudget      = "Sorry, you have used today's allowance of the assistant. It will answer again tomorrow."
 )
 
 // TurnWorkflow answers the inbound messages of one turn: it reads the
@@ -85,7 +86,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	t.step = StepSaveReply
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
-		Content: reply, Channel: t.in.Channel, Failed: outcome != OutcomeReplied && outcome != OutcomeHandedOff,
+		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(),
 	}).Get(ctx, &res.ReplyID); err != nil {
 		return res, err
 	}
@@ -182,6 +183,13 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			if errors.As(err, &appErr) && appErr.Type() == activities.ErrLLMRejected {
 				workflow.GetLogger(ctx).Error("llm rejected the turn", "error", err)
 				return ApologyRejected, OutcomeLLMRejected
+			}
+			if errors.As(err, &appErr) && appErr.Type() == activities.ErrBudgetExceeded {
+				workflow.GetLogger(ctx).Info("daily token budget reached", "error", err)
+				if t.policy.BudgetMessage == "" { // a policy read before the budget existed
+					return ApologyBudget, OutcomeBudgetExceeded
+				}
+				return t.policy.BudgetMessage, OutcomeBudgetExceeded
 			}
 			workflow.GetLogger(ctx).Warn("llm unavailable past its retry budget", "error", err)
 			if t.policy.HandoffOnLLMFailure {

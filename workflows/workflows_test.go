@@ -142,6 +142,25 @@ func TestRejectedLLMCallsAreNotRetried(t *testing.T) {
 	assert.Equal(t, workflows.ApologyRejected, saved.all()[0].Content)
 }
 
+func TestASpentBudgetIsAnsweredWithTheBudgetMessage(t *testing.T) {
+	p := testPolicy
+	p.BudgetMessage = "That is all for today."
+	env := newEnvWith(t, p)
+	saved := &replies{}
+	quietTurn(env, saved)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{},
+		temporal.NewNonRetryableApplicationError("budget", activities.ErrBudgetExceeded, nil))
+	env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+
+	var res workflows.TurnResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.Equal(t, workflows.OutcomeBudgetExceeded, res.Outcome)
+	env.AssertActivityNumberOfCalls(t, "CallLLM", 1)
+	require.Len(t, saved.all(), 1)
+	assert.Equal(t, "That is all for today.", saved.all()[0].Content)
+	assert.False(t, saved.all()[0].Failed, "an answer by policy, not an apology")
+}
+
 func TestAnLLMThatStaysDownGetsTheUserAnApology(t *testing.T) {
 	env := newEnv(t)
 	saved := &replies{}

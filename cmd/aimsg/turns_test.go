@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func TestTurnsCommands(t *testing.T) {
 	defer llm.Close()
 	env := testEnv(t, "sqlite:///:memory:", map[string]string{
 		"LITELLM_BASEURL": llm.BaseURL(), "TEMPORAL_TASK_QUEUE": fmt.Sprintf("cli-%d", time.Now().UnixNano()),
+		"LLM_USER_DAILY_TOKENS": "1000000",
 	})
 	var out output
 	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
@@ -81,6 +83,19 @@ func TestTurnsCommands(t *testing.T) {
 	require.NoError(t, runWith(ctx, env, &out, "users", "superuser", "cli", "on"))
 	require.ErrorIs(t, runWith(ctx, env, &out, "users", "superuser", "cli", "off"), domain.ErrConflict, "the last superuser stays")
 	require.ErrorIs(t, runWith(ctx, env, &out, "users", "disable", "nobody"), domain.ErrNotFound)
+
+	// What the turns above cost, as the LLM reported it.
+	usage, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), 1)
+	require.NoError(t, err)
+	today := usage[0]
+	require.Positive(t, today.TotalTokens)
+	out = output{}
+	require.NoError(t, runWith(ctx, env, &out, "users", "usage", "cli", "3"))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 5, out.String())
+	assert.Equal(t, []string{today.Date, fmt.Sprint(today.Calls), fmt.Sprint(today.PromptTokens),
+		fmt.Sprint(today.CompletionTokens), fmt.Sprint(today.TotalTokens)}, strings.Fields(lines[3]))
+	assert.Equal(t, fmt.Sprintf("daily limit 1000000, %d left today", 1000000-today.TotalTokens), lines[4])
 
 	var u2 usageError
 	require.ErrorAs(t, runWith(ctx, env, &out, "turns", "show"), &u2)

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
+
+	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
 )
@@ -13,7 +16,8 @@ const usersUsage = `usage: aimsg users <command>
   list [SEARCH]            people, with their state
   disable NAME             disable an account (ends its sessions)
   enable NAME              enable it again
-  superuser NAME on|off    grant or withdraw superuser rights`
+  superuser NAME on|off    grant or withdraw superuser rights
+  usage NAME [DAYS]        LLM tokens per UTC day (7 days by default)`
 
 // usersCmd runs the common admin tasks on the database directly, with the
 // same rules as the admin API (the last active superuser stays).
@@ -21,7 +25,7 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		return usageError(usersUsage)
 	}
-	_, db, err := e.open(ctx)
+	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -53,6 +57,9 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil || u.IsSystem {
 		return fmt.Errorf("user %q: %w", args[1], domain.ErrNotFound)
 	}
+	if args[0] == "usage" && len(args) <= 3 {
+		return printUsage(ctx, e, db, u, cfg.LLMUserDailyTokens, args[2:])
+	}
 	switch {
 	case args[0] == "disable" && len(args) == 2:
 		_, err = domain.SetActive(ctx, db, u.ID, false)
@@ -67,5 +74,36 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s %s: %w", args[0], u.Username, err)
 	}
 	fmt.Fprintf(e.stdout, "%s: %s done\n", u.Username, args[0])
+	return nil
+}
+
+// printUsage shows a user's LLM tokens per UTC day, today last.
+func printUsage(ctx context.Context, e *env, db bun.IDB, u *domain.User, dailyLimit int64, args []string) error {
+	days := 7
+	if len(args) == 1 {
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > 366 {
+			return usageError(usersUsage)
+		}
+		days = n
+	}
+	byDay, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), days)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "DATE\tCALLS\tPROMPT\tCOMPLETION\tTOTAL\t")
+	for _, d := range byDay {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t\n", d.Date, d.Calls, d.PromptTokens, d.CompletionTokens, d.TotalTokens)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if dailyLimit > 0 {
+		today := byDay[len(byDay)-1].TotalTokens
+		fmt.Fprintf(e.stdout, "daily limit %d, %d left today\n", dailyLimit, max(dailyLimit-today, 0))
+	} else {
+		fmt.Fprintln(e.stdout, "no daily limit (LLM_USER_DAILY_TOKENS)")
+	}
 	return nil
 }

@@ -1,0 +1,73 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/testenv"
+)
+
+func TestUsageShowsTodaysTokensAgainstTheLimit(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"LLM_USER_DAILY_TOKENS": "1000"})
+		root, user, other := hs.superuser("root"), hs.user("spender"), hs.user("bystander")
+		uid := userID(user)
+		now := domain.Now()
+		for _, c := range []domain.LLMCall{
+			{CreatedAt: now, PromptTokens: 300, CompletionTokens: 50},
+			{CreatedAt: now, PromptTokens: 600, CompletionTokens: 150}, // 1,100 today: past the limit
+			{CreatedAt: now.AddDate(0, 0, -2), PromptTokens: 10, CompletionTokens: 5},
+			{CreatedAt: now.AddDate(0, 0, -40), PromptTokens: 7, CompletionTokens: 7},
+		} {
+			c.UserID, c.ConversationID, c.TurnID, c.Purpose = uid, domain.AIConversationID(uid), "turn", domain.PurposeReply
+			c.Provider, c.Model, c.Outcome = "openai", "m", domain.LLMOK
+			require.NoError(t, domain.RecordLLMCall(context.Background(), hs.db, &c))
+		}
+		today := now.Format(time.DateOnly)
+
+		w := hs.call("GET", "/auth/me/usage", nil, user.AccessToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, map[string]any{"date": today, "prompt_tokens": 900.0, "completion_tokens": 200.0,
+			"total_tokens": 1100.0, "daily_limit": 1000.0, "remaining": 0.0}, decode(t, w))
+
+		w = hs.call("GET", "/auth/me/usage", nil, other.AccessToken)
+		assert.Equal(t, map[string]any{"date": today, "prompt_tokens": 0.0, "completion_tokens": 0.0,
+			"total_tokens": 0.0, "daily_limit": 1000.0, "remaining": 1000.0}, decode(t, w), "one's own usage only")
+
+		w = hs.call("GET", "/auth/users/"+itoa(uid)+"/usage?days=3", nil, root.AccessToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		days := decode(t, w)["days"].([]any)
+		require.Len(t, days, 3)
+		assert.Equal(t, map[string]any{"date": now.AddDate(0, 0, -2).Format(time.DateOnly), "prompt_tokens": 10.0,
+			"completion_tokens": 5.0, "total_tokens": 15.0, "calls": 1.0}, days[0])
+		assert.Equal(t, 0.0, days[1].(map[string]any)["total_tokens"])
+		assert.Equal(t, 1100.0, days[2].(map[string]any)["total_tokens"])
+
+		for path, want := range map[string]int{
+			"/auth/users/" + itoa(uid) + "/usage?days=0":   http.StatusUnprocessableEntity,
+			"/auth/users/" + itoa(uid) + "/usage?days=367": http.StatusUnprocessableEntity,
+			"/auth/users/" + itoa(uid) + "/usage?days=x":   http.StatusUnprocessableEntity,
+			"/auth/users/999999/usage":                      http.StatusNotFound,
+		} {
+			assert.Equal(t, want, hs.call("GET", path, nil, root.AccessToken).Code, path)
+		}
+		assert.Equal(t, http.StatusForbidden, hs.call("GET", "/auth/users/"+itoa(uid)+"/usage", nil, other.AccessToken).Code)
+		assert.Equal(t, http.StatusUnauthorized, hs.call("GET", "/auth/me/usage", nil, "").Code)
+	})
+}
+
+func TestUsageWithoutALimitSaysSo(t *testing.T) {
+	hs := newHarness(t, "sqlite:///:memory:", nil)
+	w := hs.call("GET", "/auth/me/usage", nil, hs.user("free").AccessToken)
+	require.Equal(t, http.StatusOK, w.Code)
+	body := decode(t, w)
+	assert.Nil(t, body["daily_limit"])
+	assert.Nil(t, body["remaining"])
+	assert.Contains(t, body, "daily_limit", "null, not missing")
+}
