@@ -30,8 +30,9 @@ type harness struct {
 
 func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	t.Helper()
-	// Tests register many people from one address; the limit has its own test.
-	merged := map[string]string{"BCRYPT_COST": "10", "REGISTRATIONS_PER_ADDRESS": "0"}
+	// Tests register many people from one address and write to the
+	// assistant in bursts; the limits have their own tests.
+	merged := map[string]string{"BCRYPT_COST": "10", "REGISTRATIONS_PER_ADDRESS": "0", "INBOUND_MAX_PER_MINUTE": "0"}
 	for k, v := range env {
 		merged[k] = v
 	}

@@ -94,6 +94,9 @@ var (
 const streamLimitNote = "A user holds at most STREAMS_PER_USER open streams (8 by default), an address STREAMS_PER_ADDRESS: " +
 	"one more is refused with 429 and Retry-After."
 
+// inboundLimitNote says how messages to the assistant are limited.
+const inboundLimitNote = "Past INBOUND_MAX_PER_MINUTE messages to the assistant in a minute (20 by default) the answer is 429 with Retry-After and nothing is stored."
+
 // operations is every route of the API, in the order of routes.go.
 var operations = []operation{
 	{method: "GET", path: "/", tag: "meta", summary: "Greeting", ok: reply{body: messageResponse{}}},
@@ -178,10 +181,11 @@ var operations = []operation{
 		params:  []*openapi3.Parameter{conversationParam}, paged: true,
 		ok: reply{body: []domain.Message{}}, errors: []int{404}},
 	{method: "POST", path: "/auth/conversations/{id}/messages", tag: "conversations", access: signedIn,
-		summary:     "Write in a conversation",
-		description: "In the conversation with the assistant the message starts a turn; the reply arrives in the conversation (see the events stream).",
-		params:      []*openapi3.Parameter{conversationParam}, body: conversationSendRequest{},
-		ok: reply{status: 201, body: domain.Message{}}, errors: []int{404}},
+		summary: "Write in a conversation",
+		description: "In the conversation with the assistant the message starts a turn; the reply arrives in the conversation (see the events stream). " +
+			inboundLimitNote,
+		params: []*openapi3.Parameter{conversationParam}, body: conversationSendRequest{},
+		ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 429}},
 	{method: "PUT", path: "/auth/conversations/{id}/read", tag: "conversations", access: signedIn,
 		summary: "Mark the conversation read",
 		params:  []*openapi3.Parameter{conversationParam}, ok: reply{body: readAllResponse{}}, errors: []int{404}},
@@ -209,8 +213,9 @@ var operations = []operation{
 	{method: "PUT", path: "/messages/read-all", tag: "messages", access: signedIn, summary: "Mark every received message read",
 		ok: reply{body: readAllResponse{}}},
 	{method: "POST", path: "/messages", tag: "messages", access: signedIn, summary: "Send a message",
-		description: "To another user, or to the assistant: then it starts a turn and the reply is saved as a message to the sender.",
-		body:        sendRequest{}, ok: reply{status: 201, body: domain.Message{}}, errors: []int{404}},
+		description: "To another user, or to the assistant: then it starts a turn and the reply is saved as a message to the sender. " +
+			inboundLimitNote,
+		body: sendRequest{}, ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 429}},
 	{method: "GET", path: "/messages/{id}", tag: "messages", access: signedIn, summary: "One message",
 		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Message{}}, errors: []int{404}},
 	{method: "PUT", path: "/messages/{id}", tag: "messages", access: signedIn, summary: "Edit a message (sender only)",

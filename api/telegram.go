@@ -113,8 +113,9 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 		return
 	}
 	updateID, chat := strconv.Itoa(up.UpdateID), strconv.FormatInt(chatID, 10)
+	limited, notice := s.limitChannelInbound(c, user.ID)
 	m, repeated, err := s.storeInbound(c, domain.NewMessage{SenderID: user.ID, Content: msg.Text,
-		Channel: domain.ChannelTelegram, ExternalID: &updateID, Address: &chat})
+		Channel: domain.ChannelTelegram, ExternalID: &updateID, Address: &chat, NoTurn: limited})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -123,8 +124,15 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 		c.Status(http.StatusNoContent) // Telegram retried an update we have
 		return
 	}
-	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID)
-	s.queueHandover(c, m)
+	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID,
+		"awaits_ai", m.TurnStatus != nil)
+	if m.TurnStatus != nil {
+		s.queueHandover(c, m)
+	}
+	if notice != "" {
+		botReply(c, chatID, notice)
+		return
+	}
 	c.Status(http.StatusNoContent)
 }
 

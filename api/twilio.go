@@ -120,6 +120,10 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	if strings.TrimSpace(body) == "" {
 		in.Content, in.NoTurn = "(empty message)", true
 	}
+	notice := ""
+	if !in.NoTurn {
+		in.NoTurn, notice = s.limitChannelInbound(c, user.ID)
+	}
 	m, repeated, err := s.storeInbound(c, in)
 	if err != nil {
 		s.fail(c, err)
@@ -150,7 +154,7 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	if m.TurnStatus != nil && *m.TurnStatus == domain.TurnPending {
 		s.queueHandover(c, m)
 	}
-	twiml(c, "")
+	twiml(c, notice)
 }
 
 // twilioStatus applies Twilio's delivery status callbacks, idempotently and

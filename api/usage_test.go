@@ -53,7 +53,7 @@ func TestUsageShowsTodaysTokensAgainstTheLimit(t *testing.T) {
 			"/auth/users/" + itoa(uid) + "/usage?days=0":   http.StatusUnprocessableEntity,
 			"/auth/users/" + itoa(uid) + "/usage?days=367": http.StatusUnprocessableEntity,
 			"/auth/users/" + itoa(uid) + "/usage?days=x":   http.StatusUnprocessableEntity,
-			"/auth/users/999999/usage":                      http.StatusNotFound,
+			"/auth/users/999999/usage":                     http.StatusNotFound,
 		} {
 			assert.Equal(t, want, hs.call("GET", path, nil, root.AccessToken).Code, path)
 		}
@@ -70,4 +70,28 @@ func TestUsageWithoutALimitSaysSo(t *testing.T) {
 	assert.Nil(t, body["daily_limit"])
 	assert.Nil(t, body["remaining"])
 	assert.Contains(t, body, "daily_limit", "null, not missing")
+}
+
+// Messages to the assistant are limited per user and minute; messages
+// between people are not, and one user's burst leaves others alone.
+func TestMessagesToTheAssistantAreLimitedPerMinute(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"INBOUND_MAX_PER_MINUTE": "2"})
+		alice, bob := hs.user("alice"), hs.user("bob")
+		aid := assistantID(hs)
+		post := func(tk tokens, to int64) int {
+			return hs.call("POST", "/messages", map[string]any{"recipient_id": to, "content": "hi"}, tk.AccessToken).Code
+		}
+		assert.Equal(t, []int{201, 201, 429}, []int{post(alice, aid), post(alice, aid), post(alice, aid)})
+		conv := "/auth/conversations/" + domain.AIConversationID(userID(alice)) + "/messages"
+		assert.Equal(t, http.StatusTooManyRequests, hs.call("POST", conv, map[string]any{"content": "hi"}, alice.AccessToken).Code,
+			"the conversation route counts the same")
+		n, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("sender_id = ?", userID(alice)).Count(context.Background())
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, n, "the refused ones are not stored")
+		for range 5 {
+			assert.Equal(t, http.StatusCreated, post(alice, userID(bob)), "people write to people freely")
+		}
+		assert.Equal(t, http.StatusCreated, post(bob, aid), "bob has his own minute")
+	})
 }

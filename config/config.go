@@ -95,6 +95,10 @@ type Config struct {
 	// address per RegistrationWindow (0: no limit).
 	RegistrationsPerAddress int
 	RegistrationWindow      time.Duration
+	// InboundMaxPerMinute messages to the assistant per user and minute,
+	// all channels together (0: no limit): past it the web gets 429, SMS
+	// and Telegram messages are kept but not answered.
+	InboundMaxPerMinute int
 	// StreamsPerUser and StreamsPerAddress bound the open event streams
 	// across API processes (0 per address: no bound).
 	StreamsPerUser    int
@@ -221,6 +225,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LoginAccountMaxDelay:       time.Duration(r.intRange("LOGIN_ACCOUNT_MAX_DELAY_SECONDS", 300, 1, 24*3600)) * time.Second,
 		RegistrationsPerAddress:    r.intRange("REGISTRATIONS_PER_ADDRESS", 10, 0, 1000000),
 		RegistrationWindow:         time.Duration(r.intRange("REGISTRATION_WINDOW_MINUTES", 60, 1, 7*24*60)) * time.Minute,
+		InboundMaxPerMinute:        r.intRange("INBOUND_MAX_PER_MINUTE", 20, 0, 100000),
 		StreamsPerUser:             r.intRange("STREAMS_PER_USER", 8, 1, 10000),
 		StreamsPerAddress:          r.intRange("STREAMS_PER_ADDRESS", 100, 0, 1000000),
 		AuthCacheTTL:               time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,

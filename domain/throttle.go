@@ -57,8 +57,12 @@ func (l Limit) wait(ctx context.Context, db bun.IDB, now time.Time) (time.Durati
 }
 
 // Take counts one hit under l's key unless that would pass l: then it
-// counts nothing and returns *Throttled with reason.
+// counts nothing and returns *Throttled with reason. Without a Max it
+// does nothing.
 func Take(ctx context.Context, db bun.IDB, l Limit, reason string) error {
+	if l.Max <= 0 {
+		return nil
+	}
 	_, err := admit(ctx, db, reason, l.wait, []string{l.Key})
 	return err
 }

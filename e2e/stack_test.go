@@ -93,8 +93,10 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		"TEMPORAL_ADDRESS":    o.temporal.HostPort,
 		"TEMPORAL_TASK_QUEUE": "e2e-" + hex.EncodeToString(suffix),
 		"BCRYPT_COST":         "10",
-		// Tests register many people from one address; the limit has its own test.
+		// Tests register many people from one address and write to the
+		// assistant in bursts; the limits have their own tests.
 		"REGISTRATIONS_PER_ADDRESS": "0",
+		"INBOUND_MAX_PER_MINUTE":    "0",
 		"TURN_LLM_RETRY_MS":         "50",
 		"TURN_LLM_ATTEMPTS":         "3",
 		"WORKER_METRICS_ADDR":       "127.0.0.1:0",

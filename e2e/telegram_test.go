@@ -30,14 +30,22 @@ type tgStack struct {
 }
 
 func newTelegramStack(t *testing.T, baseURL string, script func(int) faketelegram.Response) *tgStack {
+	return newTelegramStackWith(t, baseURL, script, nil)
+}
+
+// newTelegramStackWith is a stack with a fake Telegram and more settings.
+func newTelegramStackWith(t *testing.T, baseURL string, script func(int) faketelegram.Response, extra map[string]string) *tgStack {
 	t.Helper()
 	fake := faketelegram.Start(botToken, script)
 	t.Cleanup(fake.Close)
-	s := newStack(t, baseURL, fakellm.Echo, map[string]string{
+	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": botToken, "TELEGRAM_WEBHOOK_SECRET": botSecret,
 		"TELEGRAM_BOT_USERNAME": botUsername, "TELEGRAM_API_BASE_URL": fake.URL,
-	})
-	return &tgStack{stack: s, tg: fake}
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return &tgStack{stack: newStack(t, baseURL, fakellm.Echo, env), tg: fake}
 }
 
 // update posts a Telegram update with a text message from chat.

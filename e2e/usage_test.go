@@ -3,11 +3,13 @@ package e2e_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
@@ -58,4 +60,76 @@ func TestTheDailyTokenBudgetStopsLLMCalls(t *testing.T) {
 		q = s.ask(u, "fourth")
 		assert.Equal(t, "echo: fourth", s.replyTo(u, apitest.ID(q), 30*time.Second)["content"])
 	})
+}
+
+// INBOUND_MAX_PER_MINUTE counts a user's messages to the assistant across
+// channels: past it the web gets 429 and nothing is stored; SMS messages
+// are kept unanswered, with one notice a minute; a minute later the next
+// message is answered with the kept ones in its history.
+func TestInboundMessagesAreLimitedPerUserAcrossChannels(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		s := newSMSStackWith(t, url, fakellm.Echo, nil, stackOptions{temporal: temporalServer,
+			env: map[string]string{"INBOUND_MAX_PER_MINUTE": "3"}})
+		u := s.user
+		for _, text := range []string{"web one", "web two"} {
+			s.replyTo(u, apitest.ID(s.ask(u, text)), 30*time.Second)
+		}
+		require.Contains(t, s.webhook(inbound("SM00000000000000000000000000000011", userPhone, "sms three")).Body.String(),
+			"<Response></Response>")
+		s.waitSMS(1)
+
+		conv := "/auth/conversations/" + domain.AIConversationID(u.UserID()) + "/messages"
+		w := s.Call("POST", conv, map[string]any{"content": "web four"}, u.AccessToken)
+		require.Equal(t, http.StatusTooManyRequests, w.Code, w.Body.String())
+		secs, err := strconv.Atoi(w.Header().Get("Retry-After"))
+		require.NoError(t, err)
+		assert.True(t, secs >= 1 && secs <= 60, "Retry-After %d", secs)
+		assert.Equal(t, "Too many messages to the assistant; wait a moment", apitest.Decode(t, w)["detail"])
+		assert.Zero(t, s.count((*domain.Message)(nil), "content = ?", "web four"), "nothing stored")
+
+		first := s.webhook(inbound("SM00000000000000000000000000000015", userPhone, "sms five")).Body.String()
+		assert.Contains(t, first, "<Message>You are writing faster than I can answer.")
+		second := s.webhook(inbound("SM00000000000000000000000000000016", userPhone, "sms six")).Body.String()
+		assert.Contains(t, second, "<Response></Response>", "one notice a minute")
+		assert.EqualValues(t, 2, s.count((*domain.Message)(nil), "content IN (?) AND turn_status IS NULL",
+			bun.In([]string{"sms five", "sms six"})), "kept, without a turn")
+		time.Sleep(time.Second)
+		assert.Len(t, s.llm.Requests(), 3, "nothing asked of the LLM past the limit")
+		assert.Len(t, s.twilio.Sent(), 1)
+
+		// A minute later.
+		_, err = s.db.NewUpdate().Model((*domain.ThrottleHit)(nil)).
+			Set("created_at = ?", domain.Now().Add(-61*time.Second)).Where("1 = 1").Exec(context.Background())
+		require.NoError(t, err)
+		s.replyTo(u, apitest.ID(s.ask(u, "web seven")), 30*time.Second)
+		reqs := s.llm.Requests()
+		require.Len(t, reqs, 4)
+		var history []string
+		for _, m := range reqs[3].Messages {
+			history = append(history, m.Text())
+		}
+		assert.Subset(t, history, []string{"sms five", "sms six", "web seven"}, "the kept messages are in the history")
+	})
+}
+
+// Over the limit on Telegram: kept, not answered, the notice in the
+// webhook's answer.
+func TestTelegramMessagesPastTheLimitAreKept(t *testing.T) {
+	s := newTelegramStackWith(t, "sqlite:///:memory:", nil, map[string]string{"INBOUND_MAX_PER_MINUTE": "1"})
+	u := s.User("hasty")
+	s.link(u, telegramChat)
+	require.Equal(t, http.StatusNoContent, s.update(2, telegramChat, "first", botSecret).Code)
+	s.waitSent(1)
+	w := s.update(3, telegramChat, "second", botSecret)
+	require.Equal(t, http.StatusOK, w.Code)
+	body := apitest.Decode(t, w)
+	assert.Equal(t, "sendMessage", body["method"])
+	assert.Contains(t, body["text"], "You are writing faster than I can answer.")
+	assert.Equal(t, http.StatusNoContent, s.update(4, telegramChat, "third", botSecret).Code, "one notice a minute")
+	n, err := s.db.NewSelect().Model((*domain.Message)(nil)).
+		Where("channel = 'telegram' AND turn_status IS NULL AND content IN ('second', 'third')").Count(context.Background())
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n)
+	time.Sleep(time.Second)
+	assert.Len(t, s.llm.Requests(), 1)
 }

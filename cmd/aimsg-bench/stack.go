@@ -153,8 +153,10 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 		"TWILIO_API_BASE_URL":    st.twilio.URL,
 		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
 		"LOG_LEVEL":              "warn",
-		// Every stream of the load comes from loopback.
-		"STREAMS_PER_ADDRESS": "0",
+		// Every stream of the load comes from loopback; users write as fast
+		// as the load asks.
+		"STREAMS_PER_ADDRESS":    "0",
+		"INBOUND_MAX_PER_MINUTE": "0",
 	}
 	cfg, err := config.Load(func(k string) string { return st.env[k] }, config.Production)
 	if err != nil {

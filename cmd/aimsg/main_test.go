@@ -66,6 +66,7 @@ func testEnv(t *testing.T, baseURL string, extra map[string]string) map[string]s
 		"TEMPORAL_ADDRESS":          temporalServer.HostPort,
 		"BCRYPT_COST":               "10",
 		"REGISTRATIONS_PER_ADDRESS": "0",
+		"INBOUND_MAX_PER_MINUTE":    "0",
 		"LOG_LEVEL":                 "warn",
 		"WORKER_METRICS_ADDR":       "127.0.0.1:0",
 	}
