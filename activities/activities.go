@@ -24,9 +24,11 @@ type Deliverer interface {
 // Activities are the steps of a turn that touch the world.
 type Activities struct {
 	DB *bun.DB
-	// LLM is the endpoint and model turns ask.
-	LLM    Endpoint
-	Agents Registry
+	// LLM is the endpoint and model turns ask; Fallback, when set, the one
+	// they ask when LLM stays unavailable or refuses.
+	LLM      Endpoint
+	Fallback *Endpoint
+	Agents   Registry
 	// DailyTokens is LLM_USER_DAILY_TOKENS: past it on a UTC day, a user's
 	// turns make no LLM call (0: no limit).
 	DailyTokens int64

@@ -14,6 +14,9 @@ const (
 	// ErrBudgetExceeded: the user's tokens of the day reached
 	// LLM_USER_DAILY_TOKENS; no LLM call was made.
 	ErrBudgetExceeded = "BudgetExceeded"
+	// ErrNoFallback: the turn asked for a fallback endpoint this worker
+	// does not have.
+	ErrNoFallback = "NoFallback"
 	// ErrUnknownAgent: the turn names an agent this worker does not have.
 	ErrUnknownAgent = "UnknownAgent"
 	// ErrBadChannel: a reply for a channel aimsg does not know.
@@ -61,7 +64,16 @@ type TurnPolicy struct {
 	HandoffOnLLMFailure bool          `json:"handoff_on_llm_failure,omitempty"`
 	// BudgetMessage answers a user whose tokens of the day are spent.
 	BudgetMessage string `json:"budget_message,omitempty"`
+	// Fallback says the worker has a second LLM endpoint
+	// (LITELLM_FALLBACK_*) for when the first fails.
+	Fallback bool `json:"fallback,omitempty"`
 }
+
+// The LLM endpoints a CallLLM may ask (CallLLMInput.Endpoint).
+const (
+	EndpointPrimary  = "primary"
+	EndpointFallback = "fallback"
+)
 
 // LLMCallTimeout is the start-to-close timeout of CallLLM for a given LLM
 // request timeout: the request itself, plus the wait for an unreachable

@@ -68,6 +68,8 @@ type CallLLMInput struct {
 	Agent      string  `json:"agent"`
 	HistoryIDs []int64 `json:"history_ids"`
 	Steps      []Step  `json:"steps,omitempty"`
+	// Endpoint is EndpointPrimary (also when empty) or EndpointFallback.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // CallLLMResult is the LLM's answer: text, or tool calls to run first.
@@ -76,7 +78,8 @@ type CallLLMResult struct {
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	PromptTokens     int64      `json:"prompt_tokens"`
 	CompletionTokens int64      `json:"completion_tokens"`
-	// Model is the model that answered, as the provider named it.
+	// Model is the model that answered, as the provider named it (the
+	// model asked for when it did not say).
 	Model string `json:"model,omitempty"`
 }
 
@@ -85,6 +88,13 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	agent, err := a.Agents.Get(in.Agent)
 	if err != nil {
 		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+	}
+	endpoint := a.LLM
+	if in.Endpoint == EndpointFallback {
+		if a.Fallback == nil {
+			return CallLLMResult{}, temporal.NewNonRetryableApplicationError("this worker has no fallback LLM", ErrNoFallback, nil)
+		}
+		endpoint = *a.Fallback
 	}
 	// The LLM's attempts are for the LLM: a database restarting meanwhile is
 	// waited for here instead of spending them.
@@ -143,7 +153,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			msgs = append(msgs, openai.ToolMessage(r.Content, r.CallID))
 		}
 	}
-	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(a.LLM.Model), Messages: msgs}
+	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(endpoint.Model), Messages: msgs}
 	for _, t := range agent.ToolsFor(perms) {
 		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
@@ -157,17 +167,20 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	stopTyping := a.typing(ctx, conversation, typist, address)
 	stop := heartbeat(ctx, heartbeatEvery)
 	start := time.Now()
-	sctx, span := startChatSpan(ctx, a.LLM)
-	out, err := a.streamCompletion(sctx, a.LLM.Client, params, live)
+	sctx, span := startChatSpan(ctx, endpoint)
+	out, err := a.streamCompletion(sctx, endpoint.Client, params, live)
 	stop()
 	stopTyping()
 	a.recordCall(ctx, span, llmCall{userID: user.ID, conversation: conversation, purpose: domain.PurposeReply,
-		endpoint: a.LLM, start: start, out: out, err: err})
+		endpoint: endpoint, start: start, out: out, err: err})
 	if err != nil {
 		if live.started() {
 			live.reset(ctx)
 		}
 		return CallLLMResult{}, err
+	}
+	if out.Model == "" {
+		out.Model = endpoint.Model
 	}
 	if len(out.ToolCalls) > 0 && live.started() {
 		live.reset(ctx) // the text was a preamble to tool calls; the reply comes later
@@ -249,7 +262,8 @@ func (a *Activities) recordCall(ctx context.Context, span trace.Span, c llmCall)
 		outcome, errorType = domain.LLMFailed, llmErrorType(c.err)
 	}
 	labels := prometheus.Labels{metrics.GenAIOperation: "chat", metrics.GenAIProvider: c.endpoint.Provider,
-		metrics.GenAIRequestModel: c.endpoint.Model, metrics.GenAIResponseModel: responseModel}
+		metrics.GenAIRequestModel: c.endpoint.Model, metrics.GenAIResponseModel: responseModel,
+		metrics.ServerAddress: c.endpoint.Server}
 	duration := prometheus.Labels{metrics.ErrorType: errorType}
 	maps.Copy(duration, labels)
 	a.Metrics.GenAIDuration.With(duration).Observe(elapsed.Seconds())

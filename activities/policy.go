@@ -14,6 +14,7 @@ func (a *Activities) TurnPolicy(_ context.Context, agent string) (TurnPolicy, er
 		return TurnPolicy{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
 	}
 	p := a.Policy
+	p.Fallback = a.Fallback != nil
 	p.Tools = make([]string, 0, len(ag.Tools))
 	for _, t := range ag.Tools {
 		p.Tools = append(p.Tools, t.Name)

@@ -19,6 +19,8 @@ type SaveReplyInput struct {
 	Content        string `json:"content"`
 	Channel        string `json:"channel"`
 	Failed         bool   `json:"failed"`
+	// Model is the LLM model that wrote the reply, if one did.
+	Model string `json:"model,omitempty"`
 }
 
 // SaveReply stores the reply; retried, it finds the one it stored.
@@ -28,7 +30,7 @@ func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, e
 		return 0, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadChannel, err)
 	}
 	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
-		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Channel: ch, Failed: in.Failed})
+		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Channel: ch, Failed: in.Failed, Model: in.Model})
 	if err != nil {
 		return 0, err
 	}

@@ -28,7 +28,13 @@ type Config struct {
 	LiteLLMBaseURL string
 	LiteLLMAPIKey  string
 	LiteLLMModel   string
-	ChatHistoryMax int
+	// LiteLLMFallback* name a second OpenAI-compatible endpoint a turn
+	// asks when the first stays unavailable or refuses; no base URL, no
+	// fallback. The model defaults to LiteLLMModel.
+	LiteLLMFallbackBaseURL string
+	LiteLLMFallbackAPIKey  string
+	LiteLLMFallbackModel   string
+	ChatHistoryMax         int
 
 	TwilioAccountSID  string
 	TwilioAuthToken   string
@@ -189,6 +195,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LiteLLMBaseURL:             r.url("LITELLM_BASEURL", "http://localhost:5678"),
 		LiteLLMAPIKey:              r.str("LITELLM_API_KEY", "sk-...."),
 		LiteLLMModel:               r.str("LITELLM_MODEL", "openai/gpt-4o-mini"),
+		LiteLLMFallbackBaseURL:     r.optionalURL("LITELLM_FALLBACK_BASEURL"),
+		LiteLLMFallbackAPIKey:      r.str("LITELLM_FALLBACK_API_KEY", ""),
 		ChatHistoryMax:             r.intRange("CHAT_HISTORY_MAX", 50, 1, 1000),
 		TwilioAccountSID:           r.str("TWILIO_ACCOUNT_SID", ""),
 		TwilioAuthToken:            r.str("TWILIO_AUTH_TOKEN", ""),
@@ -247,6 +255,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		OTLPEndpoint:         r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
+	c.LiteLLMFallbackModel = r.str("LITELLM_FALLBACK_MODEL", c.LiteLLMModel)
 	c.checkDatabaseURL(&r)
 	c.checkSecretKey(&r)
 	if err := errors.Join(r.errs...); err != nil {

@@ -85,6 +85,8 @@ type Message struct {
 	// AgentID is the person on the support team who wrote a message sent
 	// as the assistant while the conversation was handed over.
 	AgentID *int64 `bun:"agent_id" json:"agent_id,omitempty"`
+	// Model is the LLM model that wrote an AI reply.
+	Model *string `bun:"model,type:varchar(255)" json:"model,omitempty"`
 	Timestamps
 }
 

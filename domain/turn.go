@@ -53,6 +53,8 @@ type Reply struct {
 	Channel     Channel
 	// Failed marks an apology: the AI could not really answer.
 	Failed bool
+	// Model is the LLM model that wrote it; empty when none did.
+	Model string
 }
 
 // SaveReply stores the AI's reply once per turn: a retried save finds the
@@ -83,6 +85,9 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
 			ConversationID: &conv, ParentID: &parent, Channel: in.Channel, ExternalID: &key,
 			DeliveryStatus: &pending, Address: address}
+		if in.Model != "" {
+			m.Model = &in.Model
+		}
 		if _, err := tx.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
 			return fmt.Errorf("insert reply: %w", err)
 		}

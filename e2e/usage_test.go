@@ -133,3 +133,62 @@ func TestTelegramMessagesPastTheLimitAreKept(t *testing.T) {
 	time.Sleep(time.Second)
 	assert.Len(t, s.llm.Requests(), 1)
 }
+
+// LITELLM_FALLBACK_*: a primary that stays down, or refuses, is followed
+// by the fallback before the apology; the reply records the fallback's
+// model, and every request is in the usage table.
+func TestTheFallbackLLMAnswersWhenThePrimaryFails(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		backup := fakellm.Start(fakellm.Echo)
+		t.Cleanup(backup.Close)
+		status := func(code int) fakellm.Script {
+			return func(int, fakellm.Request) fakellm.Response { return fakellm.Response{Status: code} }
+		}
+		s := newStack(t, url, status(http.StatusInternalServerError), map[string]string{
+			"LITELLM_FALLBACK_BASEURL": backup.BaseURL(), "LITELLM_FALLBACK_MODEL": "backup-model"})
+		u := s.User("resilient")
+
+		// Down: one request per attempt (TURN_LLM_ATTEMPTS is 3 here), then the fallback.
+		reply := s.replyTo(u, apitest.ID(s.ask(u, "are you there?")), 30*time.Second)
+		assert.Equal(t, "echo: are you there?", reply["content"])
+		assert.Equal(t, "backup-model", reply["model"])
+		assert.Len(t, s.llm.Requests(), 3)
+		require.Len(t, backup.Requests(), 1)
+		assert.Equal(t, "backup-model", backup.Requests()[0].Model)
+
+		// Refusing (a bad key): no retry, the fallback at once.
+		s.llm.SetScript(status(http.StatusUnauthorized))
+		reply = s.replyTo(u, apitest.ID(s.ask(u, "and now?")), 30*time.Second)
+		assert.Equal(t, "echo: and now?", reply["content"])
+		assert.Len(t, s.llm.Requests(), 4)
+		assert.Len(t, backup.Requests(), 2)
+
+		// Both down: the apology, after the fallback's own attempts.
+		backup.SetScript(status(http.StatusBadGateway))
+		s.llm.SetScript(status(http.StatusServiceUnavailable))
+		q := s.ask(u, "anyone?")
+		reply = s.replyTo(u, apitest.ID(q), 30*time.Second)
+		assert.Equal(t, workflows.ApologyUnavailable, reply["content"])
+		assert.Nil(t, reply["model"])
+		assert.Equal(t, workflows.OutcomeLLMUnavailable, s.turnOutcome(apitest.ID(q)).Outcome)
+		assert.Len(t, s.llm.Requests(), 7)
+		assert.Len(t, backup.Requests(), 5)
+
+		// Every request is kept, by model and outcome.
+		var rows []struct {
+			Model   string
+			Outcome domain.LLMOutcome
+			N       int
+		}
+		require.NoError(t, s.db.NewSelect().Model((*domain.LLMCall)(nil)).Column("model", "outcome").ColumnExpr("count(*) AS n").
+			Group("model", "outcome").Order("model", "outcome").Scan(context.Background(), &rows))
+		assert.Equal(t, []struct {
+			Model   string
+			Outcome domain.LLMOutcome
+			N       int
+		}{
+			{"backup-model", domain.LLMFailed, 3}, {"backup-model", domain.LLMOK, 2},
+			{"openai/gpt-4o-mini", domain.LLMFailed, 6}, {"openai/gpt-4o-mini", domain.LLMRejected, 1},
+		}, rows)
+	})
+}

@@ -57,6 +57,10 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		SupportLog:  logSet.Area(logs.Support),
 		Metrics:     m,
 	}
+	if cfg.LiteLLMFallbackBaseURL != "" {
+		fb := activities.NewEndpoint(cfg.LiteLLMFallbackBaseURL, cfg.LiteLLMFallbackAPIKey, cfg.LiteLLMFallbackModel, cfg.LLMTimeout)
+		acts.Fallback = &fb
+	}
 	acts.Deliverers = map[domain.Channel]activities.Deliverer{}
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
 		api, err := activities.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBaseURL)

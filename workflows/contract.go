@@ -272,4 +272,8 @@ type TurnResult struct {
 	// Handoff, when set, is why the turn handed the conversation to a
 	// person (its reply told the user so).
 	Handoff string `json:"handoff,omitempty"`
+	// Fallback says the first LLM failed and the fallback endpoint was
+	// asked; Model is the model that wrote the reply, if one did.
+	Fallback bool   `json:"fallback,omitempty"`
+	Model    string `json:"model,omitempty"`
 }

@@ -86,7 +86,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	t.step = StepSaveReply
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
-		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(),
+		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(), Model: res.Model,
 	}).Get(ctx, &res.ReplyID); err != nil {
 		return res, err
 	}
@@ -168,13 +168,23 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumAttempts: 5},
 	})
 	var steps []activities.Step
+	endpoint := activities.EndpointPrimary
 	for res.LLMCalls < t.policy.MaxLLMCalls {
 		t.step = StepCallLLM
 		res.LLMCalls++
 		var out activities.CallLLMResult
-		err := workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{
-			UserID: t.in.UserID, Agent: activities.DefaultAgent, HistoryIDs: history, Steps: steps,
-		}).Get(ctx, &out)
+		call := func() error {
+			return workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{UserID: t.in.UserID,
+				Agent: activities.DefaultAgent, HistoryIDs: history, Steps: steps, Endpoint: endpoint}).Get(ctx, &out)
+		}
+		err := call()
+		if err != nil && ctx.Err() == nil && t.policy.Fallback && endpoint == activities.EndpointPrimary && !isBudget(err) {
+			// The first LLM stayed down or refused: the fallback, with a
+			// retry budget of its own, for the rest of the turn.
+			workflow.GetLogger(ctx).Warn("llm failed; asking the fallback", "error", err)
+			endpoint, res.Fallback = activities.EndpointFallback, true
+			err = call()
+		}
 		if ctx.Err() != nil {
 			return "", OutcomeCancelled
 		}
@@ -184,7 +194,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 				workflow.GetLogger(ctx).Error("llm rejected the turn", "error", err)
 				return ApologyRejected, OutcomeLLMRejected
 			}
-			if errors.As(err, &appErr) && appErr.Type() == activities.ErrBudgetExceeded {
+			if isBudget(err) {
 				workflow.GetLogger(ctx).Info("daily token budget reached", "error", err)
 				if t.policy.BudgetMessage == "" { // a policy read before the budget existed
 					return ApologyBudget, OutcomeBudgetExceeded
@@ -199,6 +209,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			return ApologyUnavailable, OutcomeLLMUnavailable
 		}
 		if len(out.ToolCalls) == 0 {
+			res.Model = out.Model
 			return out.Content, OutcomeReplied
 		}
 		if reason, ok := t.handoffCall(out.ToolCalls); ok {
@@ -228,6 +239,13 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// isBudget is true for the failure of a call the user's daily budget
+// stopped.
+func isBudget(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrBudgetExceeded
 }
 
 // HandoffReasonLLMFailure is the reason of a handoff made because the LLM

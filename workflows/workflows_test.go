@@ -161,6 +161,76 @@ func TestASpentBudgetIsAnsweredWithTheBudgetMessage(t *testing.T) {
 	assert.False(t, saved.all()[0].Failed, "an answer by policy, not an apology")
 }
 
+// fallbackEnv is a worker with a fallback LLM whose primary answers with
+// primaryErr; fallback answers the fallback's calls.
+func fallbackEnv(t *testing.T, primaryErr error, fallback func() (activities.CallLLMResult, error)) (*testsuite.TestWorkflowEnvironment, *replies, map[string]int) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(), Policy: testPolicy,
+		Fallback: &activities.Endpoint{Model: "backup-model"}})
+	saved := &replies{}
+	quietTurn(env, saved)
+	calls := map[string]int{}
+	var mu sync.Mutex
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CallLLMInput) (activities.CallLLMResult, error) {
+			mu.Lock()
+			calls[in.Endpoint]++
+			mu.Unlock()
+			if in.Endpoint == activities.EndpointFallback {
+				return fallback()
+			}
+			return activities.CallLLMResult{}, primaryErr
+		})
+	return env, saved, calls
+}
+
+func TestTheFallbackAnswersWhenThePrimaryStaysDown(t *testing.T) {
+	for name, primaryErr := range map[string]error{
+		"unavailable": errors.New("503 from the LLM"),
+		"rejected":    temporal.NewNonRetryableApplicationError("bad key", activities.ErrLLMRejected, nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			env, saved, calls := fallbackEnv(t, primaryErr, func() (activities.CallLLMResult, error) {
+				return activities.CallLLMResult{Content: "from the fallback", Model: "backup-model"}, nil
+			})
+			env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+			var res workflows.TurnResult
+			require.NoError(t, env.GetWorkflowResult(&res))
+			assert.Equal(t, workflows.OutcomeReplied, res.Outcome)
+			assert.True(t, res.Fallback)
+			want := map[string]int{activities.EndpointPrimary: 3, activities.EndpointFallback: 1}
+			if name == "rejected" {
+				want[activities.EndpointPrimary] = 1 // not retried
+			}
+			assert.Equal(t, want, calls)
+			assert.Equal(t, "from the fallback", saved.all()[0].Content)
+			assert.Equal(t, "backup-model", saved.all()[0].Model, "the reply records the model that wrote it")
+		})
+	}
+	t.Run("both down", func(t *testing.T) {
+		env, saved, calls := fallbackEnv(t, errors.New("503"), func() (activities.CallLLMResult, error) {
+			return activities.CallLLMResult{}, errors.New("502 from the fallback")
+		})
+		env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+		var res workflows.TurnResult
+		require.NoError(t, env.GetWorkflowResult(&res))
+		assert.Equal(t, workflows.OutcomeLLMUnavailable, res.Outcome)
+		assert.Equal(t, map[string]int{activities.EndpointPrimary: 3, activities.EndpointFallback: 3}, calls)
+		assert.Equal(t, workflows.ApologyUnavailable, saved.all()[0].Content)
+		assert.Empty(t, saved.all()[0].Model)
+	})
+	t.Run("budget spent", func(t *testing.T) {
+		env, _, calls := fallbackEnv(t, temporal.NewNonRetryableApplicationError("budget", activities.ErrBudgetExceeded, nil),
+			func() (activities.CallLLMResult, error) { return activities.CallLLMResult{Content: "no"}, nil })
+		env.ExecuteWorkflow(workflows.TurnWorkflow, turnInput(5))
+		var res workflows.TurnResult
+		require.NoError(t, env.GetWorkflowResult(&res))
+		assert.Equal(t, workflows.OutcomeBudgetExceeded, res.Outcome)
+		assert.Equal(t, map[string]int{activities.EndpointPrimary: 1}, calls, "a spent budget is not the LLM's failure")
+	})
+}
+
 func TestAnLLMThatStaysDownGetsTheUserAnApology(t *testing.T) {
 	env := newEnv(t)
 	saved := &replies{}

@@ -1,0 +1,2 @@
+-- Modify "messages" table
+ALTER TABLE "messages" ADD COLUMN "model" character varying(255) NULL;

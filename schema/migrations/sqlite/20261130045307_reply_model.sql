@@ -1,0 +1,2 @@
+-- Add column "model" to table: "messages"
+ALTER TABLE `messages` ADD COLUMN `model` varchar NULL;
