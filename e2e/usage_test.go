@@ -92,7 +92,7 @@ func TestInboundMessagesAreLimitedPerUserAcrossChannels(t *testing.T) {
 		second := s.webhook(inbound("SM00000000000000000000000000000016", userPhone, "sms six")).Body.String()
 		assert.Contains(t, second, "<Response></Response>", "one notice a minute")
 		assert.EqualValues(t, 2, s.count((*domain.Message)(nil), "content IN (?) AND turn_status IS NULL",
-			bun.In([]string{"sms five", "sms six"})), "kept, without a turn")
+			bun.List([]string{"sms five", "sms six"})), "kept, without a turn")
 		time.Sleep(time.Second)
 		assert.Len(t, s.llm.Requests(), 3, "nothing asked of the LLM past the limit")
 		assert.Len(t, s.twilio.Sent(), 1)
