@@ -36,6 +36,10 @@ type Activities struct {
 	Now func() time.Time
 	// HistoryMax is CHAT_HISTORY_MAX: messages of history given to the LLM.
 	HistoryMax int
+	// SummaryEvery is CHAT_SUMMARY_EVERY: a conversation longer than the
+	// window keeps a summary of the older part, refreshed when this many
+	// messages went past it (0: no summary).
+	SummaryEvery int
 	// Policy is how turns run (the TURN_* settings); Tools comes from Agents.
 	Policy TurnPolicy
 	// Deliverers send replies per channel; the web channel needs none.

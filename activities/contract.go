@@ -76,8 +76,9 @@ const (
 )
 
 // LLMCallTimeout is the start-to-close timeout of CallLLM for a given LLM
-// request timeout: the request itself, plus the wait for an unreachable
-// database before it, plus a margin for building the prompt.
+// request timeout: the wait for an unreachable database, the summary
+// request when one is due, the request itself, and a margin for building
+// the prompt.
 func LLMCallTimeout(llmTimeout time.Duration) time.Duration {
-	return databaseWait + llmTimeout + 10*time.Second
+	return databaseWait + 2*llmTimeout + 10*time.Second
 }

@@ -126,7 +126,17 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("the user's %d tokens of today reach LLM_USER_DAILY_TOKENS", usedToday), ErrBudgetExceeded, nil)
 	}
+	conversation, typist, address := a.whereTo(history)
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(agent.Prompt(user, perms))}
+	if len(history) > 0 {
+		// The first call of a turn brings the memory up to date.
+		stop := heartbeat(ctx, heartbeatEvery)
+		memory := a.recall(ctx, user.ID, conversation, history[0].ID, endpoint, len(in.Steps) == 0)
+		stop()
+		if memory != "" {
+			msgs = append(msgs, openai.SystemMessage(memoryIntro+memory))
+		}
+	}
 	for _, m := range history {
 		switch {
 		case m.SenderID == user.ID:
@@ -159,7 +169,6 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			Name: t.Name, Description: openai.String(t.Description), Parameters: t.Parameters,
 		}))
 	}
-	conversation, typist, address := a.whereTo(history)
 	live := a.replyStream(ctx, conversation)
 	if activity.IsActivity(ctx) && activity.GetInfo(ctx).Attempt > 1 {
 		live.reset(ctx) // an earlier attempt may have streamed text

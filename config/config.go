@@ -35,6 +35,9 @@ type Config struct {
 	LiteLLMFallbackAPIKey  string
 	LiteLLMFallbackModel   string
 	ChatHistoryMax         int
+	// ChatSummaryEvery: past the history window, a conversation keeps a
+	// summary of its older messages, refreshed every this many (0: none).
+	ChatSummaryEvery int
 
 	TwilioAccountSID  string
 	TwilioAuthToken   string
@@ -197,6 +200,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LiteLLMModel:               r.str("LITELLM_MODEL", "openai/gpt-4o-mini"),
 		LiteLLMFallbackBaseURL:     r.optionalURL("LITELLM_FALLBACK_BASEURL"),
 		LiteLLMFallbackAPIKey:      r.str("LITELLM_FALLBACK_API_KEY", ""),
+		ChatSummaryEvery:           r.intRange("CHAT_SUMMARY_EVERY", 20, 0, 200),
 		ChatHistoryMax:             r.intRange("CHAT_HISTORY_MAX", 50, 1, 1000),
 		TwilioAccountSID:           r.str("TWILIO_ACCOUNT_SID", ""),
 		TwilioAuthToken:            r.str("TWILIO_AUTH_TOKEN", ""),

@@ -2,8 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +192,79 @@ func TestTheFallbackLLMAnswersWhenThePrimaryFails(t *testing.T) {
 			{"backup-model", domain.LLMFailed, 3}, {"backup-model", domain.LLMOK, 2},
 			{"openai/gpt-4o-mini", domain.LLMFailed, 6}, {"openai/gpt-4o-mini", domain.LLMRejected, 1},
 		}, rows)
+	})
+}
+
+// memoryScript answers summary requests with a summary naming how many
+// older lines it read, and echoes everything else.
+func memoryScript(n int, req fakellm.Request) fakellm.Response {
+	if strings.HasPrefix(req.Messages[0].Text(), "You keep the memory") {
+		return fakellm.Response{Content: fmt.Sprintf("SUMMARY of %d lines", strings.Count(req.Last().Text(), "\n"))}
+	}
+	return fakellm.Echo(n, req)
+}
+
+// A conversation of 80 messages: the turn first summarises the 30 before
+// the window (the request holds them), then asks with the summary and the
+// last 50; both calls count as the user's. A failing summary request
+// never stands in the way of the reply.
+func TestALongConversationIsRememberedBySummary(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		s := newStack(t, url, memoryScript, nil)
+		u := s.User("talkative")
+		ctx := context.Background()
+		assistant, err := domain.Assistant(ctx, s.db)
+		require.NoError(t, err)
+		conv := domain.AIConversationID(u.UserID())
+		var old []domain.Message
+		for i := range 79 {
+			m := domain.Message{SenderID: u.UserID(), RecipientID: assistant.ID, Content: fmt.Sprintf("old message %d", i),
+				ConversationID: &conv, Channel: domain.ChannelWeb}
+			if i%2 == 1 {
+				m.SenderID, m.RecipientID = assistant.ID, u.UserID()
+			}
+			old = append(old, m)
+		}
+		_, err = s.db.NewInsert().Model(&old).Exec(ctx)
+		require.NoError(t, err)
+
+		s.replyTo(u, apitest.ID(s.ask(u, "message 80")), 30*time.Second)
+		reqs := s.llm.Requests()
+		require.Len(t, reqs, 2)
+		summaryReq, replyReq := reqs[0], reqs[1]
+		transcript := summaryReq.Last().Text()
+		for i := range 30 {
+			assert.Contains(t, transcript, fmt.Sprintf("old message %d\n", i), "the summary request holds the older messages")
+		}
+		assert.NotContains(t, transcript, "old message 30\n", "and not the window")
+		require.Len(t, replyReq.Messages, 2+50, "the prompt, the summary, the last 50")
+		assert.Equal(t, "system", replyReq.Messages[1].Role)
+		assert.Equal(t, "Summary of the conversation before the messages below:\nSUMMARY of 30 lines", replyReq.Messages[1].Text())
+		assert.Equal(t, "old message 30", replyReq.Messages[2].Text())
+		assert.Equal(t, "message 80", replyReq.Last().Text())
+
+		var purposes []domain.LLMPurpose
+		require.NoError(t, s.db.NewSelect().Model((*domain.LLMCall)(nil)).Column("purpose").Order("id").Scan(ctx, &purposes))
+		assert.Equal(t, []domain.LLMPurpose{domain.PurposeSummary, domain.PurposeReply}, purposes)
+		w := s.Call("GET", "/auth/me/usage", nil, u.AccessToken)
+		assert.Equal(t, 56.0, apitest.Decode(t, w)["total_tokens"], "the summary's tokens are the user's too")
+
+		// The next turn reuses the summary: the window moved by 2, fewer than CHAT_SUMMARY_EVERY.
+		s.replyTo(u, apitest.ID(s.ask(u, "message 82")), 30*time.Second)
+		reqs = s.llm.Requests()
+		require.Len(t, reqs, 3)
+		assert.Equal(t, replyReq.Messages[1].Text(), reqs[2].Messages[1].Text())
+
+		// The summary request failing: the reply comes all the same.
+		_, err = s.db.NewDelete().Model((*domain.Memory)(nil)).Where("1 = 1").Exec(ctx)
+		require.NoError(t, err)
+		s.llm.SetScript(func(n int, req fakellm.Request) fakellm.Response {
+			if strings.HasPrefix(req.Messages[0].Text(), "You keep the memory") {
+				return fakellm.Response{Status: http.StatusInternalServerError}
+			}
+			return fakellm.Echo(n, req)
+		})
+		reply := s.replyTo(u, apitest.ID(s.ask(u, "message 84")), 30*time.Second)
+		assert.Equal(t, "echo: message 84", reply["content"])
 	})
 }

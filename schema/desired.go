@@ -65,6 +65,9 @@ var tables = []table{
 	{model: (*domain.LLMCall)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.Memory)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -95,6 +98,7 @@ var indexes = []index{
 	{"event_streams", "event_streams_address_idx", []string{"address"}},
 	{"event_streams", "event_streams_process_idx", []string{"process"}},
 	{"llm_calls", "llm_calls_user_id_created_at_idx", []string{"user_id", "created_at"}},
+	{"conversation_memories", "conversation_memories_user_id_idx", []string{"user_id"}},
 	{"telegram_link_codes", "telegram_link_codes_user_id_idx", []string{"user_id"}},
 }
 

@@ -46,16 +46,17 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
 	logger := logSet.Root
 	acts := &activities.Activities{
-		DB:          db,
-		LLM:         activities.NewEndpoint(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LiteLLMModel, cfg.LLMTimeout),
-		DailyTokens: cfg.LLMUserDailyTokens,
-		Agents:      activities.DefaultAgents(),
-		HistoryMax:  cfg.ChatHistoryMax,
-		Policy:      TurnPolicy(cfg),
-		Events:      live,
-		Logger:      logger,
-		SupportLog:  logSet.Area(logs.Support),
-		Metrics:     m,
+		DB:           db,
+		LLM:          activities.NewEndpoint(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LiteLLMModel, cfg.LLMTimeout),
+		DailyTokens:  cfg.LLMUserDailyTokens,
+		Agents:       activities.DefaultAgents(),
+		HistoryMax:   cfg.ChatHistoryMax,
+		SummaryEvery: cfg.ChatSummaryEvery,
+		Policy:       TurnPolicy(cfg),
+		Events:       live,
+		Logger:       logger,
+		SupportLog:   logSet.Area(logs.Support),
+		Metrics:      m,
 	}
 	if cfg.LiteLLMFallbackBaseURL != "" {
 		fb := activities.NewEndpoint(cfg.LiteLLMFallbackBaseURL, cfg.LiteLLMFallbackAPIKey, cfg.LiteLLMFallbackModel, cfg.LLMTimeout)
