@@ -164,3 +164,59 @@ func BenchmarkWebhookAck(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLLMCostPerTurn measures what a turn asks of the LLM in a
+// conversation past the window (100 messages of about 200 characters):
+// requests, prompt characters (the size of what is sent; the fake LLM
+// reports fixed token counts) and recorded tokens, without the summary
+// and with it refreshed every 20 messages (summaries of 200 words).
+//
+//	go test ./e2e -run '^$' -bench LLMCostPerTurn -benchtime 60x
+func BenchmarkLLMCostPerTurn(b *testing.B) {
+	line := strings.Repeat("about the report on the broken heater in flat 4B, ", 4)
+	for _, every := range []string{"0", "20"} {
+		b.Run("summary_every="+every, func(b *testing.B) {
+			// Summaries as long as the prompt allows (200 words, about 1,200 characters).
+			script := func(n int, req fakellm.Request) fakellm.Response {
+				r := memoryScript(n, req)
+				if strings.HasPrefix(r.Content, "SUMMARY") {
+					r.Content += strings.Repeat(" remembered", 110)
+				}
+				return r
+			}
+			s := newStack(b, "sqlite:///:memory:", script, map[string]string{"CHAT_SUMMARY_EVERY": every})
+			u := s.User("bench")
+			s.seedConversation(u, 100, func(i int) string { return fmt.Sprintf("%d %s", i, line) })
+			conv := "/auth/conversations/" + domain.AIConversationID(u.UserID()) + "/messages"
+			b.ResetTimer()
+			for b.Loop() {
+				w := s.Call("POST", conv, map[string]any{"content": line}, u.AccessToken)
+				if w.Code != http.StatusCreated {
+					b.Fatalf("post: %d %s", w.Code, w.Body.String())
+				}
+				waitReply(b, s, apitest.ID(apitest.Decode(b, w)), time.Millisecond)
+			}
+			b.StopTimer()
+			reqs := s.llm.Requests()
+			chars, summaries := 0, 0
+			for _, r := range reqs {
+				for _, m := range r.Messages {
+					chars += len(m.Text())
+				}
+				if strings.HasPrefix(r.Messages[0].Text(), "You keep the memory") {
+					summaries++
+				}
+			}
+			var tokens int64
+			if err := s.db.NewSelect().Model((*domain.LLMCall)(nil)).ColumnExpr("COALESCE(SUM(total_tokens), 0)").
+				Scan(context.Background(), &tokens); err != nil {
+				b.Fatal(err)
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(len(reqs))/n, "requests/turn")
+			b.ReportMetric(float64(summaries)/n, "summaries/turn")
+			b.ReportMetric(float64(chars)/n, "prompt-chars/turn")
+			b.ReportMetric(float64(tokens)/n, "tokens/turn")
+		})
+	}
+}

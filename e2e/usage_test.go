@@ -195,6 +195,26 @@ func TestTheFallbackLLMAnswersWhenThePrimaryFails(t *testing.T) {
 	})
 }
 
+// seedConversation stores n messages of u's conversation with the
+// assistant, the user's and the assistant's in turn, answered already.
+func (s *stack) seedConversation(u apitest.Tokens, n int, text func(i int) string) {
+	s.t.Helper()
+	ctx := context.Background()
+	assistant, err := domain.Assistant(ctx, s.db)
+	require.NoError(s.t, err)
+	conv := domain.AIConversationID(u.UserID())
+	msgs := make([]domain.Message, n)
+	for i := range msgs {
+		msgs[i] = domain.Message{SenderID: u.UserID(), RecipientID: assistant.ID, Content: text(i),
+			ConversationID: &conv, Channel: domain.ChannelWeb}
+		if i%2 == 1 {
+			msgs[i].SenderID, msgs[i].RecipientID = assistant.ID, u.UserID()
+		}
+	}
+	_, err = s.db.NewInsert().Model(&msgs).Exec(ctx)
+	require.NoError(s.t, err)
+}
+
 // memoryScript answers summary requests with a summary naming how many
 // older lines it read, and echoes everything else.
 func memoryScript(n int, req fakellm.Request) fakellm.Response {
@@ -213,20 +233,7 @@ func TestALongConversationIsRememberedBySummary(t *testing.T) {
 		s := newStack(t, url, memoryScript, nil)
 		u := s.User("talkative")
 		ctx := context.Background()
-		assistant, err := domain.Assistant(ctx, s.db)
-		require.NoError(t, err)
-		conv := domain.AIConversationID(u.UserID())
-		var old []domain.Message
-		for i := range 79 {
-			m := domain.Message{SenderID: u.UserID(), RecipientID: assistant.ID, Content: fmt.Sprintf("old message %d", i),
-				ConversationID: &conv, Channel: domain.ChannelWeb}
-			if i%2 == 1 {
-				m.SenderID, m.RecipientID = assistant.ID, u.UserID()
-			}
-			old = append(old, m)
-		}
-		_, err = s.db.NewInsert().Model(&old).Exec(ctx)
-		require.NoError(t, err)
+		s.seedConversation(u, 79, func(i int) string { return fmt.Sprintf("old message %d", i) })
 
 		s.replyTo(u, apitest.ID(s.ask(u, "message 80")), 30*time.Second)
 		reqs := s.llm.Requests()
@@ -256,7 +263,7 @@ func TestALongConversationIsRememberedBySummary(t *testing.T) {
 		assert.Equal(t, replyReq.Messages[1].Text(), reqs[2].Messages[1].Text())
 
 		// The summary request failing: the reply comes all the same.
-		_, err = s.db.NewDelete().Model((*domain.Memory)(nil)).Where("1 = 1").Exec(ctx)
+		_, err := s.db.NewDelete().Model((*domain.Memory)(nil)).Where("1 = 1").Exec(ctx)
 		require.NoError(t, err)
 		s.llm.SetScript(func(n int, req fakellm.Request) fakellm.Response {
 			if strings.HasPrefix(req.Messages[0].Text(), "You keep the memory") {
