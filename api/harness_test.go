@@ -30,9 +30,7 @@ type harness struct {
 
 func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	t.Helper()
-	// Tests register many people from one address and write to the
-	// assistant in bursts; the limits have their own tests.
-	merged := map[string]string{"BCRYPT_COST": "10", "REGISTRATIONS_PER_ADDRESS": "0", "INBOUND_MAX_PER_MINUTE": "0"}
+	merged := map[string]string{"BCRYPT_COST": "10"}
 	for k, v := range env {
 		merged[k] = v
 	}

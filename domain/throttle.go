@@ -52,8 +52,9 @@ func (l Limit) wait(ctx context.Context, db bun.IDB, now time.Time) (time.Durati
 	if err != nil || !found {
 		return 0, err
 	}
-	// Free again when the oldest of the last Max hits leaves the window.
-	return oldest.Add(l.Window).Sub(now), nil
+	// Free again when the oldest of the last Max hits leaves the window
+	// (a hit a concurrent request recorded after now waits no longer).
+	return min(oldest.Add(l.Window).Sub(now), l.Window), nil
 }
 
 // Take counts one hit under l's key unless that would pass l: then it
@@ -186,7 +187,8 @@ func (l LoginLimits) accountDelay(ctx context.Context, db bun.IDB, now time.Time
 	if row.N < l.DelayAfter {
 		return 0, nil
 	}
-	return row.Latest.Add(l.delay(row.N - l.DelayAfter)).Sub(now), nil
+	d := l.delay(row.N - l.DelayAfter)
+	return min(row.Latest.Add(d).Sub(now), d), nil
 }
 
 // delay is FirstDelay doubled n times, at most MaxDelay.
