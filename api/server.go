@@ -99,6 +99,9 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
 	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
+	if h := corsFor(cfg.CORSOrigins, cfg.PublicURL); h != nil {
+		r.Use(h)
+	}
 	s.routes(r)
 	return &Handler{Handler: r, s: s}, nil
 }

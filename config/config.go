@@ -69,6 +69,9 @@ type Config struct {
 	LogLevel slog.Level
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+	// CORSOrigins are the other origins (scheme://host[:port], or "*")
+	// whose pages may call the API; none: same origin only.
+	CORSOrigins []string
 	// MaxBodyBytes bounds every request body read by the API.
 	MaxBodyBytes int64
 
@@ -219,6 +222,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LogsFolder:                 r.str("AI_MESSAGE_LOGS_FOLDER", "logs"),
 		LogLevel:                   r.level("LOG_LEVEL", slog.LevelInfo),
 		TrustedProxies:             r.list("AI_MESSAGE_TRUSTED_PROXIES", []string{"127.0.0.1", "::1"}),
+		CORSOrigins:                r.origins("AI_MESSAGE_CORS_ORIGINS"),
 		MaxBodyBytes:               int64(r.intRange("AI_MESSAGE_MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
 		TemporalAddress:            r.hostPort("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace:          r.str("TEMPORAL_NAMESPACE", "default"),
@@ -456,6 +460,22 @@ func (r *reader) hostPort(name, def string) string {
 		r.fail(name, fmt.Sprintf("must be host:port, got %q", v))
 	}
 	return v
+}
+
+// origins is a comma-separated list of web origins: "*", or
+// scheme://host[:port] with nothing after.
+func (r *reader) origins(name string) []string {
+	out := r.list(name, nil)
+	for _, o := range out {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			r.fail(name, fmt.Sprintf("%q is not an origin like https://app.example.com", o))
+		}
+	}
+	return out
 }
 
 func (r *reader) list(name string, def []string) []string {

@@ -70,6 +70,11 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"handoff idle":         {"HANDOFF_IDLE_MINUTES", "0"},
 		"handoff idle text":    {"HANDOFF_IDLE_MINUTES", "an hour"},
 		"handoff on failure":   {"HANDOFF_ON_LLM_FAILURE", "yes"},
+		"cors origin path":     {"AI_MESSAGE_CORS_ORIGINS", "https://app.example.com/chat"},
+		"cors origin scheme":   {"AI_MESSAGE_CORS_ORIGINS", "https://ok.example.com, app.example.com"},
+		"fallback llm url":     {"LITELLM_FALLBACK_BASEURL", "backup:4000"},
+		"inbound negative":     {"INBOUND_MAX_PER_MINUTE", "-1"},
+		"streams per user":     {"STREAMS_PER_USER", "0"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)
