@@ -53,11 +53,13 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	assert.NotContains(t, read("messages.log"), "logged message", "message text stays out of the logs")
 	assert.Contains(t, read("reports.log"), "report created")
 	assert.Contains(t, read("reports.log"), "report resolved")
+	assert.Contains(t, read("audit.log"), `"msg":"role.create"`)
+	assert.Contains(t, read("audit.log"), `"msg":"report.resolve"`)
 
 	b, err := os.ReadFile(filepath.Join(dir, "auth.log"))
 	require.NoError(t, err)
 	for _, event := range []string{"user registered", "login succeeded", "login failed", "token refreshed",
-		"refresh token reuse detected", "logout", "admin: role created"} {
+		"refresh token reuse detected", "logout", "admin: role.create"} {
 		assert.Contains(t, string(b), event)
 	}
 	assert.NotContains(t, string(b), "nope-nope", "passwords are never logged")

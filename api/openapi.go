@@ -311,6 +311,15 @@ var operations = []operation{
 		body: roleRequest{}, ok: reply{status: 201, body: domain.Role{}}, errors: []int{409}},
 	{method: "DELETE", path: "/auth/roles/{id}", tag: "admin", access: superuserOnly, summary: "Delete a role; its users lose it (built-in roles stay: 409)",
 		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
+	{method: "GET", path: "/auth/audit", tag: "admin", access: superuserOnly,
+		summary:     "The audit log: administrative and support actions, newest first",
+		description: "Each entry: who (actor_id), what (action), to which thing (target_type, target_id), from where (ip), changing what (changes).",
+		params: []*openapi3.Parameter{
+			openapi3.NewQueryParameter("actor_id").WithSchema(openapi3.NewInt64Schema().WithMin(1)),
+			openapi3.NewQueryParameter("action").WithSchema(enumSchema(domain.AuditActions...)),
+			openapi3.NewQueryParameter("since").WithSchema(openapi3.NewDateTimeSchema()).WithDescription("Entries at or after this time (RFC 3339)"),
+		},
+		paged: true, ok: reply{body: []domain.AuditEntry{}}},
 }
 
 // Request bodies the handlers read as forms or from other packages' types;
@@ -364,6 +373,7 @@ var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.ReportStatus]():   enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved),
 	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed, domain.TurnHuman),
 	reflect.TypeFor[domain.Mode]():           enumSchema(domain.ModeAI, domain.ModeHuman),
+	reflect.TypeFor[domain.AuditAction]():    enumSchema(domain.AuditActions...),
 	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
 }

@@ -145,6 +145,11 @@ func (s *Server) commentReport(c *gin.Context) {
 		return
 	}
 	s.reportsLog(c).Info("report commented", "report_id", r.ID, "status", r.Status)
+	changes := map[string]any{}
+	if in.Status != nil {
+		changes["status"] = r.Status
+	}
+	s.audit(c, domain.AuditReportComment, "report", r.ID, changes)
 	c.JSON(http.StatusOK, r)
 }
 
@@ -167,6 +172,7 @@ func (s *Server) resolveReport(c *gin.Context) {
 		return
 	}
 	s.reportsLog(c).Info("report resolved", "report_id", r.ID)
+	s.audit(c, domain.AuditReportResolve, "report", r.ID, map[string]any{"status": r.Status})
 	c.JSON(http.StatusOK, r)
 }
 

@@ -32,7 +32,7 @@ func (s *Server) createRole(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "role created", r.ID, "name", r.Name)
+	s.audit(c, domain.AuditRoleCreate, "role", r.ID, map[string]any{"name": r.Name})
 	c.JSON(http.StatusCreated, r)
 }
 
@@ -46,6 +46,6 @@ func (s *Server) deleteRole(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "role deleted", id)
+	s.audit(c, domain.AuditRoleDelete, "role", id, nil)
 	c.JSON(http.StatusOK, messageResponse{Message: "Role deleted"})
 }

@@ -92,4 +92,5 @@ func (s *Server) routes(r *gin.Engine) {
 	admin.GET("/roles", s.listRoles)
 	admin.POST("/roles", s.createRole)
 	admin.DELETE("/roles/:id", s.deleteRole)
+	admin.GET("/audit", s.listAudit)
 }

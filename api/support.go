@@ -198,6 +198,11 @@ func (s *Server) setMode(c *gin.Context, mode, defaultReason string) {
 		return
 	}
 	s.supportLog(c).Info("mode requested", "conversation_id", conv.ID(), "mode", mode, "reason", reason)
+	action := domain.AuditTakeover
+	if mode == workflows.ModeAI {
+		action = domain.AuditResume
+	}
+	s.audit(c, action, "conversation", conv.ID(), map[string]any{"mode": mode, "reason": reason})
 	c.JSON(http.StatusAccepted, modeAccepted{ConversationID: conv.ID(), Mode: mode, AgentID: me.ID})
 }
 

@@ -55,7 +55,7 @@ func (s *Server) createUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "user created", u.ID, "is_superuser", u.IsSuperuser)
+	s.audit(c, domain.AuditUserCreate, "user", u.ID, map[string]any{"username": u.Username, "email": u.Email, "is_superuser": u.IsSuperuser})
 	c.JSON(http.StatusCreated, u)
 }
 
@@ -70,7 +70,7 @@ func (s *Server) deleteUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "user deleted", id)
+	s.audit(c, domain.AuditUserDelete, "user", id, nil)
 	c.JSON(http.StatusOK, messageResponse{Message: "User deleted"})
 }
 
@@ -87,7 +87,11 @@ func (s *Server) setActive(active bool) gin.HandlerFunc {
 			s.fail(c, err)
 			return
 		}
-		s.adminLog(c, "user active set", id, "is_active", active)
+		action := domain.AuditUserDisable
+		if active {
+			action = domain.AuditUserEnable
+		}
+		s.audit(c, action, "user", id, map[string]any{"is_active": active})
 		c.JSON(http.StatusOK, u)
 	}
 }
@@ -123,7 +127,7 @@ func (s *Server) setSuperuser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "superuser set", id, "is_superuser", u.IsSuperuser)
+	s.audit(c, domain.AuditUserSuperuser, "user", id, map[string]any{"is_superuser": u.IsSuperuser})
 	c.JSON(http.StatusOK, u)
 }
 
@@ -159,11 +163,6 @@ func (s *Server) setUserRoles(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.adminLog(c, "roles assigned", id, "role_ids", in.RoleIDs)
+	s.audit(c, domain.AuditRoleAssign, "user", id, map[string]any{"role_ids": in.RoleIDs})
 	c.JSON(http.StatusOK, roles)
-}
-
-// adminLog records an admin action in the auth log: who did what to whom.
-func (s *Server) adminLog(c *gin.Context, action string, targetID int64, attrs ...any) {
-	s.authLog(c).Info("admin: "+action, append([]any{"admin_id", currentUser(c).ID, "target_id", targetID}, attrs...)...)
 }

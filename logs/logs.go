@@ -34,9 +34,12 @@ const (
 	Reports  Area = "reports"
 	// Support: handoffs, takeovers, resumes and people's answers.
 	Support Area = "support"
+	// Audit: every administrative and support action, as the audit log
+	// table keeps it.
+	Audit Area = "audit"
 )
 
-var areas = []Area{Auth, Twilio, Telegram, Messages, Reports, Support}
+var areas = []Area{Auth, Twilio, Telegram, Messages, Reports, Support, Audit}
 
 // Set is the root logger and one logger per area. Every logger writes to
 // stdout; area loggers also write to their own file.

@@ -68,6 +68,9 @@ var tables = []table{
 	{model: (*domain.Memory)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.AuditEntry)(nil), foreignKeys: []string{
+		"(actor_id) REFERENCES users (id) ON DELETE SET NULL",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -99,6 +102,8 @@ var indexes = []index{
 	{"event_streams", "event_streams_process_idx", []string{"process"}},
 	{"llm_calls", "llm_calls_user_id_created_at_idx", []string{"user_id", "created_at"}},
 	{"conversation_memories", "conversation_memories_user_id_idx", []string{"user_id"}},
+	{"audit_log", "audit_log_actor_id_id_idx", []string{"actor_id", "id"}},
+	{"audit_log", "audit_log_action_id_idx", []string{"action", "id"}},
 	{"telegram_link_codes", "telegram_link_codes_user_id_idx", []string{"user_id"}},
 }
 

@@ -87,6 +87,11 @@ func conversationsCmd(ctx context.Context, e *env, args []string) error {
 		}
 		e.logs.Area(logs.Support).Info("mode requested by an operator", "conversation_id", domain.AIConversationID(u.ID),
 			"mode", r.Mode, "reason", r.Reason)
+		action := domain.AuditTakeover
+		if r.Mode == workflows.ModeAI {
+			action = domain.AuditResume
+		}
+		auditCLI(ctx, e, db, action, "conversation", domain.AIConversationID(u.ID), map[string]any{"mode": r.Mode, "reason": r.Reason})
 		fmt.Fprintf(e.stdout, "%s: %s requested; its workflow applies it in order with the messages\n",
 			domain.AIConversationID(u.ID), r.Mode)
 		return nil

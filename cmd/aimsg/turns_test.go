@@ -82,6 +82,14 @@ func TestTurnsCommands(t *testing.T) {
 	assert.NotContains(t, out.String(), "assistant@", "system users are not listed")
 	require.NoError(t, runWith(ctx, env, &out, "users", "superuser", "cli", "on"))
 	require.ErrorIs(t, runWith(ctx, env, &out, "users", "superuser", "cli", "off"), domain.ErrConflict, "the last superuser stays")
+	audited, _, err := domain.ListAudit(ctx, db, domain.AuditFilter{Page: domain.Page{Limit: 10}})
+	require.NoError(t, err)
+	require.Len(t, audited, 1, "the refused change leaves no entry")
+	assert.Equal(t, domain.AuditUserSuperuser, audited[0].Action)
+	assert.Equal(t, fmt.Sprint(u.ID), audited[0].TargetID)
+	assert.Equal(t, "cli", audited[0].IP)
+	assert.Nil(t, audited[0].ActorID)
+	assert.Equal(t, map[string]any{"is_superuser": true}, audited[0].Changes)
 	require.ErrorIs(t, runWith(ctx, env, &out, "users", "disable", "nobody"), domain.ErrNotFound)
 
 	// What the turns above cost, as the LLM reported it.

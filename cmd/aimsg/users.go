@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/logs"
 )
 
 const usersUsage = `usage: aimsg users <command>
@@ -60,19 +61,27 @@ func usersCmd(ctx context.Context, e *env, args []string) error {
 	if args[0] == "usage" && len(args) <= 3 {
 		return printUsage(ctx, e, db, u, cfg.LLMUserDailyTokens, args[2:])
 	}
+	var (
+		action  domain.AuditAction
+		changes map[string]any
+	)
 	switch {
 	case args[0] == "disable" && len(args) == 2:
 		_, err = domain.SetActive(ctx, db, u.ID, false)
+		action, changes = domain.AuditUserDisable, map[string]any{"is_active": false}
 	case args[0] == "enable" && len(args) == 2:
 		_, err = domain.SetActive(ctx, db, u.ID, true)
+		action, changes = domain.AuditUserEnable, map[string]any{"is_active": true}
 	case args[0] == "superuser" && len(args) == 3 && (args[2] == "on" || args[2] == "off"):
 		_, err = domain.SetSuperuser(ctx, db, u.ID, args[2] == "on")
+		action, changes = domain.AuditUserSuperuser, map[string]any{"is_superuser": args[2] == "on"}
 	default:
 		return usageError(usersUsage)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", args[0], u.Username, err)
 	}
+	auditCLI(ctx, e, db, action, "user", u.ID, changes)
 	fmt.Fprintf(e.stdout, "%s: %s done\n", u.Username, args[0])
 	return nil
 }
@@ -106,4 +115,14 @@ func printUsage(ctx context.Context, e *env, db bun.IDB, u *domain.User, dailyLi
 		fmt.Fprintln(e.stdout, "no daily limit (LLM_USER_DAILY_TOKENS)")
 	}
 	return nil
+}
+
+// auditCLI records an operator's action from the command line in the
+// audit log: no actor (the database's own access), address "cli".
+func auditCLI(ctx context.Context, e *env, db bun.IDB, action domain.AuditAction, targetType string, targetID any, changes map[string]any) {
+	entry := &domain.AuditEntry{Action: action, TargetType: targetType, TargetID: fmt.Sprint(targetID), IP: "cli", Changes: changes}
+	if err := domain.RecordAudit(ctx, db, entry); err != nil {
+		e.logs.Root.Error("audit entry not stored", "action", action, "error", err)
+	}
+	e.logs.Area(logs.Audit).Info(string(action), "target_type", targetType, "target_id", entry.TargetID, "ip", "cli", "changes", changes)
 }
