@@ -100,6 +100,3 @@ func (m *Metrics) Handler() http.Handler {
 
 // Close flushes the Temporal metrics scope.
 func (m *Metrics) Close() error { return m.temporalClose.Close() }
-
-// Since is the seconds elapsed since start, for histograms.
-func Since(start time.Time) float64 { return time.Since(start).Seconds() }
