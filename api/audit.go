@@ -21,15 +21,29 @@ import (
 // error, the line is written all the same.
 func (s *Server) audit(c *gin.Context, action domain.AuditAction, targetType string, targetID any, changes map[string]any) {
 	actor := currentUser(c).ID
-	e := &domain.AuditEntry{ActorID: &actor, Action: action, TargetType: targetType,
-		TargetID: fmt.Sprint(targetID), IP: c.ClientIP(), Changes: changes}
+	s.record(c, &domain.AuditEntry{ActorID: &actor, Action: action, TargetType: targetType,
+		TargetID: fmt.Sprint(targetID), Changes: changes})
+}
+
+// record stores an audit entry from this request's address and writes its
+// lines. An entry without an actor is one whose actor is gone with it (a
+// person who erased their own account).
+func (s *Server) record(c *gin.Context, e *domain.AuditEntry) {
+	e.IP = c.ClientIP()
 	if err := domain.RecordAudit(c.Request.Context(), s.db, e); err != nil {
-		s.log(c).Error("audit entry not stored", "action", action, "error", err)
+		s.log(c).Error("audit entry not stored", "action", e.Action, "error", err)
 	}
-	attrs := []any{"actor_id", actor, "target_type", targetType, "target_id", e.TargetID, "ip", e.IP, "changes", changes}
-	s.areaLog(c, logs.Audit).Info(string(action), attrs...)
-	if targetType == "user" || targetType == "role" {
-		s.authLog(c).Info("admin: "+string(action), attrs...)
+	var actor any
+	if e.ActorID != nil {
+		actor = *e.ActorID
+	}
+	attrs := []any{"actor_id", actor, "target_type", e.TargetType, "target_id", e.TargetID, "ip", e.IP, "changes", e.Changes}
+	s.areaLog(c, logs.Audit).Info(string(e.Action), attrs...)
+	switch {
+	case e.ActorID == nil:
+		s.authLog(c).Info(string(e.Action), attrs...)
+	case e.TargetType == "user" || e.TargetType == "role":
+		s.authLog(c).Info("admin: "+string(e.Action), attrs...)
 	}
 }
 

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -113,4 +115,49 @@ func (s *Server) changePassword(c *gin.Context) {
 	}
 	s.authLog(c).Info("password changed; other sessions ended", "user_id", u.ID)
 	c.JSON(http.StatusOK, messageResponse{Message: "Password updated"})
+}
+
+// exportMe is everything aimsg holds about the user, as one JSON document
+// to download.
+func (s *Server) exportMe(c *gin.Context) {
+	u := currentUser(c)
+	export, err := domain.ExportUser(c.Request.Context(), s.db, u.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="aimsg-export-`+strconv.FormatInt(u.ID, 10)+`.json"`)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, export)
+}
+
+type deleteMeRequest struct {
+	Password string `json:"password" binding:"required"`
+}
+
+// deleteMe erases the user's account, as the admin delete does, once they
+// confirm with their password. Every session ends with it.
+func (s *Server) deleteMe(c *gin.Context) {
+	var in deleteMeRequest
+	if !s.bind(c, &in) {
+		return
+	}
+	u := currentUser(c)
+	if !s.passwords.Verify(u.HashedPassword, in.Password) {
+		s.authLog(c).Warn("account deletion refused: wrong password", "user_id", u.ID)
+		abort(c, http.StatusBadRequest, "Password is incorrect")
+		return
+	}
+	err := domain.DeleteUser(c.Request.Context(), s.db, u.ID)
+	s.sessions.forget(u.ID)
+	if errors.Is(err, domain.ErrLastSuperuser) {
+		abort(c, http.StatusForbidden, "The last active superuser cannot delete their account")
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.record(c, &domain.AuditEntry{Action: domain.AuditUserSelfDelete, TargetType: "user", TargetID: strconv.FormatInt(u.ID, 10)})
+	c.JSON(http.StatusOK, messageResponse{Message: "Account deleted"})
 }

@@ -162,6 +162,14 @@ var operations = []operation{
 		ok: reply{body: domain.User{}}},
 	{method: "PUT", path: "/auth/me", tag: "auth", access: signedIn, summary: "Update the profile",
 		body: profileRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
+	{method: "DELETE", path: "/auth/me", tag: "auth", access: signedIn, summary: "Erase the account, confirmed with the password",
+		description: "Deletes the user with everything that is theirs (sessions, messages sent and received, reports, links, usage), as the admin delete does; every session ends at once. " +
+			"400 for a wrong password, 403 for the last active superuser.",
+		body: deleteMeRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 403}},
+	{method: "GET", path: "/auth/me/export", tag: "auth", access: signedIn,
+		summary:     "Everything aimsg holds about the user, as one JSON document",
+		description: "Profile, roles, sessions, every message sent or received, reports with their comments, the Telegram link, the assistant's conversation summaries and LLM usage. Sent as an attachment.",
+		ok:          reply{body: domain.Export{}}},
 	{method: "PUT", path: "/auth/me/phone", tag: "auth", access: signedIn, summary: "Set or clear the phone number used by SMS",
 		body: phoneRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
 	{method: "PUT", path: "/auth/me/password", tag: "auth", access: signedIn, summary: "Change the password; other sessions end",
@@ -363,6 +371,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[validationBody]():  "HTTPValidationError",
 	reflect.TypeFor[fieldError]():      "ValidationError",
 	reflect.TypeFor[sessionResponse](): "Session",
+	reflect.TypeFor[domain.Session]():  "SessionRecord",
 	reflect.TypeFor[newAccount]():      "UserCreate",
 	reflect.TypeFor[authResponse]():    "Token",
 }

@@ -35,6 +35,8 @@ func (s *Server) routes(r *gin.Engine) {
 	user.GET("/me/permissions", s.getPermissions)
 	user.GET("/me/usage", s.getMyUsage)
 	user.PUT("/me", s.updateMe)
+	user.DELETE("/me", s.deleteMe)
+	user.GET("/me/export", s.exportMe)
 	user.PUT("/me/phone", s.updatePhone)
 	user.PUT("/me/password", s.changePassword)
 	user.POST("/me/telegram/link", s.telegramLink)

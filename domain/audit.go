@@ -28,22 +28,24 @@ type AuditAction string
 
 // The audited actions.
 const (
-	AuditUserCreate    AuditAction = "user.create"
-	AuditUserDelete    AuditAction = "user.delete"
-	AuditUserDisable   AuditAction = "user.disable"
-	AuditUserEnable    AuditAction = "user.enable"
-	AuditUserSuperuser AuditAction = "user.superuser"
-	AuditRoleCreate    AuditAction = "role.create"
-	AuditRoleDelete    AuditAction = "role.delete"
-	AuditRoleAssign    AuditAction = "role.assign"
-	AuditReportComment AuditAction = "report.comment"
-	AuditReportResolve AuditAction = "report.resolve"
-	AuditTakeover      AuditAction = "conversation.takeover"
-	AuditResume        AuditAction = "conversation.resume"
+	AuditUserCreate AuditAction = "user.create"
+	AuditUserDelete AuditAction = "user.delete"
+	// AuditUserSelfDelete is a person erasing their own account.
+	AuditUserSelfDelete AuditAction = "user.self_delete"
+	AuditUserDisable    AuditAction = "user.disable"
+	AuditUserEnable     AuditAction = "user.enable"
+	AuditUserSuperuser  AuditAction = "user.superuser"
+	AuditRoleCreate     AuditAction = "role.create"
+	AuditRoleDelete     AuditAction = "role.delete"
+	AuditRoleAssign     AuditAction = "role.assign"
+	AuditReportComment  AuditAction = "report.comment"
+	AuditReportResolve  AuditAction = "report.resolve"
+	AuditTakeover       AuditAction = "conversation.takeover"
+	AuditResume         AuditAction = "conversation.resume"
 )
 
 // AuditActions are all the audited actions.
-var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
+var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
 	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume}
 
 // RecordAudit stores an entry, stamped now.

@@ -15,13 +15,13 @@ import (
 type Memory struct {
 	bun.BaseModel `bun:"table:conversation_memories,alias:mem"`
 
-	ConversationID string `bun:"conversation_id,pk,type:varchar(64)"`
-	UserID         int64  `bun:"user_id,notnull"`
+	ConversationID string `bun:"conversation_id,pk,type:varchar(64)" json:"conversation_id"`
+	UserID         int64  `bun:"user_id,notnull" json:"user_id"`
 	// UpTo is the newest message the summary covers.
-	UpTo      int64     `bun:"up_to,notnull"`
-	Content   string    `bun:"content,type:text,notnull"`
-	Model     string    `bun:"model,type:varchar(255),notnull"`
-	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	UpTo      int64     `bun:"up_to,notnull" json:"up_to"`
+	Content   string    `bun:"content,type:text,notnull" json:"content"`
+	Model     string    `bun:"model,type:varchar(255),notnull" json:"model"`
+	UpdatedAt time.Time `bun:"updated_at,notnull" json:"updated_at"`
 }
 
 // MemoryOf is a conversation's summary, nil when it has none.

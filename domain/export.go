@@ -1,0 +1,84 @@
+package domain
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Export is everything aimsg holds about one person, as they may take it
+// away: their profile and roles, sessions, every message they sent or
+// received (with the channel address it came from or went to), their
+// reports with the support team's comments, their Telegram link, the
+// assistant's summaries of their conversations and their LLM usage.
+// Password hashes and token hashes stay out: they are secrets, not data
+// about the person.
+type Export struct {
+	ExportedAt time.Time         `json:"exported_at"`
+	User       *User             `json:"user"`
+	Roles      []Role            `json:"roles"`
+	Sessions   []Session         `json:"sessions"`
+	Messages   []ExportedMessage `json:"messages"`
+	Reports    []Report          `json:"reports"`
+	Telegram   *TelegramLink     `json:"telegram"`
+	Memories   []Memory          `json:"conversation_summaries"`
+	LLMCalls   []LLMCall         `json:"llm_calls"`
+}
+
+// ExportedMessage is a message with the provider address it used, which
+// the API's message JSON leaves out.
+type ExportedMessage struct {
+	Message
+	Address *string `json:"address,omitempty"`
+}
+
+// ExportUser reads a person's export in one transaction.
+func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) {
+	e := &Export{ExportedAt: Now(), Sessions: []Session{}, Messages: []ExportedMessage{},
+		Reports: []Report{}, Memories: []Memory{}, LLMCalls: []LLMCall{}}
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if e.User, err = UserByID(ctx, tx, userID); err != nil {
+			return err
+		}
+		if e.Roles, err = RolesOfUser(ctx, tx, userID); err != nil {
+			return err
+		}
+		var messages []Message
+		parts := []struct {
+			what  string
+			query *bun.SelectQuery
+		}{
+			{"sessions", tx.NewSelect().Model(&e.Sessions).Where("user_id = ?", userID).Order("id")},
+			{"messages", tx.NewSelect().Model(&messages).
+				Where("sender_id = ? OR recipient_id = ?", userID, userID).Order("id")},
+			{"reports", tx.NewSelect().Model(&e.Reports).Where("reporter_id = ?", userID).Order("id")},
+			{"summaries", tx.NewSelect().Model(&e.Memories).Where("user_id = ?", userID).Order("conversation_id")},
+			{"llm calls", tx.NewSelect().Model(&e.LLMCalls).Where("user_id = ?", userID).Order("id")},
+		}
+		for _, p := range parts {
+			if err := p.query.Scan(ctx); err != nil && err != sql.ErrNoRows {
+				return fmt.Errorf("export %s: %w", p.what, err)
+			}
+		}
+		for _, m := range messages {
+			e.Messages = append(e.Messages, ExportedMessage{Message: m, Address: m.Address})
+		}
+		link := new(TelegramLink)
+		switch err := tx.NewSelect().Model(link).Where("user_id = ?", userID).Scan(ctx); err {
+		case nil:
+			e.Telegram = link
+		case sql.ErrNoRows:
+		default:
+			return fmt.Errorf("export telegram link: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export user %d: %w", userID, err)
+	}
+	return e, nil
+}
