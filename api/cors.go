@@ -20,9 +20,11 @@ var webhookPaths = []string{"/twilio_webhook", "/twilio_status", "/telegram_webh
 // credentials (clients send bearer tokens, not cookies). A request from
 // an origin not listed gets 403. The API's public origin is always
 // allowed. Without origins it is nil: same origin only, which browsers
-// enforce by themselves.
-func corsFor(origins []string, publicURL string) gin.HandlerFunc {
-	if len(origins) == 0 {
+// enforce by themselves. The codec endpoint has its own origins, the
+// Temporal Web UI's (TEMPORAL_CODEC_CORS_ORIGINS), with credentials.
+func corsFor(origins []string, publicURL string, codecOrigins []string) gin.HandlerFunc {
+	forCodec := codecCORS(codecOrigins)
+	if len(origins) == 0 && forCodec == nil {
 		return nil
 	}
 	allowed := slices.Clone(origins)
@@ -43,8 +45,20 @@ func corsFor(origins []string, publicURL string) gin.HandlerFunc {
 			return
 		}
 		origin := c.GetHeader("Origin")
-		sameOrigin := strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://") == c.Request.Host
-		if origin != "" && !sameOrigin && !allow(origin) {
+		foreign := origin != "" && strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://") != c.Request.Host
+		if strings.HasPrefix(c.Request.URL.Path, codecPath+"/") {
+			switch {
+			case foreign && !slices.Contains(codecOrigins, origin):
+				abort(c, http.StatusForbidden, "Origin not allowed")
+			case forCodec != nil:
+				forCodec(c)
+			}
+			return
+		}
+		if len(origins) == 0 {
+			return
+		}
+		if foreign && !allow(origin) {
 			abort(c, http.StatusForbidden, "Origin not allowed")
 			return
 		}

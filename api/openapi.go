@@ -328,6 +328,29 @@ var operations = []operation{
 			openapi3.NewQueryParameter("since").WithSchema(openapi3.NewDateTimeSchema()).WithDescription("Entries at or after this time (RFC 3339)"),
 		},
 		paged: true, ok: reply{body: []domain.AuditEntry{}}},
+	{method: "POST", path: "/auth/codec-session", tag: "admin", access: superuserOnly,
+		summary: "Let this browser decode Temporal payloads in the Temporal Web UI",
+		description: "Sets an HttpOnly, same-site cookie for /codec holding the session's access token; it stops working when the session ends. " +
+			"In the Web UI, set the codec server to <API>/codec with \"include cross-origin credentials\"; the UI's origin must be in TEMPORAL_CODEC_CORS_ORIGINS.",
+		ok: reply{body: messageResponse{}}},
+	{method: "POST", path: "/codec/decode", tag: "admin", access: superuserOnly,
+		summary:     "Temporal remote codec: payloads in clear",
+		description: "Temporal's remote codec protocol (the Web UI's codec server, the CLI's --codec-endpoint). Payloads encrypted under any configured TEMPORAL_PAYLOAD_KEY key come back decrypted; others unchanged. Bearer token or the codec cookie.",
+		body:        codecPayloads{}, ok: reply{body: codecPayloads{}}, errors: []int{400}},
+	{method: "POST", path: "/codec/encode", tag: "admin", access: superuserOnly,
+		summary: "Temporal remote codec: payloads encrypted with the current key",
+		body:    codecPayloads{}, ok: reply{body: codecPayloads{}}, errors: []int{400}},
+}
+
+// codecPayloads is the body of Temporal's remote codec protocol: payloads
+// as protobuf JSON (metadata values and data in base64).
+type codecPayloads struct {
+	Payloads []codecPayload `json:"payloads"`
+}
+
+type codecPayload struct {
+	Metadata map[string]string `json:"metadata"`
+	Data     string            `json:"data"`
 }
 
 // Request bodies the handlers read as forms or from other packages' types;

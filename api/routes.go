@@ -95,4 +95,10 @@ func (s *Server) routes(r *gin.Engine) {
 	admin.POST("/roles", s.createRole)
 	admin.DELETE("/roles/:id", s.deleteRole)
 	admin.GET("/audit", s.listAudit)
+	admin.POST("/codec-session", s.codecSession)
+
+	// Temporal's remote codec protocol, for the Web UI and CLI.
+	payloads := r.Group(codecPath, codecCookieAuth, s.requireUser, s.requireSuperuser)
+	payloads.POST("/encode", s.codec)
+	payloads.POST("/decode", s.codec)
 }

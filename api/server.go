@@ -56,6 +56,8 @@ type Server struct {
 	live *events.Hub
 	// streams are the open event streams, kept alive together.
 	streams streamSet
+	// codec answers the Temporal codec endpoint.
+	codec gin.HandlerFunc
 }
 
 // Handler is the HTTP handler of the whole API.
@@ -99,8 +101,12 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
 	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
-	if h := corsFor(cfg.CORSOrigins, cfg.PublicURL); h != nil {
+	if h := corsFor(cfg.CORSOrigins, cfg.PublicURL, cfg.CodecOrigins); h != nil {
 		r.Use(h)
+	}
+	var err error
+	if s.codec, err = codecHandler(cfg.TemporalPayloadKey); err != nil {
+		return nil, err
 	}
 	s.routes(r)
 	return &Handler{Handler: r, s: s}, nil

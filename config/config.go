@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aimsg/aimsg/codec"
 )
 
 // Config is every setting of the service. It is built by Load and passed down.
@@ -82,6 +84,13 @@ type Config struct {
 	// slow or metered link (Temporal Cloud), CPU spent for nothing on a
 	// local network.
 	TemporalGzip bool
+	// TemporalPayloadKey encrypts what Temporal stores (TEMPORAL_PAYLOAD_KEY:
+	// comma-separated "id:base64" AES-256 keys, the first one encrypting);
+	// empty: payloads in clear.
+	TemporalPayloadKey string
+	// CodecOrigins are the Temporal Web UI origins whose pages may call the
+	// API's codec endpoint with the operator's cookie.
+	CodecOrigins []string
 	// TemporalCLIPath is the temporal binary `aimsg dev` starts when no server answers.
 	TemporalCLIPath string
 	// TemporalDataDir holds the dev server's database file.
@@ -228,6 +237,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TemporalNamespace:          r.str("TEMPORAL_NAMESPACE", "default"),
 		TemporalTaskQueue:          r.str("TEMPORAL_TASK_QUEUE", "aimsg"),
 		TemporalGzip:               r.choice("TEMPORAL_GRPC_COMPRESSION", "none", "gzip") == "gzip",
+		TemporalPayloadKey:         r.str("TEMPORAL_PAYLOAD_KEY", ""),
+		CodecOrigins:               r.origins("TEMPORAL_CODEC_CORS_ORIGINS"),
 		TemporalCLIPath:            r.str("TEMPORAL_CLI_PATH", filepath.Join("bin", "temporal")),
 		TemporalDataDir:            r.str("TEMPORAL_DATA_DIR", ".data"),
 		AccessTokenTTL:             time.Duration(r.intRange("ACCESS_TOKEN_EXPIRE_MINUTES", 30, 1, 24*60)) * time.Minute,
@@ -265,6 +276,12 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.LiteLLMFallbackModel = r.str("LITELLM_FALLBACK_MODEL", c.LiteLLMModel)
 	c.checkDatabaseURL(&r)
+	if slices.Contains(c.CodecOrigins, "*") {
+		r.fail("TEMPORAL_CODEC_CORS_ORIGINS", "cannot be *: the codec endpoint answers with credentials, name the Web UI's origin")
+	}
+	if _, err := codec.Parse(c.TemporalPayloadKey); err != nil {
+		r.fail("TEMPORAL_PAYLOAD_KEY", err.Error())
+	}
 	c.checkSecretKey(&r)
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration: %w", err)

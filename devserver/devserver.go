@@ -40,6 +40,8 @@ type Options struct {
 	DBFile string
 	// UIPort serves the Web UI; empty runs headless.
 	UIPort string
+	// UICodecEndpoint is the codec server the Web UI decodes payloads with.
+	UICodecEndpoint string
 	// Output receives the server's own log; nil discards it.
 	Output io.Writer
 	Logger *slog.Logger
@@ -67,6 +69,10 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 	if out == nil {
 		out = io.Discard
 	}
+	extra := Args()
+	if o.UICodecEndpoint != "" {
+		extra = append(extra, "--ui-codec-endpoint", o.UICodecEndpoint)
+	}
 	opts := testsuite.DevServerOptions{
 		ExistingPath: o.CLIPath,
 		ClientOptions: &client.Options{
@@ -79,7 +85,7 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 		UIPort:           o.UIPort,
 		LogLevel:         "warn",
 		SearchAttributes: temporal.NewSearchAttributes(attrs...),
-		ExtraArgs:        Args(),
+		ExtraArgs:        extra,
 		Stdout:           out,
 		Stderr:           out,
 	}

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/aimsg/aimsg/api"
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
@@ -113,9 +114,13 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	m := metrics.New()
 	tracer, err := tracing.TemporalInterceptor()
 	require.NoError(t, err)
-	tc, err := client.Dial(client.Options{HostPort: o.temporal.HostPort, Namespace: "default",
+	opts := client.Options{HostPort: o.temporal.HostPort, Namespace: "default",
 		Logger: sdklog.NewStructuredLogger(testenv.Logger()), MetricsHandler: m.Temporal(),
-		Interceptors: []interceptor.ClientInterceptor{tracer}})
+		Interceptors: []interceptor.ClientInterceptor{tracer}}
+	payloads, err := codec.Parse(cfg.TemporalPayloadKey)
+	require.NoError(t, err)
+	codec.Use(&opts, payloads)
+	tc, err := client.Dial(opts)
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 	if !o.noWorker {

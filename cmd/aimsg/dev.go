@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
@@ -20,13 +23,24 @@ import (
 // Ctrl-C stops all of it.
 func devCmd(ctx context.Context, e *env) error {
 	cfg := e.cfg
+	if err := os.MkdirAll(cfg.TemporalDataDir, 0o750); err != nil {
+		return fmt.Errorf("create %s: %w", cfg.TemporalDataDir, err)
+	}
+	if cfg.TemporalPayloadKey == "" {
+		key, err := devPayloadKey(cfg.TemporalDataDir)
+		if err != nil {
+			return err
+		}
+		cfg.TemporalPayloadKey = key
+	}
 	uiURL := ""
 	if !devserver.Listening(cfg.TemporalAddress) {
 		host, port, _ := net.SplitHostPort(cfg.TemporalAddress)
 		p, _ := strconv.Atoi(port)
 		uiPort := strconv.Itoa(p + 1000)
-		if err := os.MkdirAll(cfg.TemporalDataDir, 0o750); err != nil {
-			return fmt.Errorf("create %s: %w", cfg.TemporalDataDir, err)
+		uiURL = "http://" + net.JoinHostPort(displayHost(host), uiPort)
+		if len(cfg.CodecOrigins) == 0 {
+			cfg.CodecOrigins = []string{uiURL}
 		}
 		logPath := filepath.Join(cfg.TemporalDataDir, "temporal.log")
 		out, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
@@ -39,7 +53,8 @@ func devCmd(ctx context.Context, e *env) error {
 		srv, err := devserver.Start(ctx, devserver.Options{
 			CLIPath: cfg.TemporalCLIPath, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
 			DBFile: filepath.Join(cfg.TemporalDataDir, "temporal.db"), UIPort: uiPort,
-			Output: out, Logger: e.logs.Root,
+			UICodecEndpoint: "http://" + net.JoinHostPort(displayHost(cfg.Host), strconv.Itoa(cfg.Port)) + "/codec",
+			Output:          out, Logger: e.logs.Root,
 		})
 		if err != nil {
 			return err
@@ -49,7 +64,6 @@ func devCmd(ctx context.Context, e *env) error {
 				e.logs.Root.Warn("stop temporal dev server", "error", err)
 			}
 		}()
-		uiURL = "http://" + net.JoinHostPort(displayHost(host), uiPort)
 	} else {
 		e.logs.Root.Info("using the Temporal server already running", "address", cfg.TemporalAddress)
 	}
@@ -112,4 +126,23 @@ func displayHost(host string) string {
 		return "localhost"
 	}
 	return host
+}
+
+// devPayloadKey is the key `aimsg dev` encrypts Temporal payloads with when
+// TEMPORAL_PAYLOAD_KEY is unset: made once and kept next to the dev
+// server's state, which it opens.
+func devPayloadKey(dir string) (string, error) {
+	path := filepath.Join(dir, "payload.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	key := codec.NewKey("dev")
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
 }

@@ -31,6 +31,7 @@ commands:
   users            list, disable, enable, superuser (aimsg users for more)
   conversations    the support inbox, takeover and resume (aimsg conversations for more)
   chat             talk to the assistant as a user: chat --user NAME [--message TEXT]
+  payload-key      print a new TEMPORAL_PAYLOAD_KEY entry: payload-key [ID]
 
 Settings come from the environment and from .env when present; see .env.example.`
 
@@ -67,6 +68,7 @@ var modes = map[string]config.Mode{
 	"worker": config.NoTokens, "migrate": config.NoTokens, "createsuperuser": config.NoTokens,
 	"health": config.NoTokens, "telegram": config.NoTokens, "turns": config.NoTokens,
 	"users": config.NoTokens, "chat": config.NoTokens, "conversations": config.NoTokens,
+	"payload-key": config.NoTokens,
 }
 
 // run is the whole program; main only supplies the process's context,
@@ -121,6 +123,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Wri
 		return conversationsCmd(ctx, e, rest)
 	case "chat":
 		return chatCmd(ctx, e, rest)
+	case "payload-key":
+		return payloadKeyCmd(e, rest)
 	}
 	return usageError(usage)
 }

@@ -88,6 +88,21 @@ func TestUsage(t *testing.T) {
 	require.ErrorAs(t, runWith(context.Background(), nil, &out, "migrate", "sideways"), &u)
 }
 
+func TestPayloadKeyPrintsAKeyConfigAccepts(t *testing.T) {
+	var out output
+	require.NoError(t, runWith(context.Background(), nil, &out, "payload-key", "2027-01"))
+	key := strings.TrimSpace(out.String())
+	assert.True(t, strings.HasPrefix(key, "2027-01:"), key)
+	_, err := config.Load(func(k string) string {
+		return map[string]string{"TEMPORAL_PAYLOAD_KEY": key + ",k2:c2hvcnQ="}[k]
+	}, config.NoTokens)
+	assert.ErrorContains(t, err, "TEMPORAL_PAYLOAD_KEY", "a malformed second key is refused")
+	_, err = config.Load(func(k string) string { return map[string]string{"TEMPORAL_PAYLOAD_KEY": key}[k] }, config.NoTokens)
+	assert.NoError(t, err)
+	var u usageError
+	require.ErrorAs(t, runWith(context.Background(), nil, &out, "payload-key", "a,b"), &u)
+}
+
 func TestMigrateUpAndStatus(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, base string) {
 		ctx := context.Background()
@@ -330,6 +345,9 @@ func TestDevRunsTheWholeStack(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the Web UI answers")
 	assert.FileExists(t, filepath.Join(dataDir, "temporal.db"), "the dev server keeps its state in a file")
+	key, err := os.Stat(filepath.Join(dataDir, "payload.key"))
+	require.NoError(t, err, "dev encrypts Temporal payloads with a key of its own")
+	assert.Equal(t, os.FileMode(0o600), key.Mode().Perm())
 
 	require.NoError(t, stop())
 	assert.False(t, devListening(port), "the dev server stopped with aimsg")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/events"
@@ -100,6 +101,10 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 	if err != nil {
 		return client.Options{}, err
 	}
+	payloads, err := codec.Parse(cfg.TemporalPayloadKey)
+	if err != nil {
+		return client.Options{}, err
+	}
 	opts := client.Options{
 		HostPort:       cfg.TemporalAddress,
 		Namespace:      cfg.TemporalNamespace,
@@ -107,6 +112,7 @@ func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Opti
 		MetricsHandler: m.Temporal(),
 		Interceptors:   []interceptor.ClientInterceptor{tracer},
 	}
+	codec.Use(&opts, payloads)
 	if !cfg.TemporalGzip {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}

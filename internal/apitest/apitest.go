@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 )
 
 // Client sends requests to an API handler.
@@ -125,4 +126,19 @@ func (c *Client) User(username string) Tokens {
 	c.T.Helper()
 	c.Register(username, username+"-password")
 	return c.Login(username, username+"-password")
+}
+
+// RemoteCodec is the SDK's client of the API's codec endpoint, as the
+// Temporal CLI's --codec-endpoint and the Web UI use it, with a token.
+func RemoteCodec(base, token string) converter.PayloadCodec {
+	return converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+		Endpoint: base + "/codec",
+		ModifyRequest: func(r *http.Request) error {
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+			r.Header.Set("X-Namespace", "default")
+			return nil
+		},
+	})
 }

@@ -80,6 +80,17 @@ export async function adminUsersPage(main) {
     });
   });
 
-  main.append(h("h1", {}, "Users"), search, h("div", { class: "scroll" }, table), pager, roleForm);
+  // The Temporal Web UI decodes encrypted turns through the API's codec
+  // endpoint with a cookie this browser gets here.
+  const codec = h("p", { class: "card row" },
+    h("span", {}, "Read encrypted turns in the Temporal Web UI from this browser:"),
+    h("button", { type: "button", class: "secondary", onclick: async () => {
+      try {
+        await api("POST", "/auth/codec-session");
+        toast("This browser may decode Temporal payloads until you log out");
+      } catch (e) { toast(e.message, true); }
+    } }, "Allow decoding"));
+
+  main.append(h("h1", {}, "Users"), search, h("div", { class: "scroll" }, table), pager, roleForm, codec);
   await load();
 }

@@ -1,0 +1,160 @@
+// Package codec encrypts what aimsg gives Temporal to store: workflow and
+// activity inputs and results, signals, memos and failure messages hold
+// people's messages, and the Temporal server (its database, its backups,
+// its operators) should see none of it in clear. Payloads are sealed with
+// AES-256-GCM under a key named in each payload, so keys can rotate:
+// new payloads use the first key, old ones decode with any key still
+// configured.
+package codec
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/proto"
+)
+
+// The metadata of an encrypted payload.
+const (
+	// Encoding marks a payload this codec sealed.
+	Encoding = "binary/encrypted"
+	// KeyIDKey names the key that sealed it.
+	KeyIDKey = "encryption-key-id"
+)
+
+// KeySize is AES-256's key length in bytes.
+const KeySize = 32
+
+// Codec seals and opens payloads; it implements converter.PayloadCodec.
+type Codec struct {
+	current string
+	keys    map[string]cipher.AEAD
+}
+
+// ErrUnknownKey is a payload sealed with a key no longer configured.
+var ErrUnknownKey = errors.New("payload encrypted with a key that is not configured")
+
+// Parse reads TEMPORAL_PAYLOAD_KEY: comma-separated keys, each
+// "id:base64" or a bare base64 key (its id is then derived from it), of
+// 32 bytes. The first one encrypts; all of them decrypt. Empty gives nil:
+// no encryption.
+func Parse(spec string) (*Codec, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, nil
+	}
+	c := &Codec{keys: map[string]cipher.AEAD{}}
+	for i, item := range strings.Split(spec, ",") {
+		id, encoded, named := strings.Cut(strings.TrimSpace(item), ":")
+		if !named {
+			id, encoded = "", id
+		}
+		raw, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil || len(raw) != KeySize {
+			return nil, fmt.Errorf("key %d: want %d bytes in standard base64 (generate one with `aimsg payload-key`)", i+1, KeySize)
+		}
+		if id == "" {
+			sum := sha256.Sum256(raw)
+			id = hex.EncodeToString(sum[:4])
+		}
+		if _, dup := c.keys[id]; dup {
+			return nil, fmt.Errorf("key %d: id %q given twice", i+1, id)
+		}
+		block, err := aes.NewCipher(raw)
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		if c.keys[id], err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		if i == 0 {
+			c.current = id
+		}
+	}
+	return c, nil
+}
+
+// NewKey is a fresh random key in the form Parse reads, named id.
+func NewKey(id string) string {
+	raw := make([]byte, KeySize)
+	_, _ = rand.Read(raw) // never fails (crypto/rand)
+	return id + ":" + base64.StdEncoding.EncodeToString(raw)
+}
+
+// KeyID is the id of the key new payloads are sealed with.
+func (c *Codec) KeyID() string { return c.current }
+
+// Encode seals each payload, whole (metadata and data), under the current key.
+func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	aead := c.keys[c.current]
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		plain, err := proto.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("encode payload: %w", err)
+		}
+		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+		_, _ = rand.Read(nonce)
+		out[i] = &commonpb.Payload{
+			Metadata: map[string][]byte{
+				converter.MetadataEncoding: []byte(Encoding),
+				KeyIDKey:                   []byte(c.current),
+			},
+			Data: aead.Seal(nonce, nonce, plain, []byte(c.current)),
+		}
+	}
+	return out, nil
+}
+
+// Decode opens the payloads this codec sealed and passes the others
+// through unchanged (those written before encryption was turned on).
+func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		if string(p.GetMetadata()[converter.MetadataEncoding]) != Encoding {
+			out[i] = p
+			continue
+		}
+		id := string(p.Metadata[KeyIDKey])
+		aead, ok := c.keys[id]
+		if !ok {
+			return nil, fmt.Errorf("decode payload: %w (%q)", ErrUnknownKey, id)
+		}
+		if len(p.Data) < aead.NonceSize() {
+			return nil, errors.New("decode payload: too short")
+		}
+		nonce, sealed := p.Data[:aead.NonceSize()], p.Data[aead.NonceSize():]
+		plain, err := aead.Open(nil, nonce, sealed, []byte(id))
+		if err != nil {
+			return nil, fmt.Errorf("decode payload with key %q: %w", id, err)
+		}
+		out[i] = new(commonpb.Payload)
+		if err := proto.Unmarshal(plain, out[i]); err != nil {
+			return nil, fmt.Errorf("decode payload: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Use makes a Temporal client's payloads, and its failures' messages and
+// stack traces (they can quote a message too), sealed with c; nil c leaves
+// them in clear.
+func Use(o *client.Options, c *Codec) {
+	if c == nil {
+		return
+	}
+	o.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+	o.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: o.DataConverter, EncodeCommonAttributes: true})
+}
