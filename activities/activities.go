@@ -42,6 +42,8 @@ type Activities struct {
 	SummaryEvery int
 	// Policy is how turns run (the TURN_* settings); Tools comes from Agents.
 	Policy TurnPolicy
+	// Webhooks posts outbound webhook deliveries.
+	Webhooks *Webhooks
 	// Deliverers send replies per channel; the web channel needs none.
 	Deliverers map[domain.Channel]Deliverer
 	// Events carries typing, the reply as it is written and resets to the

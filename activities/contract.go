@@ -30,6 +30,10 @@ const (
 	// ErrTelegramRateLimited: Telegram asked to wait; retried after the
 	// delay it gave.
 	ErrTelegramRateLimited = "TelegramRateLimited"
+	// ErrWebhookFailed: a webhook receiver did not answer 2xx; retried.
+	ErrWebhookFailed = "WebhookFailed"
+	// ErrWebhookRefused: a webhook URL aimsg may not call (a private address).
+	ErrWebhookRefused = "WebhookRefused"
 )
 
 // ToolActivityName is the activity type a tool runs as, so each tool call

@@ -333,6 +333,22 @@ var operations = []operation{
 		description: "Sets an HttpOnly, same-site cookie for /codec holding the session's access token; it stops working when the session ends. " +
 			"In the Web UI, set the codec server to <API>/codec with \"include cross-origin credentials\"; the UI's origin must be in TEMPORAL_CODEC_CORS_ORIGINS.",
 		ok: reply{body: messageResponse{}}},
+	{method: "POST", path: "/auth/webhooks", tag: "webhooks", access: superuserOnly,
+		summary: "Subscribe a URL to events; the signing secret is in this answer only",
+		description: "Events: " + webhookEventNames() + ". Each event is POSTed as {id, type, created_at, data}, " +
+			"signed X-Aimsg-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" under the secret>, retried with backoff for WEBHOOK_GIVE_UP_MINUTES (24 h). " +
+			"https and public addresses only, unless WEBHOOK_ALLOW_PRIVATE.",
+		body: webhookRequest{}, ok: reply{status: 201, body: webhookCreated{}}},
+	{method: "GET", path: "/auth/webhooks", tag: "webhooks", access: superuserOnly, summary: "Every subscription",
+		ok: reply{body: []domain.WebhookSubscription{}}},
+	{method: "GET", path: "/auth/webhooks/{id}", tag: "webhooks", access: superuserOnly, summary: "One subscription",
+		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.WebhookSubscription{}}, errors: []int{404}},
+	{method: "DELETE", path: "/auth/webhooks/{id}", tag: "webhooks", access: superuserOnly,
+		summary: "End a subscription; its deliveries stop", params: []*openapi3.Parameter{idParam},
+		ok: reply{body: messageResponse{}}, errors: []int{404}},
+	{method: "GET", path: "/auth/webhooks/{id}/deliveries", tag: "webhooks", access: superuserOnly,
+		summary: "A subscription's deliveries, newest first: state, attempts, the receiver's last answer",
+		params:  []*openapi3.Parameter{idParam}, paged: true, ok: reply{body: []domain.WebhookDelivery{}}, errors: []int{404}},
 	{method: "POST", path: "/codec/decode", tag: "admin", access: superuserOnly,
 		summary:     "Temporal remote codec: payloads in clear",
 		description: "Temporal's remote codec protocol (the Web UI's codec server, the CLI's --codec-endpoint). Payloads encrypted under any configured TEMPORAL_PAYLOAD_KEY key come back decrypted; others unchanged. Bearer token or the codec cookie.",
@@ -340,6 +356,14 @@ var operations = []operation{
 	{method: "POST", path: "/codec/encode", tag: "admin", access: superuserOnly,
 		summary: "Temporal remote codec: payloads encrypted with the current key",
 		body:    codecPayloads{}, ok: reply{body: codecPayloads{}}, errors: []int{400}},
+}
+
+func webhookEventNames() string {
+	names := make([]string, len(domain.WebhookEvents))
+	for i, e := range domain.WebhookEvents {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
 }
 
 // codecPayloads is the body of Temporal's remote codec protocol: payloads
@@ -406,6 +430,8 @@ var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed, domain.TurnHuman),
 	reflect.TypeFor[domain.Mode]():           enumSchema(domain.ModeAI, domain.ModeHuman),
 	reflect.TypeFor[domain.AuditAction]():    enumSchema(domain.AuditActions...),
+	reflect.TypeFor[domain.WebhookEvent]():   enumSchema(domain.WebhookEvents...),
+	reflect.TypeFor[domain.DeliveryState]():  enumSchema(domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed, domain.WebhookCancelled),
 	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
 }

@@ -96,6 +96,11 @@ func (s *Server) routes(r *gin.Engine) {
 	admin.DELETE("/roles/:id", s.deleteRole)
 	admin.GET("/audit", s.listAudit)
 	admin.POST("/codec-session", s.codecSession)
+	admin.GET("/webhooks", s.listWebhooks)
+	admin.POST("/webhooks", s.createWebhook)
+	admin.GET("/webhooks/:id", s.getWebhook)
+	admin.DELETE("/webhooks/:id", s.deleteWebhook)
+	admin.GET("/webhooks/:id/deliveries", s.webhookDeliveries)
 
 	// Temporal's remote codec protocol, for the Web UI and CLI.
 	payloads := r.Group(codecPath, codecCookieAuth, s.requireUser, s.requireSuperuser)

@@ -152,6 +152,16 @@ type Config struct {
 	// ReconcileInterval is how often the worker looks for messages whose
 	// turn was never started.
 	ReconcileInterval time.Duration
+	// WebhookAllowPrivate lets outbound webhooks go to loopback and private
+	// addresses, and over plain http (tests, a receiver on the same network).
+	WebhookAllowPrivate bool
+	// WebhookRetry is the wait before a delivery's second attempt, doubled
+	// for each further one up to an hour; WebhookGiveUp ends its tries and
+	// disables a subscription that failed that long.
+	WebhookRetry  time.Duration
+	WebhookGiveUp time.Duration
+	// WebhookDispatch is how often workers look for new webhook events.
+	WebhookDispatch time.Duration
 	// WorkerActivities and WorkerWorkflowTasks cap what one worker runs at once.
 	WorkerActivities    int
 	WorkerWorkflowTasks int
@@ -267,6 +277,10 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		HandoffIdle:          r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
 		HandoffOnLLMFailure:  r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
 		ReconcileInterval:    time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
+		WebhookAllowPrivate:  r.choice("WEBHOOK_ALLOW_PRIVATE", "false", "true") == "true",
+		WebhookRetry:         time.Duration(r.intRange("WEBHOOK_RETRY_MS", 10000, 10, 3600000)) * time.Millisecond,
+		WebhookGiveUp:        r.minutes("WEBHOOK_GIVE_UP_MINUTES", 24*60, 0.05, 7*24*60),
+		WebhookDispatch:      time.Duration(r.intRange("WEBHOOK_DISPATCH_MS", 500, 10, 60000)) * time.Millisecond,
 		WorkerActivities:     r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
 		WorkerWorkflowTasks:  r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:    r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),

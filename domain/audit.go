@@ -42,11 +42,14 @@ const (
 	AuditReportResolve  AuditAction = "report.resolve"
 	AuditTakeover       AuditAction = "conversation.takeover"
 	AuditResume         AuditAction = "conversation.resume"
+	AuditWebhookCreate  AuditAction = "webhook.create"
+	AuditWebhookDelete  AuditAction = "webhook.delete"
 )
 
 // AuditActions are all the audited actions.
 var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
-	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume}
+	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume,
+	AuditWebhookCreate, AuditWebhookDelete}
 
 // RecordAudit stores an entry, stamped now.
 func RecordAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {

@@ -110,7 +110,7 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	db := testenv.Open(t, cfg.DatabaseURL)
 	_, err = schema.Up(context.Background(), db, schema.Migrations(database.Dialect(db)), testenv.Logger())
 	require.NoError(t, err)
-	testenv.SpreadIDs(t, db, "users", "messages")
+	testenv.SpreadIDs(t, db, "users", "messages", "webhook_deliveries")
 	m := metrics.New()
 	tracer, err := tracing.TemporalInterceptor()
 	require.NoError(t, err)

@@ -71,6 +71,13 @@ var tables = []table{
 	{model: (*domain.AuditEntry)(nil), foreignKeys: []string{
 		"(actor_id) REFERENCES users (id) ON DELETE SET NULL",
 	}},
+	{model: (*domain.WebhookSubscription)(nil), foreignKeys: []string{
+		"(created_by) REFERENCES users (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.WebhookOutbox)(nil)},
+	{model: (*domain.WebhookDelivery)(nil), foreignKeys: []string{
+		"(subscription_id) REFERENCES webhook_subscriptions (id) ON DELETE CASCADE",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -105,6 +112,9 @@ var indexes = []index{
 	{"audit_log", "audit_log_actor_id_id_idx", []string{"actor_id", "id"}},
 	{"audit_log", "audit_log_action_id_idx", []string{"action", "id"}},
 	{"telegram_link_codes", "telegram_link_codes_user_id_idx", []string{"user_id"}},
+	{"webhook_subscriptions", "webhook_subscriptions_created_by_idx", []string{"created_by"}},
+	{"webhook_deliveries", "webhook_deliveries_subscription_id_id_idx", []string{"subscription_id", "id"}},
+	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
 }
 
 // createDesired builds the schema the models expect in an empty database.

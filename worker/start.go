@@ -15,6 +15,7 @@ import (
 	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/webhooks"
 )
 
 // reconcileGrace leaves the API time to hand a new message over itself
@@ -57,6 +58,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		Logger:       logger,
 		SupportLog:   logSet.Area(logs.Support),
 		Metrics:      m,
+		Webhooks:     activities.NewWebhooks(cfg.WebhookAllowPrivate, cfg.WebhookGiveUp),
 	}
 	if cfg.LiteLLMFallbackBaseURL != "" {
 		fb := activities.NewEndpoint(cfg.LiteLLMFallbackBaseURL, cfg.LiteLLMFallbackAPIKey, cfg.LiteLLMFallbackModel, cfg.LLMTimeout)
@@ -87,9 +89,12 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	rctx, cancel := context.WithCancel(ctx)
 	rec := &handover.Reconciler{Conversations: &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db},
 		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
-	done := make(chan struct{})
-	go func() { defer close(done); rec.Run(rctx) }()
+	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
+		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}
+	done := make(chan struct{}, 2)
+	go func() { defer func() { done <- struct{}{} }(); rec.Run(rctx) }()
+	go func() { defer func() { done <- struct{}{} }(); dispatcher.Run(rctx) }()
 	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,
 		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel)
-	return func() { cancel(); <-done; w.Stop() }, nil
+	return func() { cancel(); <-done; <-done; w.Stop() }, nil
 }

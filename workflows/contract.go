@@ -20,6 +20,7 @@ import (
 const (
 	ConversationWorkflowName = "ConversationWorkflow"
 	TurnWorkflowName         = "TurnWorkflow"
+	WebhookWorkflowName      = "WebhookWorkflow"
 	// InboundSignal carries a new inbound message to its conversation.
 	InboundSignal = "inbound"
 	// StepQuery answers with the turn's current step.
@@ -50,6 +51,23 @@ func ConversationWorkflowID(conversationID string) string {
 // the messages it answers), so starting it twice is harmless.
 func TurnWorkflowID(messageID int64) string {
 	return "turn/" + strconv.FormatInt(messageID, 10)
+}
+
+// WebhookWorkflowID is the id of a webhook delivery's workflow, so the
+// dispatchers of two workers start it once.
+func WebhookWorkflowID(deliveryID int64) string {
+	return "webhook/" + strconv.FormatInt(deliveryID, 10)
+}
+
+// WebhookStartOptions start a delivery's workflow once: a second start of
+// the same delivery, running or finished, is refused.
+func WebhookStartOptions(deliveryID int64, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       WebhookWorkflowID(deliveryID),
+		TaskQueue:                taskQueue,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	}
 }
 
 // Search attributes of aimsg's workflows, for `temporal workflow list
