@@ -1,15 +1,17 @@
 package api
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/converter"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/aimsg/aimsg/codec"
 )
 
 // The codec endpoint lets operators read encrypted workflow payloads: the
@@ -23,17 +25,40 @@ const (
 	codecCookie = "aimsg_codec"
 )
 
-// codecHandler answers /codec/encode and /codec/decode with Temporal's
-// remote-codec protocol; without a payload key both are the identity.
-func codecHandler(spec string) (gin.HandlerFunc, error) {
-	c, err := codec.Parse(spec)
-	if err != nil {
-		return nil, err
+// codecEndpoint answers /codec/encode and /codec/decode with Temporal's
+// remote-codec protocol: {"payloads": [...]} in protobuf JSON, both ways.
+// Without a payload key both give the payloads back unchanged.
+func (s *Server) codecEndpoint(encode bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		var in commonpb.Payloads
+		if err := protojson.Unmarshal(body, &in); err != nil {
+			invalidInput(c, bodyError("payloads", "Input should be Temporal payloads in protobuf JSON", "value_error"))
+			return
+		}
+		out := in.Payloads
+		if s.payloads != nil {
+			if encode {
+				out, err = s.payloads.Encode(in.Payloads)
+			} else {
+				out, err = s.payloads.Decode(in.Payloads)
+			}
+		}
+		if err != nil {
+			abort(c, http.StatusBadRequest, "Payloads could not be decoded: "+err.Error())
+			return
+		}
+		b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+		if err != nil {
+			s.fail(c, fmt.Errorf("encode payloads: %w", err))
+			return
+		}
+		c.Data(http.StatusOK, "application/json", b)
 	}
-	if c == nil {
-		return gin.WrapH(converter.NewPayloadCodecHTTPHandler()), nil
-	}
-	return gin.WrapH(converter.NewPayloadCodecHTTPHandler(c)), nil
 }
 
 // codecCookieAuth lets the codec cookie stand for the Authorization

@@ -104,6 +104,6 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// Temporal's remote codec protocol, for the Web UI and CLI.
 	payloads := r.Group(codecPath, codecCookieAuth, s.requireUser, s.requireSuperuser)
-	payloads.POST("/encode", s.codec)
-	payloads.POST("/decode", s.codec)
+	payloads.POST("/encode", s.codecEndpoint(true))
+	payloads.POST("/decode", s.codecEndpoint(false))
 }

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
@@ -56,8 +57,9 @@ type Server struct {
 	live *events.Hub
 	// streams are the open event streams, kept alive together.
 	streams streamSet
-	// codec answers the Temporal codec endpoint.
-	codec gin.HandlerFunc
+	// payloads seals and opens Temporal payloads for the codec endpoint;
+	// nil without TEMPORAL_PAYLOAD_KEY.
+	payloads *codec.Codec
 }
 
 // Handler is the HTTP handler of the whole API.
@@ -105,7 +107,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		r.Use(h)
 	}
 	var err error
-	if s.codec, err = codecHandler(cfg.TemporalPayloadKey); err != nil {
+	if s.payloads, err = codec.Parse(cfg.TemporalPayloadKey); err != nil {
 		return nil, err
 	}
 	s.routes(r)

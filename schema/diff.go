@@ -2,9 +2,11 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,26 +29,7 @@ func Drift(ctx context.Context, migrated, desired *bun.DB, dir fs.FS, logger *sl
 	if err := createDesired(ctx, desired); err != nil {
 		return nil, fmt.Errorf("build desired schema: %w", err)
 	}
-	dialect := database.Dialect(migrated)
-	from, err := inspect(ctx, migrated)
-	if err != nil {
-		return nil, err
-	}
-	to, err := inspect(ctx, desired)
-	if err != nil {
-		return nil, err
-	}
-	// The scratch schemas have different names; only their contents count.
-	to.Name = from.Name
-	drv, err := atlasDriver(migrated.DB, dialect)
-	if err != nil {
-		return nil, err
-	}
-	changes, err := drv.SchemaDiff(from, to)
-	if err != nil {
-		return nil, fmt.Errorf("diff schemas: %w", err)
-	}
-	return changes, nil
+	return Compare(ctx, migrated, desired)
 }
 
 // inspect reads the current schema of db, without the revisions table.
@@ -113,4 +96,87 @@ func Rehash(path string) error {
 		return fmt.Errorf("write atlas.sum: %w", err)
 	}
 	return nil
+}
+
+// MissingDowns are the migrations of dir without a reverse file.
+func MissingDowns(dir fs.FS) ([]migrate.File, error) {
+	d := fsDir{dir}
+	files, err := d.Files()
+	if err != nil {
+		return nil, err
+	}
+	var out []migrate.File
+	for _, f := range files {
+		if _, err := d.downOf(f); errors.Is(err, ErrNoDown) {
+			out = append(out, f)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// WriteDown plans the reverse of migration up with atlas, from the schema
+// after it to the schema before it, on two empty scratch databases, and
+// writes it as V_name.down.sql in the source directory at path. What
+// atlas does not see (triggers, functions, rows a migration inserts) is
+// left to be written by hand: the file says so.
+func WriteDown(ctx context.Context, before, after *bun.DB, path string, up migrate.File, logger *slog.Logger) (string, error) {
+	dir := os.DirFS(path)
+	files, err := fsDir{dir}.Files()
+	if err != nil {
+		return "", err
+	}
+	prev := ""
+	for _, f := range files {
+		if f.Version() < up.Version() {
+			prev = f.Version()
+		}
+	}
+	if prev != "" {
+		if _, err := UpTo(ctx, before, dir, prev, logger); err != nil {
+			return "", fmt.Errorf("migrate to %s: %w", prev, err)
+		}
+	}
+	if _, err := UpTo(ctx, after, dir, up.Version(), logger); err != nil {
+		return "", fmt.Errorf("migrate to %s: %w", up.Version(), err)
+	}
+	changes, err := Compare(ctx, after, before)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSuffix(up.Name(), ".sql") + downSuffix
+	if len(changes) == 0 {
+		body := "-- The schema is the same before and after " + up.Name() + ": what it did\n" +
+			"-- (triggers, functions, rows) is undone by hand below.\n"
+		if err := os.WriteFile(filepath.Join(path, name), []byte(body), 0o644); err != nil {
+			return "", fmt.Errorf("write %s: %w", name, err)
+		}
+		return filepath.Join(path, name), Rehash(path)
+	}
+	return WriteMigration(ctx, after, path, up.Version(), strings.TrimSuffix(up.Desc(), ".sql")+".down", changes)
+}
+
+// Compare is what turns the schema of a into the schema of b (empty: the
+// same tables, columns, indexes and keys). The databases' schema names
+// differ (scratch schemas); only their contents count.
+func Compare(ctx context.Context, a, b *bun.DB) ([]atlasschema.Change, error) {
+	from, err := inspect(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	to, err := inspect(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	to.Name = from.Name
+	drv, err := atlasDriver(a.DB, database.Dialect(a))
+	if err != nil {
+		return nil, err
+	}
+	changes, err := drv.SchemaDiff(from, to)
+	if err != nil {
+		return nil, fmt.Errorf("diff schemas: %w", err)
+	}
+	return changes, nil
 }

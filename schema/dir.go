@@ -37,7 +37,29 @@ func (d fsDir) WriteFile(string, []byte) error {
 	return errors.New("migration directory is read-only")
 }
 
+// downSuffix names the reverse of a migration: V_name.down.sql undoes
+// V_name.sql. Reverse files sit next to their migration and are covered
+// by atlas.sum, but are not migrations themselves.
+const downSuffix = ".down.sql"
+
+// Files are the migrations, in order, without their reverse files.
 func (d fsDir) Files() ([]migrate.File, error) {
+	all, err := d.allFiles()
+	if err != nil {
+		return nil, err
+	}
+	ups := make([]migrate.File, 0, len(all)/2+1)
+	for _, f := range all {
+		if !strings.HasSuffix(f.Name(), downSuffix) {
+			ups = append(ups, f)
+		}
+	}
+	return ups, nil
+}
+
+// allFiles are the migrations and their reverse files, by name, as atlas's
+// own directory lists them.
+func (d fsDir) allFiles() ([]migrate.File, error) {
 	names, err := fs.Glob(d.FS, "*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
@@ -54,13 +76,31 @@ func (d fsDir) Files() ([]migrate.File, error) {
 	return files, nil
 }
 
+// Checksum covers the reverse files too, as `aimsg migrate hash` (atlas's
+// local directory) writes it.
 func (d fsDir) Checksum() (migrate.HashFile, error) {
-	files, err := d.Files()
+	files, err := d.allFiles()
 	if err != nil {
 		return nil, err
 	}
 	return migrate.NewHashFile(files)
 }
+
+// downOf is the reverse file of a migration; ErrNoDown when it has none.
+func (d fsDir) downOf(f migrate.File) (migrate.File, error) {
+	name := strings.TrimSuffix(f.Name(), ".sql") + downSuffix
+	b, err := fs.ReadFile(d.FS, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoDown, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return migrate.NewLocalFile(name, b), nil
+}
+
+// ErrNoDown is a migration without a reverse file.
+var ErrNoDown = errors.New("migration has no reverse file")
 
 // describe names a file for messages: "20261125120000_init".
 func describe(f migrate.File) string {

@@ -29,6 +29,11 @@ var ErrChecksum = migrate.ErrChecksumMismatch
 // transaction, while holding a lock that keeps other migrators out. It
 // returns the names of the files it applied; none when the database is current.
 func Up(ctx context.Context, db *bun.DB, dir fs.FS, logger *slog.Logger) ([]string, error) {
+	return UpTo(ctx, db, dir, "", logger)
+}
+
+// UpTo is Up that stops after the migration of version to ("": the last).
+func UpTo(ctx context.Context, db *bun.DB, dir fs.FS, to string, logger *slog.Logger) ([]string, error) {
 	unlock, err := acquireLock(ctx, db)
 	if err != nil {
 		return nil, err
@@ -44,6 +49,9 @@ func Up(ctx context.Context, db *bun.DB, dir fs.FS, logger *slog.Logger) ([]stri
 	}
 	applied := make([]string, 0, len(pending))
 	for _, f := range pending {
+		if to != "" && f.Version() > to {
+			break
+		}
 		start := time.Now()
 		if err := applyFile(ctx, db, dir, f); err != nil {
 			return applied, fmt.Errorf("apply migration %s: %w", describe(f), err)
@@ -154,6 +162,22 @@ func (cleanChecked) CheckClean(context.Context, *migrate.TableIdent) error { ret
 // applyFile runs one migration file and records its revision in one
 // transaction, so a failing file leaves neither schema changes nor a revision.
 func applyFile(ctx context.Context, db *bun.DB, dir fs.FS, f migrate.File) error {
+	return inMigrationTx(ctx, db, func(tx bun.Tx) error {
+		drv, err := atlasDriver(tx.Tx, database.Dialect(db))
+		if err != nil {
+			return err
+		}
+		ex, err := migrate.NewExecutor(drv, fsDir{dir}, revisions{tx}, migrate.WithAllowDirty(true))
+		if err != nil {
+			return fmt.Errorf("migration executor: %w", err)
+		}
+		return ex.Execute(ctx, f)
+	})
+}
+
+// inMigrationTx runs fn in a transaction on one connection and commits
+// it if fn succeeds.
+func inMigrationTx(ctx context.Context, db *bun.DB, fn func(bun.Tx) error) error {
 	dialect := database.Dialect(db)
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -174,15 +198,7 @@ func applyFile(ctx context.Context, db *bun.DB, dir fs.FS, f migrate.File) error
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after commit
-	drv, err := atlasDriver(tx.Tx, dialect)
-	if err != nil {
-		return err
-	}
-	ex, err := migrate.NewExecutor(drv, fsDir{dir}, revisions{tx}, migrate.WithAllowDirty(true))
-	if err != nil {
-		return fmt.Errorf("migration executor: %w", err)
-	}
-	if err := ex.Execute(ctx, f); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	if dialect == config.SQLite {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,7 @@ func TestMigrateUpAndStatus(t *testing.T) {
 		require.NoError(t, err)
 		files, err := fs.Glob(schema.Migrations(dialect), "*.sql")
 		require.NoError(t, err)
+		files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, ".down.sql") })
 		n := len(files)
 		var out output
 		require.NoError(t, runWith(ctx, env, &out, "migrate", "status"))
@@ -124,6 +126,36 @@ func TestMigrateUpAndStatus(t *testing.T) {
 
 		require.NoError(t, runWith(ctx, env, &out, "migrate", "status"))
 		assert.Contains(t, out.String(), fmt.Sprintf("%d applied, 0 pending", n))
+		last := strings.TrimSuffix(files[n-1], ".sql")
+		assert.Contains(t, out.String(), "down would undo "+last)
+
+		out = output{}
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "down"))
+		assert.Contains(t, out.String(), "undid "+last)
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "status"))
+		assert.Contains(t, out.String(), fmt.Sprintf("%d applied, 1 pending", n-1))
+
+		// Down to before the audit log, whose table holds the entry of a
+		// superuser's creation: refused without --force.
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
+		var audit string
+		for i, f := range files {
+			if strings.HasSuffix(f, "_audit_log.sql") {
+				audit = strings.SplitN(files[i-1], "_", 2)[0]
+			}
+		}
+		db := testenv.Open(t, env["DATABASE_URL"])
+		_, err = db.NewInsert().Model(&domain.AuditEntry{At: time.Now(), Action: domain.AuditUserCreate,
+			TargetType: "user", TargetID: "1", Changes: map[string]any{}}).Exec(ctx)
+		require.NoError(t, err)
+		err = runWith(ctx, env, &out, "migrate", "down", "--to", audit)
+		require.ErrorIs(t, err, schema.ErrDataLoss)
+		assert.Contains(t, err.Error(), "audit_log (1 rows)")
+		out = output{}
+		require.NoError(t, runWith(ctx, env, &out, "migrate", "down", "--to", audit, "--force"))
+		assert.Contains(t, out.String(), "_audit_log")
+		var u usageError
+		require.ErrorAs(t, runWith(ctx, env, &out, "migrate", "down", "extra"), &u)
 	})
 }
 

@@ -20,8 +20,13 @@ import (
 const migrateUsage = `usage: aimsg migrate <command>
 
   up                 apply pending migrations to DATABASE_URL
-  status             list migrations, applied and pending
-  diff [flags] NAME  write the next migration of both dialects from the models
+  down [--to VERSION] [--force]
+                     undo the last migration, or every one after VERSION (0: all);
+                     refuses to drop tables holding rows without --force
+  status             list migrations, applied and pending, and what down would undo
+  diff [flags] NAME  write the next migration of both dialects from the models,
+                     with its reverse file
+  downs [flags]      write the reverse files that are missing, planned with atlas
   hash               rewrite atlas.sum after editing an unapplied migration`
 
 // migrateCmd runs `aimsg migrate ...`.
@@ -34,8 +39,12 @@ func migrateCmd(ctx context.Context, e *env, args []string) error {
 		return migrateUp(ctx, e)
 	case "status":
 		return migrateStatus(ctx, e)
+	case "down":
+		return migrateDown(ctx, e, args[1:])
 	case "diff":
 		return migrateDiff(ctx, e, args[1:])
+	case "downs":
+		return migrateDowns(ctx, e, args[1:])
 	case "hash":
 		return migrateHash(e, args[1:])
 	}
@@ -89,6 +98,44 @@ func migrateStatus(ctx context.Context, e *env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%d applied, %d pending\n", len(files)-pending, pending)
+	steps, err := schema.DownPlan(ctx, db, schema.Migrations(database.Dialect(db)), "")
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		note := ""
+		if len(s.Drops) > 0 {
+			note = ", dropping " + s.Dropped()
+		}
+		fmt.Fprintf(e.stdout, "down would undo %s_%s%s\n", s.Version, s.Description, note)
+	}
+	return nil
+}
+
+// migrateDown undoes the last migration, or those after --to.
+func migrateDown(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("migrate down", flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	to := fs.String("to", "", "undo every migration after this version (0: all); default: the last one")
+	force := fs.Bool("force", false, "drop tables even when they hold rows")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return usageError("usage: aimsg migrate down [--to VERSION] [--force]")
+	}
+	db, err := database.Open(ctx, e.cfg.DatabaseURL, e.logs.Root)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	undone, err := schema.Down(ctx, db, schema.Migrations(database.Dialect(db)), *to, *force, e.logs.Root)
+	for _, name := range undone {
+		fmt.Fprintln(e.stdout, "undid", name)
+	}
+	if err != nil {
+		return err
+	}
+	if len(undone) == 0 {
+		fmt.Fprintln(e.stdout, "nothing to undo")
+	}
 	return nil
 }
 
@@ -124,6 +171,61 @@ func migrateDiff(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%s: wrote %s\n", dialect, written)
+		if err := writeDowns(ctx, e, base, path); err != nil {
+			return fmt.Errorf("%s: %w", dialect, err)
+		}
+	}
+	return nil
+}
+
+// migrateDowns writes the reverse files that are missing.
+func migrateDowns(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("migrate downs", flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	devURL := fs.String("dev-url", e.getenv("DEV_DATABASE_URL"), "PostgreSQL database to plan on (scratch schemas are created and dropped)")
+	dir := fs.String("dir", filepath.Join("schema", "migrations"), "source folder of the migrations")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *devURL == "" {
+		return errors.New("migrate downs needs a PostgreSQL dev database: --dev-url or DEV_DATABASE_URL")
+	}
+	for _, base := range []string{*devURL, "sqlite:///:memory:"} {
+		dialect, _, err := config.ParseDatabaseURL(base)
+		if err != nil {
+			return fmt.Errorf("dev url: %w", err)
+		}
+		if err := writeDowns(ctx, e, base, filepath.Join(*dir, string(dialect))); err != nil {
+			return fmt.Errorf("%s: %w", dialect, err)
+		}
+	}
+	return nil
+}
+
+// writeDowns plans, with atlas on scratch databases, the reverse file of
+// every migration at path that has none.
+func writeDowns(ctx context.Context, e *env, baseURL, path string) error {
+	missing, err := schema.MissingDowns(os.DirFS(path))
+	if err != nil {
+		return err
+	}
+	for _, up := range missing {
+		before, dropBefore, err := database.OpenScratch(ctx, baseURL, "aimsg_plan_before", e.logs.Root)
+		if err != nil {
+			return err
+		}
+		after, dropAfter, err := database.OpenScratch(ctx, baseURL, "aimsg_plan_after", e.logs.Root)
+		if err != nil {
+			dropBefore()
+			return err
+		}
+		written, err := schema.WriteDown(ctx, before, after, path, up, e.logs.Root)
+		dropAfter()
+		dropBefore()
+		if err != nil {
+			return fmt.Errorf("reverse of %s: %w", up.Name(), err)
+		}
+		fmt.Fprintf(e.stdout, "wrote %s\n", written)
 	}
 	return nil
 }

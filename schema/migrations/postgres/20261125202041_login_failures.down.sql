@@ -1,0 +1,2 @@
+-- Drop "login_failures" table
+DROP TABLE "login_failures";

@@ -1,0 +1,2 @@
+-- Drop "early_delivery_reports" table
+DROP TABLE "early_delivery_reports";

@@ -1,0 +1,2 @@
+-- Drop "live_events" table
+DROP TABLE "live_events";

@@ -1,0 +1,2 @@
+-- Drop "llm_calls" table
+DROP TABLE "llm_calls";

@@ -1,0 +1,2 @@
+-- Drop "conversation_memories" table
+DROP TABLE "conversation_memories";

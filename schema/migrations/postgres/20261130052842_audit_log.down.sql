@@ -1,0 +1,2 @@
+-- Drop "audit_log" table
+DROP TABLE "audit_log";
