@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -48,8 +49,9 @@ func rawHistory(t *testing.T, c client.Client, workflowID string) []byte {
 // neither the user's nor the assistant's; operators read it through the
 // API's codec endpoint, as the Web UI does.
 func TestTemporalStoresNoMessageTextInClear(t *testing.T) {
+	oldKey := codec.NewKey("e2e-old")
 	s := newStack(t, "sqlite:///:memory:", fakellm.Echo, map[string]string{
-		"TEMPORAL_PAYLOAD_KEY": codec.NewKey("e2e"), "CHAT_SUMMARY_EVERY": "0"})
+		"TEMPORAL_PAYLOAD_KEY": oldKey, "CHAT_SUMMARY_EVERY": "0"})
 	alice := s.User("alice")
 	const secret = "my locker code is pineapple-7731"
 	q := s.ask(alice, secret)
@@ -73,16 +75,28 @@ func TestTemporalStoresNoMessageTextInClear(t *testing.T) {
 		Username: "operator", Email: "operator@example.com", HashedPassword: hash})
 	require.NoError(t, err)
 	operator := s.Login("operator", "operator-password")
-	srv := httptest.NewServer(s.H)
-	t.Cleanup(srv.Close)
-	decoding, err := converter.NewPayloadCodecGRPCClientInterceptor(converter.PayloadCodecGRPCClientInterceptorOptions{
-		Codecs: []converter.PayloadCodec{apitest.RemoteCodec(srv.URL, operator.AccessToken)}})
-	require.NoError(t, err)
-	ui, err := client.Dial(client.Options{HostPort: s.cfg.TemporalAddress, Namespace: "default",
-		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(decoding)}}})
-	require.NoError(t, err)
-	t.Cleanup(ui.Close)
-	raw := rawHistory(t, ui, ids[0])
-	assert.True(t, bytes.Contains(raw, []byte("pineapple-7731")), "the operator reads the question")
-	assert.True(t, bytes.Contains(raw, []byte("echo: my locker code")), "and the answer")
+	for name, api := range map[string]http.Handler{"the same key": s.H, "a rotated key": rotatedAPI(s, oldKey)} {
+		srv := httptest.NewServer(api)
+		t.Cleanup(srv.Close)
+		decoding, err := converter.NewPayloadCodecGRPCClientInterceptor(converter.PayloadCodecGRPCClientInterceptorOptions{
+			Codecs: []converter.PayloadCodec{apitest.RemoteCodec(srv.URL, operator.AccessToken)}})
+		require.NoError(t, err)
+		ui, err := client.Dial(client.Options{HostPort: s.cfg.TemporalAddress, Namespace: "default",
+			ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(decoding)}}})
+		require.NoError(t, err)
+		t.Cleanup(ui.Close)
+		raw := rawHistory(t, ui, ids[0])
+		assert.True(t, bytes.Contains(raw, []byte("pineapple-7731")), "with %s the operator reads the question", name)
+		assert.True(t, bytes.Contains(raw, []byte("echo: my locker code")), "with %s, and the answer", name)
+	}
+}
+
+// rotatedAPI is an API process of s after a key rotation: a new key
+// first, the old one after it.
+func rotatedAPI(s *stack, oldKey string) http.Handler {
+	cfg := s.cfg
+	cfg.TemporalPayloadKey = codec.NewKey("e2e-new") + "," + oldKey
+	rotated := *s
+	rotated.cfg = cfg
+	return rotated.newAPI()
 }
