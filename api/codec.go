@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-
 )
 
 // The codec endpoint lets operators read encrypted workflow payloads: the

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -103,20 +104,16 @@ func TestDownKeepsRowsUnlessForced(t *testing.T) {
 		_, err = domain.CreateWebhook(ctx, db, "https://example.com", domain.EventList{domain.EventReportCreated}, "s", root.ID)
 		require.NoError(t, err)
 
-		webhooks := ""
-		for _, n := range ups {
-			if strings.HasSuffix(n, "_webhooks.sql") {
-				webhooks = versionOf(n)
-			}
-		}
-		require.NotEmpty(t, webhooks)
-		before := versionOf(ups[len(ups)-3]) // the migration before the webhooks'
+		webhooks := slices.IndexFunc(ups, func(n string) bool { return strings.HasSuffix(n, "_webhooks.sql") })
+		require.Positive(t, webhooks)
+		before := versionOf(ups[webhooks-1])
 		plan, err := schema.DownPlan(ctx, db, dir, before)
 		require.NoError(t, err)
-		require.Len(t, plan, 2)
-		assert.Equal(t, webhooks, plan[1].Version)
-		assert.True(t, plan[1].Loses())
-		assert.Contains(t, plan[1].Dropped(), "webhook_subscriptions (1 rows)")
+		require.Len(t, plan, len(ups)-webhooks)
+		last := plan[len(plan)-1]
+		assert.Equal(t, versionOf(ups[webhooks]), last.Version)
+		assert.True(t, last.Loses())
+		assert.Contains(t, last.Dropped(), "webhook_subscriptions (1 rows)")
 
 		_, err = schema.Down(ctx, db, dir, before, false, testenv.Logger())
 		require.ErrorIs(t, err, schema.ErrDataLoss)
@@ -129,7 +126,7 @@ func TestDownKeepsRowsUnlessForced(t *testing.T) {
 
 		undone, err := schema.Down(ctx, db, dir, before, true, testenv.Logger())
 		require.NoError(t, err)
-		assert.Len(t, undone, 2)
+		assert.Len(t, undone, len(plan))
 		_, err = domain.ListWebhooks(ctx, db)
 		assert.Error(t, err, "the table is gone")
 
