@@ -8,12 +8,19 @@ import (
 	"github.com/aimsg/aimsg/domain"
 )
 
+// listConversations is one page of the user's conversations, the
+// assistant's first; X-Total-Count says how many there are.
 func (s *Server) listConversations(c *gin.Context) {
-	list, err := domain.Conversations(c.Request.Context(), s.db, currentUser(c).ID)
+	p, ok := page(c)
+	if !ok {
+		return
+	}
+	list, total, err := domain.Conversations(c.Request.Context(), s.db, currentUser(c).ID, p)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	setTotal(c, total)
 	c.JSON(http.StatusOK, list)
 }
 

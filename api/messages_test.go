@@ -328,3 +328,47 @@ func (r *recorder) selects() []string {
 	}
 	return out
 }
+
+// The conversation list pages like the message lists: the assistant's
+// conversation first on the first page and in the total, the others by
+// latest message across pages, none twice.
+func TestConversationsArePaged(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		hs := newHarness(t, url, nil)
+		alice := hs.user("alice")
+		aliceID := userID(alice)
+		var msgs []domain.Message
+		for i := range 7 {
+			u, err := domain.CreateUser(ctx, hs.db, domain.NewUser{Username: "peer" + itoa(int64(i)),
+				Email: "peer" + itoa(int64(i)) + "@example.com", HashedPassword: "x"})
+			require.NoError(t, err)
+			conv := domain.DirectConversationID(aliceID, u.ID)
+			msgs = append(msgs, domain.Message{SenderID: u.ID, RecipientID: aliceID, Content: "from " + u.Username,
+				ConversationID: &conv, Channel: domain.ChannelWeb})
+		}
+		_, err := hs.db.NewInsert().Model(&msgs).Exec(ctx)
+		require.NoError(t, err)
+
+		var seen []string
+		for offset := 0; offset < 10; offset += 3 {
+			w := hs.call("GET", "/auth/conversations?limit=3&offset="+itoa(int64(offset)), nil, alice.AccessToken)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			assert.Equal(t, "8", w.Header().Get("X-Total-Count"))
+			page := decodeList(t, w)
+			assert.LessOrEqual(t, len(page), 3)
+			for i, c := range page {
+				assert.Equal(t, offset == 0 && i == 0, c["is_assistant"], "offset %d entry %d", offset, i)
+				if c["is_assistant"] == true {
+					seen = append(seen, "assistant")
+					continue
+				}
+				seen = append(seen, c["other_user"].(map[string]any)["username"].(string))
+			}
+		}
+		assert.Equal(t, []string{"assistant", "peer6", "peer5", "peer4", "peer3", "peer2", "peer1", "peer0"}, seen)
+
+		w := hs.call("GET", "/auth/conversations?limit=0", nil, alice.AccessToken)
+		assert.Equal(t, http.StatusUnprocessableEntity, w.Code)
+	})
+}

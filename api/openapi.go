@@ -182,8 +182,9 @@ var operations = []operation{
 		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
 
 	{method: "GET", path: "/auth/conversations", tag: "conversations", access: signedIn,
-		summary: "The user's conversations, the assistant's first",
-		ok:      reply{body: []domain.ConversationSummary{}}},
+		summary:     "The user's conversations, the assistant's first, then by latest message",
+		description: "The conversation with the assistant is the first entry of the first page and counts in X-Total-Count.",
+		paged:       true, ok: reply{body: []domain.ConversationSummary{}}},
 	{method: "GET", path: "/auth/conversations/{id}/messages", tag: "conversations", access: signedIn,
 		summary: "Messages of a conversation, newest first",
 		params:  []*openapi3.Parameter{conversationParam}, paged: true,

@@ -105,49 +105,82 @@ func participantOf(u *User) *Participant {
 	return &Participant{ID: u.ID, Username: u.Username, FullName: u.FullName}
 }
 
-// Conversations lists a user's conversations: the one with the assistant
-// first, always, then the others by latest message.
-func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]ConversationSummary, error) {
+// Conversations is one page of a user's conversations and how many they
+// have: the one with the assistant first, always (the first entry of the
+// first page, counted in the total), then the others by latest message.
+func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]ConversationSummary, int, error) {
 	assistant, err := Assistant(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var rows []struct {
+	aiID := AIConversationID(userID)
+	type summaryRow struct {
 		ConversationID string `bun:"conversation_id"`
 		LastID         int64  `bun:"last_id"`
 		Unread         int64  `bun:"unread"`
 	}
-	err = db.NewSelect().Model((*Message)(nil)).
-		ColumnExpr("conversation_id, MAX(id) AS last_id").
-		ColumnExpr("SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END) AS unread", userID, false).
-		Where("sender_id = ? OR recipient_id = ?", userID, userID).
-		Where("conversation_id IS NOT NULL").
-		Group("conversation_id").
-		OrderExpr("last_id DESC").
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
+	mine := func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Model((*Message)(nil)).
+			Where("(sender_id = ? OR recipient_id = ?)", userID, userID).
+			Where("conversation_id IS NOT NULL AND conversation_id <> ?", aiID)
+	}
+	var others int
+	if err := mine(db.NewSelect()).ColumnExpr("count(DISTINCT conversation_id)").Scan(ctx, &others); err != nil {
+		return nil, 0, fmt.Errorf("count conversations: %w", err)
+	}
+	total := others + 1
+	// The page of the others: the assistant's conversation takes the first
+	// place of the first page.
+	offset, limit := p.Offset-1, p.Limit
+	if p.Offset == 0 {
+		offset, limit = 0, p.Limit-1
+	}
+	var rows []summaryRow
+	if limit > 0 && offset < others {
+		err = mine(db.NewSelect()).
+			ColumnExpr("conversation_id, MAX(id) AS last_id").
+			ColumnExpr("SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END) AS unread", userID, false).
+			Group("conversation_id").
+			OrderExpr("last_id DESC").Limit(int64(limit)).Offset(int64(offset)).
+			Scan(ctx, &rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list conversations: %w", err)
+		}
+	}
+	var out []ConversationSummary
+	if p.Offset == 0 {
+		var ai summaryRow
+		err := db.NewSelect().Model((*Message)(nil)).
+			ColumnExpr("COALESCE(MAX(id), 0) AS last_id").
+			ColumnExpr("COALESCE(SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END), 0) AS unread", userID, false).
+			Where("conversation_id = ?", aiID).Scan(ctx, &ai)
+		if err != nil {
+			return nil, 0, fmt.Errorf("assistant conversation: %w", err)
+		}
+		ai.ConversationID = aiID
+		rows = append([]summaryRow{ai}, rows...)
+		state, err := StateOf(ctx, db, aiID)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant), Mode: state.Mode})
 	}
 	lastIDs := make([]int64, 0, len(rows))
 	for _, r := range rows {
-		lastIDs = append(lastIDs, r.LastID)
+		if r.LastID != 0 {
+			lastIDs = append(lastIDs, r.LastID)
+		}
 	}
 	last := map[int64]*Message{}
 	if len(lastIDs) > 0 {
 		var msgs []Message
 		if err := db.NewSelect().Model(&msgs).Where("id IN (?)", bun.List(lastIDs)).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("last messages: %w", err)
+			return nil, 0, fmt.Errorf("last messages: %w", err)
 		}
 		for i := range msgs {
 			last[msgs[i].ID] = &msgs[i]
 		}
 	}
-	aiID := AIConversationID(userID)
-	state, err := StateOf(ctx, db, aiID)
-	if err != nil {
-		return nil, err
-	}
-	out := []ConversationSummary{{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant), Mode: state.Mode}}
 	var otherIDs []int64
 	for _, r := range rows {
 		c, err := ParseConversationID(r.ConversationID)
@@ -166,17 +199,20 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64) ([]Conversatio
 	if len(otherIDs) > 0 {
 		var users []User
 		if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("conversation participants: %w", err)
+			return nil, 0, fmt.Errorf("conversation participants: %w", err)
 		}
 		byID := map[int64]*User{}
 		for i := range users {
 			byID[users[i].ID] = &users[i]
 		}
-		for i := range out[1:] {
-			if u := byID[out[i+1].OtherUser.ID]; u != nil {
-				out[i+1].OtherUser = participantOf(u)
+		for i := range out {
+			if u := byID[out[i].OtherUser.ID]; u != nil && !out[i].IsAssistant {
+				out[i].OtherUser = participantOf(u)
 			}
 		}
 	}
-	return out, nil
+	if out == nil {
+		out = []ConversationSummary{}
+	}
+	return out, total, nil
 }

@@ -86,3 +86,61 @@ func rowCount(t *testing.T, db *bun.DB, userID int64, f domain.MessageFilter) in
 	require.NoError(t, err)
 	return int(n)
 }
+
+// Bulk writes (many messages in one statement, a user deleted with all of
+// theirs) keep the totals right; the assistant's side of its
+// conversations is not counted, so AI traffic shares no counter row.
+func TestBulkWritesKeepTotalsAndTheAssistantHasNoCounter(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		ann, bob := newUser(t, db, "ann", false), newUser(t, db, "bob", false)
+		ai := assistant(t, db)
+		direct, annAI := domain.DirectConversationID(ann.ID, bob.ID), domain.AIConversationID(ann.ID)
+		err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			for b := range 4 {
+				batch := make([]domain.Message, 0, 500)
+				for i := range 500 {
+					m := domain.Message{SenderID: ann.ID, RecipientID: bob.ID, Content: "bulk", ConversationID: &direct, Channel: domain.ChannelWeb}
+					switch {
+					case i%5 == 0:
+						m.SenderID, m.RecipientID, m.ConversationID = ann.ID, ai.ID, &annAI
+					case i%5 == 1:
+						m.SenderID, m.RecipientID, m.ConversationID = ai.ID, ann.ID, &annAI
+					case (i+b)%2 == 0:
+						m.SenderID, m.RecipientID = bob.ID, ann.ID
+					}
+					batch = append(batch, m)
+				}
+				if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+
+		filters := []domain.MessageFilter{{Box: domain.BoxAll}, {Box: domain.BoxSent}, {Box: domain.BoxReceived},
+			{Box: domain.BoxAll, ConversationID: direct}, {Box: domain.BoxAll, ConversationID: annAI}}
+		check := func(u *domain.User) {
+			t.Helper()
+			for _, f := range filters {
+				f.Page = domain.Page{Limit: 5}
+				_, total, err := domain.ListMessages(ctx, db, u.ID, f)
+				require.NoError(t, err)
+				assert.Equal(t, rowCount(t, db, u.ID, f), total, "user %s, filter %+v", u.Username, f)
+			}
+		}
+		check(ann)
+		check(bob)
+		n, err := db.NewSelect().Model((*domain.MessageCount)(nil)).Where("user_id = ?", ai.ID).Count(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n, "the assistant has no counter row")
+
+		require.NoError(t, domain.DeleteUser(ctx, db, bob.ID))
+		check(ann)
+		_, total, err := domain.ListMessages(ctx, db, ann.ID, domain.MessageFilter{Box: domain.BoxAll, Page: domain.Page{Limit: 5}})
+		require.NoError(t, err)
+		assert.Equal(t, 800, total, "400 to and 400 from the assistant are left")
+	})
+}

@@ -114,20 +114,31 @@ func restScenario(ctx context.Context, st *stack, o options) ([]result, error) {
 			return err
 		})
 	})
-	out = append(out, result{Name: "GET /auth/me (64 conns)", Load: &me, CPU: meCPU, Target: ">= 6000/s, p99 <= 25 ms",
-		Met: check(me.Rate >= 6000 && me.P99 <= 25)})
+	out = append(out, result{Name: "GET /auth/me (64 conns)", Load: &me, CPU: meCPU, Target: ">= 20000/s",
+		Met: check(me.Rate >= 20000)})
 
+	// The list right after its 10,000 messages were written, as a user
+	// meets it after a busy period: no VACUUM, no ANALYZE (autovacuum may
+	// be a minute away, or off). Then the same once vacuumed, labelled.
 	if err := st.seedMessages(ctx, reader, others[0], 10000); err != nil {
 		return nil, err
 	}
-	list, listCPU := st.withCPU(func() loadResult {
-		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, _, _ int) error {
-			_, err := st.call(ctx, "GET", "/messages?limit=50", reader.token, nil, http.StatusOK)
-			return err
+	listLoad := func() (loadResult, map[string]float64) {
+		return st.withCPU(func() loadResult {
+			return closedLoop(ctx, conns, o.duration, func(ctx context.Context, _, _ int) error {
+				_, err := st.call(ctx, "GET", "/messages?limit=50", reader.token, nil, http.StatusOK)
+				return err
+			})
 		})
-	})
-	out = append(out, result{Name: "GET /messages?limit=50 of 10,000 (64 conns)", Load: &list, CPU: listCPU, Target: ">= 3000/s",
-		Met: check(list.Rate >= 3000)})
+	}
+	list, listCPU := listLoad()
+	out = append(out, result{Name: "GET /messages?limit=50 of 10,000, right after the writes (64 conns)", Load: &list, CPU: listCPU,
+		Target: ">= 5000/s, p99 <= 50 ms", Met: check(list.Rate >= 5000 && list.P99 <= 50)})
+	if err := st.vacuum(ctx); err != nil {
+		return nil, err
+	}
+	vacuumed, vacuumedCPU := listLoad()
+	out = append(out, result{Name: "GET /messages?limit=50 of 10,000, after VACUUM ANALYZE (64 conns)", Load: &vacuumed, CPU: vacuumedCPU})
 
 	post, postCPU := st.withCPU(func() loadResult {
 		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, i int) error {
@@ -137,7 +148,8 @@ func restScenario(ctx context.Context, st *stack, o options) ([]result, error) {
 			return err
 		})
 	})
-	out = append(out, result{Name: "POST /messages (64 conns)", Load: &post, CPU: postCPU})
+	out = append(out, result{Name: "POST /messages (64 conns)", Load: &post, CPU: postCPU, Target: ">= 2750/s, p99 <= 60 ms",
+		Met: check(post.Rate >= 2750 && post.P99 <= 60)})
 
 	// Login: the bound is one bcrypt hash per core at a time. The rows
 	// written above are vacuumed first, or autovacuum would do it during
@@ -173,8 +185,8 @@ func restScenario(ctx context.Context, st *stack, o options) ([]result, error) {
 	wg.Wait()
 	out = append(out,
 		result{Name: fmt.Sprintf("POST /auth/login (%d conns)", loginConns), Load: &login,
-			Value: login.Rate / bound * 100, Unit: "% of bcrypt bound", Target: ">= 90% of bound",
-			Met:   check(login.Rate >= 0.9*bound),
+			Value: login.Rate / bound * 100, Unit: "% of bcrypt bound", Target: ">= 95% of bound",
+			Met:   check(login.Rate >= 0.95*bound),
 			Notes: map[string]any{"hash_ms": ms(hashTime), "bound_per_second": bound}},
 		result{Name: "GET /auth/me at 50/s, alone", Load: &baseline},
 		result{Name: "GET /auth/me at 50/s, during logins", Load: &during, Target: "p99 <= 2x alone",
@@ -210,11 +222,6 @@ func (st *stack) seedMessages(ctx context.Context, a, b benchUser, n int) error 
 			}
 			batch = batch[:0]
 		}
-	}
-	// Plan with statistics that know the rows, as a running database does
-	// (autovacuum would, a minute later).
-	if _, err := st.db.ExecContext(ctx, "ANALYZE"); err != nil {
-		return fmt.Errorf("analyze: %w", err)
 	}
 	return nil
 }

@@ -26,7 +26,8 @@ export async function conversationPage(main, conversationId, signal) {
   });
   await api("PUT", `${base}/read`).catch(() => {});
   if (isAssistant) {
-    const { data } = await api("GET", "/auth/conversations");
+    // The assistant's conversation is the first entry of the first page.
+    const { data } = await api("GET", "/auth/conversations?limit=1");
     banner.set(data.find((c) => c.is_assistant)?.mode);
   }
 }

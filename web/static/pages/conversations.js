@@ -2,16 +2,27 @@
 import { h, field, when, submitting, toast } from "../dom.js";
 import { api } from "../api.js";
 
+const pageSize = 50;
+
 export async function conversationsPage(main) {
-  const { data } = await api("GET", "/auth/conversations");
-  const items = data.map((c) => {
+  const item = (c) => {
     const href = c.is_assistant ? "#/chat" : "#/conversations/" + encodeURIComponent(c.conversation_id);
     const name = c.is_assistant ? "Assistant" : (c.other_user?.full_name || c.other_user?.username || c.conversation_id);
     return h("li", { class: "card row" },
       h("a", { href }, name),
       c.unread_count > 0 && h("span", { class: "badge badge-unread" }, `${c.unread_count} unread`),
       c.last_message && h("span", { class: "muted" }, when(c.last_message.created_at), " — ", c.last_message.content.slice(0, 80)));
-  });
+  };
+  const list = h("ul", { class: "plain" });
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more");
+  let shown = 0;
+  const load = async () => {
+    const { data, total } = await api("GET", `/auth/conversations?limit=${pageSize}&offset=${shown}`);
+    list.append(...data.map(item));
+    shown += data.length;
+    more.hidden = shown >= total;
+  };
+  more.addEventListener("click", () => load().catch((e) => toast(e.message, true)));
 
   const form = h("form", { class: "card" },
     h("h2", {}, "Write to someone"),
@@ -26,5 +37,6 @@ export async function conversationsPage(main) {
       location.hash = "#/conversations/" + encodeURIComponent(m.conversation_id);
     });
   });
-  main.append(h("h1", {}, "Conversations"), h("ul", { class: "plain" }, items), form);
+  main.append(h("h1", {}, "Conversations"), list, more, form);
+  await load();
 }
