@@ -54,15 +54,11 @@ func DownPlan(ctx context.Context, db *bun.DB, dir fs.FS, to string) ([]Step, er
 // Without force it refuses, before changing anything, when a step would
 // drop a table holding rows. It returns what it undid.
 func Down(ctx context.Context, db *bun.DB, dir fs.FS, to string, force bool, logger *slog.Logger) ([]string, error) {
-	unlock, err := acquireLock(ctx, db)
+	unlock, err := lockMigrations(ctx, db, logger)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err := unlock(); err != nil {
-			logger.Warn("release migration lock", "error", err)
-		}
-	}()
+	defer unlock()
 	d := fsDir{dir}
 	steps, files, err := downSteps(ctx, db, d, to)
 	if err != nil {

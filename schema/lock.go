@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"syscall"
 	"time"
@@ -67,4 +68,18 @@ func flock(ctx context.Context, path string, timeout time.Duration) (func() erro
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// lockMigrations takes the migration lock; unlock releases it and logs a
+// failure to release (closing the connection or file releases it anyway).
+func lockMigrations(ctx context.Context, db *bun.DB, logger *slog.Logger) (unlock func(), err error) {
+	release, err := acquireLock(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := release(); err != nil {
+			logger.Warn("release migration lock", "error", err)
+		}
+	}, nil
 }

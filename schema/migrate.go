@@ -34,15 +34,11 @@ func Up(ctx context.Context, db *bun.DB, dir fs.FS, logger *slog.Logger) ([]stri
 
 // UpTo is Up that stops after the migration of version to ("": the last).
 func UpTo(ctx context.Context, db *bun.DB, dir fs.FS, to string, logger *slog.Logger) ([]string, error) {
-	unlock, err := acquireLock(ctx, db)
+	unlock, err := lockMigrations(ctx, db, logger)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err := unlock(); err != nil {
-			logger.Warn("release migration lock", "error", err)
-		}
-	}()
+	defer unlock()
 	pending, err := pendingFiles(ctx, db, dir)
 	if err != nil {
 		return nil, err
