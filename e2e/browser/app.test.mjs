@@ -152,6 +152,9 @@ test("typing while a page loads keeps the focus in the message box", async () =>
   try {
     const loaded = page.waitForResponse((r) => r.url().includes("/read") && r.request().method() === "PUT");
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
+    // The chat page is there (its messages still loading): the page left
+    // behind has a "Message" box too, which typing must not land in.
+    await page.getByRole("heading", { name: "Assistant" }).waitFor();
     const box = page.getByLabel("Message", { exact: true });
     await box.fill("typed before the page loaded");
     await loaded;

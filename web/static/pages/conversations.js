@@ -37,6 +37,6 @@ export async function conversationsPage(main) {
       location.hash = "#/conversations/" + encodeURIComponent(m.conversation_id);
     });
   });
-  main.append(h("h1", {}, "Conversations"), list, more, form);
   await load();
+  main.append(h("h1", {}, "Conversations"), list, more, form);
 }
