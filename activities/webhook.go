@@ -39,9 +39,6 @@ const (
 // once and do their work later.
 const webhookTimeout = 10 * time.Second
 
-// ErrPrivateAddress refuses a webhook to this network's own machines.
-var ErrPrivateAddress = domain.ErrPrivateAddress
-
 // NewWebhooks is the sender, refusing private addresses unless
 // allowPrivate (WEBHOOK_ALLOW_PRIVATE): the check is made on the address
 // actually dialled, so a name that resolves differently later (DNS
@@ -52,7 +49,7 @@ func NewWebhooks(allowPrivate bool, giveUpAfter time.Duration) *Webhooks {
 		dialer.Control = func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil || !domain.PublicAddress(ap.Addr()) {
-				return ErrPrivateAddress
+				return domain.ErrPrivateAddress
 			}
 			return nil
 		}
@@ -114,7 +111,7 @@ func (a *Activities) SendWebhook(ctx context.Context, deliveryID int64) (domain.
 		a.Logger.Warn("webhook subscription disabled: failing too long", "subscription_id", sub.ID,
 			"url", sub.URL, "error", sendErr)
 		return domain.WebhookFailed, domain.EndWebhookDelivery(ctx, a.DB, d.ID, domain.WebhookFailed)
-	case errors.Is(sendErr, ErrPrivateAddress):
+	case errors.Is(sendErr, domain.ErrPrivateAddress):
 		return "", temporal.NewNonRetryableApplicationError(sendErr.Error(), ErrWebhookRefused, nil)
 	}
 	return "", temporal.NewApplicationError(sendErr.Error(), ErrWebhookFailed)
@@ -134,8 +131,8 @@ func (w *Webhooks) post(ctx context.Context, sub *domain.WebhookSubscription, d 
 	req.Header.Set(EventIDHeader, d.EventID)
 	resp, err := w.HTTP.Do(req)
 	if err != nil {
-		if errors.Is(err, ErrPrivateAddress) {
-			return 0, ErrPrivateAddress
+		if errors.Is(err, domain.ErrPrivateAddress) {
+			return 0, domain.ErrPrivateAddress
 		}
 		return 0, fmt.Errorf("post: %w", err)
 	}

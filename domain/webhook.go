@@ -355,7 +355,7 @@ func eventData(ctx context.Context, tx bun.Tx, ev WebhookOutbox) (any, error) {
 // yet, oldest first.
 func UnstartedWebhookDeliveries(ctx context.Context, db bun.IDB, limit int) ([]WebhookDelivery, error) {
 	var out []WebhookDelivery
-	if err := db.NewSelect().Model(&out).Column("id", "subscription_id", "conversation_id").
+	if err := db.NewSelect().Model(&out).Column("id").
 		Where("started_at IS NULL AND state = ?", WebhookPending).Order("id").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("unstarted deliveries: %w", err)
 	}

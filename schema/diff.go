@@ -154,7 +154,7 @@ func WriteDown(ctx context.Context, before, after *bun.DB, path string, up migra
 		}
 		return filepath.Join(path, name), Rehash(path)
 	}
-	return WriteMigration(ctx, after, path, up.Version(), strings.TrimSuffix(up.Desc(), ".sql")+".down", changes)
+	return WriteMigration(ctx, after, path, up.Version(), up.Desc()+".down", changes)
 }
 
 // Compare is what turns the schema of a into the schema of b (empty: the
