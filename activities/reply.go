@@ -34,6 +34,10 @@ func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, e
 	if err != nil {
 		return 0, err
 	}
+	if ch == domain.ChannelWeb {
+		// Delivered as saved (the web has no Deliver step).
+		a.Metrics.Deliveries.WithLabelValues(string(ch), "ok").Inc()
+	}
 	a.publish(ctx, events.Event{Kind: events.KindTyping, ConversationID: in.ConversationID, Active: false})
 	return m.ID, nil
 }

@@ -69,7 +69,11 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 	key := "reply:" + strconv.FormatInt(in.AnswersUpTo, 10)
 	conv := in.ConversationID
 	parent := in.AnswersUpTo
-	pending := DeliveryPending
+	// A web reply is delivered once saved: the client reads it here.
+	delivery := DeliveryPending
+	if in.Channel == ChannelWeb {
+		delivery = DeliveryDelivered
+	}
 	status := TurnReplied
 	if in.Failed {
 		status = TurnFailed
@@ -84,7 +88,7 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 		}
 		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
 			ConversationID: &conv, ParentID: &parent, Channel: in.Channel, ExternalID: &key,
-			DeliveryStatus: &pending, Address: address}
+			DeliveryStatus: &delivery, Address: address}
 		if in.Model != "" {
 			m.Model = &in.Model
 		}

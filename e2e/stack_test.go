@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,8 +180,9 @@ func (s *stack) replyTo(tk apitest.Tokens, messageID int64, within time.Duration
 	return reply
 }
 
-// history lists the activities of a workflow, in order: local ones as
-// "local:<type>".
+// history lists the steps of a workflow, in order: activities by type,
+// local ones as "local:<type>", version markers as "version:<change>",
+// search-attribute upserts as "upsert:<keys>".
 func (s *stack) history(workflowID string) []string {
 	s.t.Helper()
 	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
@@ -194,6 +197,15 @@ func (s *stack) history(workflowID string) []string {
 			var data struct{ ActivityType string }
 			require.NoError(s.t, json.Unmarshal(m.GetDetails()["data"].GetPayloads()[0].GetData(), &data))
 			activities = append(activities, "local:"+data.ActivityType)
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
+			var change string
+			require.NoError(s.t, json.Unmarshal(m.GetDetails()["change-id"].GetPayloads()[0].GetData(), &change))
+			activities = append(activities, "version:"+change)
+		}
+		if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {
+			keys := slices.Sorted(maps.Keys(u.GetSearchAttributes().GetIndexedFields()))
+			activities = append(activities, "upsert:"+strings.Join(keys, ","))
 		}
 	}
 	return activities
@@ -220,7 +232,7 @@ func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
 
 // saveHistories writes workflow histories for the replay tests when
 // AIMSG_SAVE_HISTORIES names a folder: run it after changing a workflow's
-// shape on purpose (behind workflow.GetVersion), and commit the files next
+// shape on purpose (behind a TurnRevision or workflow.GetVersion), and commit the files next
 // to the older ones under a new name: turns of every version may be
 // running.
 func (s *stack) saveHistories(ids ...string) {

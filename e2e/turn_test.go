@@ -64,8 +64,10 @@ func TestAskingAboutAReportEndToEnd(t *testing.T) {
 		assert.Equal(t, workflows.OutcomeReplied, res.Outcome)
 		assert.Equal(t, 2, res.LLMCalls)
 		assert.Equal(t, 1, res.Tools)
-		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "tool.list_reports", "CallLLM", "local:SaveReply", "Deliver"},
-			s.history(workflows.TurnWorkflowID(apitest.ID(q))), "each step is visible by name")
+		// Each step is visible by name, and nothing else is there: no
+		// version marker, no Deliver (a web reply is delivered as saved).
+		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "tool.list_reports", "CallLLM",
+			"local:SaveReply", "upsert:AimsgOutcome"}, s.history(workflows.TurnWorkflowID(apitest.ID(q))))
 
 		s.saveHistories(workflows.TurnWorkflowID(apitest.ID(q)),
 			workflows.ConversationWorkflowID(domain.AIConversationID(alice.UserID())))

@@ -112,6 +112,12 @@ func TestAnSMSGetsAnSMSReply(t *testing.T) {
 		assert.Equal(t, twilioNumber, sent[0].From)
 		assert.Equal(t, "echo: hello by sms", sent[0].Body)
 		assert.Equal(t, publicURL+"/twilio_status", sent[0].StatusCallback)
+		var in domain.Message
+		require.NoError(t, s.db.NewSelect().Model(&in).Where("channel = 'twilio' AND sender_id = ?", s.user.UserID()).
+			Scan(context.Background()))
+		assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(in.ID).Outcome)
+		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "local:SaveReply", "Deliver",
+			"upsert:AimsgOutcome"}, s.history(workflows.TurnWorkflowID(in.ID)), "an SMS turn sends its reply")
 
 		// The message is in the user's AI conversation, with its channel.
 		w2 := s.Call("GET", "/auth/conversations/"+domain.AIConversationID(s.user.UserID())+"/messages", nil, s.user.AccessToken)

@@ -224,7 +224,17 @@ type TurnInput struct {
 	// LegacyPolicy is what turns started before the worker owned the
 	// policy carried; only their replays read it.
 	LegacyPolicy legacyPolicy `json:"policy"`
+	// Revision is the turn's shape, chosen by whoever starts it: in the
+	// input, the choice costs no version marker in every turn's history.
+	Revision int `json:"revision,omitempty"`
 }
+
+// TurnRevision is the shape new turns take. 0 (turns started before
+// revisions) chose the policy's source by a "worker-policy" version
+// marker and delivered web replies in a Deliver activity; 1 reads the
+// worker's policy without a marker and has no Deliver for the web, whose
+// replies are delivered as they are saved.
+const TurnRevision = 1
 
 // legacyPolicy is the policy turns used to carry in their input.
 type legacyPolicy struct {

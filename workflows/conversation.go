@@ -361,7 +361,7 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	c.current = ids
 	defer func() { c.current = nil }()
 	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
-		Channel: batch[len(batch)-1].Channel, MessageIDs: ids}
+		Channel: batch[len(batch)-1].Channel, MessageIDs: ids, Revision: TurnRevision}
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(tctx, TurnChildOptions(in)), TurnWorkflowName, in)

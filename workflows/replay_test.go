@@ -14,7 +14,8 @@ import (
 // the end-to-end tests with AIMSG_SAVE_HISTORIES set): a change to a
 // workflow that would break the turns in flight fails here first. -v0 are
 // turns that carried their policy in their input, -v1 turns that read the
-// worker's (the "worker-policy" version).
+// worker's (the "worker-policy" version), -v2 turns of TurnRevision 1 (no
+// version marker, no Deliver for the web).
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

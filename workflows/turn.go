@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/domain"
 )
 
 // a refers to the activities by their methods; the worker supplies the real
@@ -60,7 +61,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	local := workflow.WithLocalActivityOptions(ctx, localOptions)
 
 	t.step = StepLoadHistory
-	if workflow.GetVersion(ctx, workerPolicyChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if t.in.Revision == 0 && workflow.GetVersion(ctx, workerPolicyChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		t.policy = t.in.LegacyPolicy.turnPolicy()
 	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &t.policy); err != nil {
 		return t.cancelled(ctx, TurnResult{}, err)
@@ -91,18 +92,26 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		return res, err
 	}
 
+	if t.in.Revision >= 1 && t.in.Channel == string(domain.ChannelWeb) {
+		// Saved is delivered: the web client reads the reply where it is.
+		return res, t.done(ctx, res)
+	}
 	t.step = StepDeliver
 	if err := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
 		// The reply is saved; the channel refused it for good (or for an hour).
 		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
-		outcome = OutcomeUndeliverable
-		res.Outcome = outcome
+		res.Outcome = OutcomeUndeliverable
 	}
-	if err := t.finish(ctx, outcome); err != nil {
-		return res, err
+	return res, t.done(ctx, res)
+}
+
+// done ends a turn that saved its reply.
+func (t *turn) done(ctx workflow.Context, res TurnResult) error {
+	if err := t.finish(ctx, res.Outcome); err != nil {
+		return err
 	}
-	log.Info("turn done", "outcome", outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
-	return res, nil
+	workflow.GetLogger(ctx).Info("turn done", "outcome", res.Outcome, "llm_calls", res.LLMCalls, "tools", res.Tools, "reply_id", res.ReplyID)
+	return nil
 }
 
 // finish counts the turn and records its outcome for operators.

@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -75,7 +76,36 @@ func endlessTools(env *testsuite.TestWorkflowEnvironment) {
 }
 
 func turnInput(ids ...int64) workflows.TurnInput {
-	return workflows.TurnInput{ConversationID: "ai:7", UserID: 7, Channel: "web", MessageIDs: ids}
+	return workflows.TurnInput{ConversationID: "ai:7", UserID: 7, Channel: "web", MessageIDs: ids,
+		Revision: workflows.TurnRevision}
+}
+
+// A web turn has no Deliver step (its reply is delivered as it is saved);
+// SMS and Telegram turns deliver; turns of revision 0 keep their shape.
+func TestOnlyTurnsWithSomethingToSendDeliver(t *testing.T) {
+	for _, tc := range []struct {
+		channel  string
+		revision int
+		delivers int
+	}{{"web", workflows.TurnRevision, 0}, {"twilio", workflows.TurnRevision, 1}, {"telegram", workflows.TurnRevision, 1},
+		{"web", 0, 1}, {"twilio", 0, 1}} {
+		t.Run(fmt.Sprintf("%s-revision-%d", tc.channel, tc.revision), func(t *testing.T) {
+			env := newEnv(t)
+			saved := &replies{}
+			quietTurn(env, saved)
+			env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{Content: "ok"}, nil)
+			in := turnInput(5)
+			in.Channel, in.Revision = tc.channel, tc.revision
+			env.ExecuteWorkflow(workflows.TurnWorkflow, in)
+
+			var res workflows.TurnResult
+			require.NoError(t, env.GetWorkflowResult(&res))
+			assert.Equal(t, workflows.OutcomeReplied, res.Outcome)
+			assert.EqualValues(t, 1001, res.ReplyID)
+			require.Len(t, saved.all(), 1)
+			env.AssertActivityNumberOfCalls(t, "Deliver", tc.delivers)
+		})
+	}
 }
 
 // chattyConversation is a conversation whose LLM takes a second per call,

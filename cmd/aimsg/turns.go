@@ -139,7 +139,7 @@ func retryTurn(ctx context.Context, e *env, tc client.Client, taskQueue string, 
 		return fmt.Errorf("message %d is not a message to the assistant", m.ID)
 	}
 	in := workflows.TurnInput{ConversationID: *m.ConversationID, UserID: m.SenderID, Channel: string(m.Channel),
-		MessageIDs: []int64{m.ID}}
+		MessageIDs: []int64{m.ID}, Revision: workflows.TurnRevision}
 	id := workflows.TurnWorkflowID(m.ID)
 	_, err := tc.ExecuteWorkflow(ctx, workflows.TurnStartOptions(in, taskQueue), workflows.TurnWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
