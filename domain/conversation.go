@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -114,20 +116,14 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		return nil, 0, err
 	}
 	aiID := AIConversationID(userID)
-	type summaryRow struct {
-		ConversationID string `bun:"conversation_id"`
-		LastID         int64  `bun:"last_id"`
-		Unread         int64  `bun:"unread"`
-	}
 	mine := func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Model((*Message)(nil)).
-			Where("(sender_id = ? OR recipient_id = ?)", userID, userID).
-			Where("conversation_id IS NOT NULL AND conversation_id <> ?", aiID)
+		return q.Model((*UserConversation)(nil)).Where("user_id = ? AND conversation_id <> ?", userID, aiID)
 	}
-	var others int
-	if err := mine(db.NewSelect()).ColumnExpr("count(DISTINCT conversation_id)").Scan(ctx, &others); err != nil {
+	n, err := mine(db.NewSelect()).Count(ctx)
+	if err != nil {
 		return nil, 0, fmt.Errorf("count conversations: %w", err)
 	}
+	others := int(n)
 	total := others + 1
 	// The page of the others: the assistant's conversation takes the first
 	// place of the first page.
@@ -135,30 +131,21 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 	if p.Offset == 0 {
 		offset, limit = 0, p.Limit-1
 	}
-	var rows []summaryRow
+	var rows []UserConversation
 	if limit > 0 && offset < others {
-		err = mine(db.NewSelect()).
-			ColumnExpr("conversation_id, MAX(id) AS last_id").
-			ColumnExpr("SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END) AS unread", userID, false).
-			Group("conversation_id").
-			OrderExpr("last_id DESC").Limit(int64(limit)).Offset(int64(offset)).
-			Scan(ctx, &rows)
+		err = mine(db.NewSelect()).OrderExpr("last_message_id DESC").Limit(int64(limit)).Offset(int64(offset)).Scan(ctx, &rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list conversations: %w", err)
 		}
 	}
 	var out []ConversationSummary
 	if p.Offset == 0 {
-		var ai summaryRow
-		err := db.NewSelect().Model((*Message)(nil)).
-			ColumnExpr("COALESCE(MAX(id), 0) AS last_id").
-			ColumnExpr("COALESCE(SUM(CASE WHEN recipient_id = ? AND is_read = ? THEN 1 ELSE 0 END), 0) AS unread", userID, false).
-			Where("conversation_id = ?", aiID).Scan(ctx, &ai)
-		if err != nil {
+		ai := UserConversation{ConversationID: aiID}
+		err := db.NewSelect().Model(&ai).Where("user_id = ? AND conversation_id = ?", userID, aiID).Scan(ctx)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, 0, fmt.Errorf("assistant conversation: %w", err)
 		}
-		ai.ConversationID = aiID
-		rows = append([]summaryRow{ai}, rows...)
+		rows = append([]UserConversation{ai}, rows...)
 		state, err := StateOf(ctx, db, aiID)
 		if err != nil {
 			return nil, 0, err
@@ -167,8 +154,8 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 	}
 	lastIDs := make([]int64, 0, len(rows))
 	for _, r := range rows {
-		if r.LastID != 0 {
-			lastIDs = append(lastIDs, r.LastID)
+		if r.LastMessageID != 0 {
+			lastIDs = append(lastIDs, r.LastMessageID)
 		}
 	}
 	last := map[int64]*Message{}
@@ -188,12 +175,12 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 			continue
 		}
 		if r.ConversationID == aiID {
-			out[0].LastMessage, out[0].UnreadCount = last[r.LastID], r.Unread
+			out[0].LastMessage, out[0].UnreadCount = last[r.LastMessageID], r.Unread
 			continue
 		}
 		other := c.Other(userID, assistant.ID)
 		otherIDs = append(otherIDs, other)
-		out = append(out, ConversationSummary{ConversationID: r.ConversationID, LastMessage: last[r.LastID],
+		out = append(out, ConversationSummary{ConversationID: r.ConversationID, LastMessage: last[r.LastMessageID],
 			UnreadCount: r.Unread, OtherUser: &Participant{ID: other}})
 	}
 	if len(otherIDs) > 0 {

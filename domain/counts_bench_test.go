@@ -74,3 +74,40 @@ func BenchmarkDeleteUserWithMessages(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkConversationList reads the first page (50) of the conversation
+// list of a user who has 1,000 conversations of three messages each.
+//
+//	go test ./domain -run '^$' -bench ConversationList -cpu 2
+func BenchmarkConversationList(b *testing.B) {
+	eachDatabase(b, func(b *testing.B, url string) {
+		db := testenv.Migrated(b, url)
+		me := newUser(b, db, "busy", false)
+		msgs := make([]domain.Message, 0, 3000)
+		for i := range 1000 {
+			peer := newUser(b, db, "peer"+strconv.Itoa(i), false)
+			conv := domain.DirectConversationID(me.ID, peer.ID)
+			for j, from := range []int64{peer.ID, me.ID, peer.ID} {
+				to := me.ID
+				if from == me.ID {
+					to = peer.ID
+				}
+				msgs = append(msgs, domain.Message{SenderID: from, RecipientID: to, Content: "message " + strconv.Itoa(j),
+					ConversationID: &conv, Channel: domain.ChannelWeb})
+			}
+		}
+		if _, err := db.NewInsert().Model(&msgs).Exec(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				page, total, err := domain.Conversations(context.Background(), db, me.ID, domain.Page{Limit: 50})
+				if err != nil || len(page) != 50 || total != 1001 {
+					b.Errorf("page of %d, total %d: %v", len(page), total, err)
+					return
+				}
+			}
+		})
+	})
+}

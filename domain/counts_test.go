@@ -144,3 +144,97 @@ func TestBulkWritesKeepTotalsAndTheAssistantHasNoCounter(t *testing.T) {
 		assert.Equal(t, 800, total, "400 to and 400 from the assistant are left")
 	})
 }
+
+// The conversation list reads lines the database keeps; after sends (one
+// by one, concurrent and in bulk), replies of the assistant, reads, a read
+// undone, deletes of the newest and of older messages, a conversation
+// emptied and a deleted user, every user's lines must equal the aggregate
+// of their messages, and the list must show it.
+func TestConversationLinesFollowTheirMessages(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		ann, bob, cat, dan := newUser(t, db, "ann", false), newUser(t, db, "bob", false),
+			newUser(t, db, "cat", false), newUser(t, db, "dan", false)
+		ai := assistant(t, db)
+		send := func(from, to int64) *domain.Message {
+			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: from, RecipientID: to, Content: "hi"})
+			require.NoError(t, err)
+			return m
+		}
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				if i%2 == 0 {
+					send(ann.ID, bob.ID)
+				} else {
+					send(bob.ID, ann.ID)
+				}
+			})
+		}
+		wg.Wait()
+		bulk := make([]domain.Message, 0, 30)
+		conv := domain.DirectConversationID(ann.ID, dan.ID)
+		for i := range 30 {
+			from, to := dan.ID, ann.ID
+			if i%3 == 0 {
+				from, to = to, from
+			}
+			bulk = append(bulk, domain.Message{SenderID: from, RecipientID: to, Content: "bulk", ConversationID: &conv,
+				Channel: domain.ChannelWeb})
+		}
+		_, err := db.NewInsert().Model(&bulk).Exec(ctx)
+		require.NoError(t, err)
+		q := send(ann.ID, ai.ID)
+		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(ann.ID), UserID: ann.ID,
+			AnswersUpTo: q.ID, Content: "answer", Channel: domain.ChannelWeb})
+		require.NoError(t, err)
+
+		fromBob := send(bob.ID, ann.ID)
+		_, err = domain.MarkRead(ctx, db, ann.ID, fromBob.ID)
+		require.NoError(t, err)
+		_, err = domain.MarkAllRead(ctx, db, ann.ID, conv)
+		require.NoError(t, err)
+		_, err = db.NewUpdate().Model((*domain.Message)(nil)).Set("is_read = ?", false).
+			Where("id = ?", bulk[1].ID).Exec(ctx) // unread again
+		require.NoError(t, err)
+		newest := send(ann.ID, bob.ID)
+		require.NoError(t, domain.DeleteMessage(ctx, db, ann.ID, newest.ID))
+		var older int64 // one of bob's first ten, unread
+		require.NoError(t, db.NewSelect().Model((*domain.Message)(nil)).ColumnExpr("min(id)").
+			Where("sender_id = ?", bob.ID).Scan(ctx, &older))
+		require.NoError(t, domain.DeleteMessage(ctx, db, bob.ID, older))
+		only := send(cat.ID, bob.ID)
+		require.NoError(t, domain.DeleteMessage(ctx, db, cat.ID, only.ID)) // bob and cat: no conversation left
+		send(dan.ID, bob.ID)
+		require.NoError(t, domain.DeleteUser(ctx, db, dan.ID))
+
+		type line struct {
+			UserID         int64  `bun:"user_id"`
+			ConversationID string `bun:"conversation_id"`
+			LastMessageID  int64  `bun:"last_message_id"`
+			Unread         int64  `bun:"unread"`
+		}
+		var kept, counted []line
+		require.NoError(t, db.NewSelect().Model((*domain.UserConversation)(nil)).
+			Order("user_id", "conversation_id").Scan(ctx, &kept))
+		require.NoError(t, db.NewRaw(`SELECT user_id, conversation_id, max(id) AS last_message_id, sum(unread) AS unread FROM (
+			SELECT sender_id AS user_id, conversation_id, id, 0 AS unread FROM messages
+			UNION ALL SELECT recipient_id, conversation_id, id, CASE WHEN is_read THEN 0 ELSE 1 END FROM messages) sides
+			WHERE user_id <> ? GROUP BY user_id, conversation_id ORDER BY user_id, conversation_id`, ai.ID).Scan(ctx, &counted))
+		assert.Equal(t, counted, kept)
+		assert.Len(t, kept, 3, "ann: bob, assistant; bob: ann; nothing of dan's or of bob and cat's")
+
+		list, total, err := domain.Conversations(ctx, db, ann.ID, domain.Page{Limit: 10})
+		require.NoError(t, err)
+		assert.Equal(t, 2, total)
+		require.Len(t, list, 2)
+		assert.True(t, list[0].IsAssistant)
+		assert.Equal(t, "answer", list[0].LastMessage.Content)
+		assert.EqualValues(t, 1, list[0].UnreadCount, "the assistant's answer")
+		assert.Equal(t, domain.DirectConversationID(ann.ID, bob.ID), list[1].ConversationID)
+		assert.Equal(t, "bob", list[1].OtherUser.Username)
+		assert.EqualValues(t, 9, list[1].UnreadCount, "ten from bob, one of them deleted")
+		assert.Less(t, list[1].LastMessage.ID, newest.ID, "the deleted newest is not shown")
+	})
+}

@@ -54,6 +54,9 @@ var tables = []table{
 	}},
 	{model: (*domain.MessageCount)(nil)},
 	{model: (*domain.ConversationCount)(nil)},
+	{model: (*domain.UserConversation)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
 	{model: (*domain.LiveEvent)(nil)},
 	{model: (*domain.ConversationState)(nil), foreignKeys: []string{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
@@ -115,6 +118,7 @@ var indexes = []index{
 	{"webhook_subscriptions", "webhook_subscriptions_created_by_idx", []string{"created_by"}},
 	{"webhook_deliveries", "webhook_deliveries_subscription_id_id_idx", []string{"subscription_id", "id"}},
 	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
+	{"user_conversations", "user_conversations_user_id_last_message_id_idx", []string{"user_id", "last_message_id"}},
 }
 
 // createDesired builds the schema the models expect in an empty database.

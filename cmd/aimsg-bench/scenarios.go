@@ -140,6 +140,24 @@ func restScenario(ctx context.Context, st *stack, o options) ([]result, error) {
 	vacuumed, vacuumedCPU := listLoad()
 	out = append(out, result{Name: "GET /messages?limit=50 of 10,000, after VACUUM ANALYZE (64 conns)", Load: &vacuumed, CPU: vacuumedCPU})
 
+	// The first page of the conversation list of a user with 1,000
+	// conversations (three messages each), right after the writes.
+	crowd, err := st.users(ctx, 1001)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.seedConversations(ctx, crowd[0], crowd[1:], 3); err != nil {
+		return nil, err
+	}
+	convs, convsCPU := st.withCPU(func() loadResult {
+		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, _, _ int) error {
+			_, err := st.call(ctx, "GET", "/auth/conversations?limit=50", crowd[0].token, nil, http.StatusOK)
+			return err
+		})
+	})
+	out = append(out, result{Name: "GET /auth/conversations?limit=50 of 1,000, right after the writes (64 conns)", Load: &convs,
+		CPU: convsCPU, Target: ">= 2000/s", Met: check(convs.Rate >= 2000)})
+
 	post, postCPU := st.withCPU(func() loadResult {
 		return closedLoop(ctx, conns, o.duration, func(ctx context.Context, w, i int) error {
 			from, to := others[w%len(others)], others[(w+1)%len(others)]
@@ -222,6 +240,27 @@ func (st *stack) seedMessages(ctx context.Context, a, b benchUser, n int) error 
 			}
 			batch = batch[:0]
 		}
+	}
+	return nil
+}
+
+// seedConversations gives user a conversation of n messages with each of
+// peers, straight in the database.
+func (st *stack) seedConversations(ctx context.Context, user benchUser, peers []benchUser, n int) error {
+	batch := make([]domain.Message, 0, n*len(peers))
+	for _, p := range peers {
+		conv := domain.DirectConversationID(user.ID, p.ID)
+		for i := range n {
+			from, to := p.ID, user.ID
+			if i%2 == 1 {
+				from, to = to, from
+			}
+			batch = append(batch, domain.Message{SenderID: from, RecipientID: to, Content: "seeded " + strconv.Itoa(i),
+				ConversationID: &conv, Channel: domain.ChannelWeb})
+		}
+	}
+	if _, err := st.db.NewInsert().Model(&batch).Exec(ctx); err != nil {
+		return fmt.Errorf("seed conversations: %w", err)
 	}
 	return nil
 }
