@@ -99,3 +99,50 @@ func seedMessages(tb testing.TB, hs *harness, a, b int64, n int) {
 		tb.Fatal(err)
 	}
 }
+
+// BenchmarkConversationList measures GET /auth/conversations?limit=50 for
+// a user with 1,000 conversations of three messages each, on each
+// database, right after the writes.
+//
+//	go test ./api -run '^$' -bench ConversationList -cpu 2
+func BenchmarkConversationList(b *testing.B) {
+	for _, url := range testenv.DatabaseURLs(b) {
+		d, _, _ := config.ParseDatabaseURL(url)
+		b.Run(string(d), func(b *testing.B) {
+			hs := newHarness(b, url, nil)
+			me := hs.user("crowded")
+			ctx := context.Background()
+			msgs := make([]domain.Message, 0, 3000)
+			for i := range 1000 {
+				name := "peer" + strconv.Itoa(i)
+				peer, err := domain.CreateUser(ctx, hs.db, domain.NewUser{Username: name, Email: name + "@example.com", HashedPassword: "x"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				conv := domain.DirectConversationID(userID(me), peer.ID)
+				for j := range 3 {
+					from, to := peer.ID, userID(me)
+					if j == 1 {
+						from, to = to, from
+					}
+					msgs = append(msgs, domain.Message{SenderID: from, RecipientID: to, Content: "message " + strconv.Itoa(j),
+						ConversationID: &conv, Channel: domain.ChannelWeb})
+				}
+			}
+			if _, err := hs.db.NewInsert().Model(&msgs).Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if w := hs.call("GET", "/auth/conversations?limit=50", nil, me.AccessToken); w.Code != http.StatusOK {
+						b.Fatalf("status %d", w.Code)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}

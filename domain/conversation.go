@@ -116,27 +116,39 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		return nil, 0, err
 	}
 	aiID := AIConversationID(userID)
-	mine := func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Model((*UserConversation)(nil)).Where("user_id = ? AND conversation_id <> ?", userID, aiID)
-	}
-	n, err := mine(db.NewSelect()).Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count conversations: %w", err)
-	}
-	others := int(n)
-	total := others + 1
-	// The page of the others: the assistant's conversation takes the first
-	// place of the first page.
+	// The other conversations' page and their number in one read of the
+	// user's lines (by primary key; a user has one line per conversation).
 	offset, limit := p.Offset-1, p.Limit
 	if p.Offset == 0 {
+		// The assistant's conversation takes the first place.
 		offset, limit = 0, p.Limit-1
 	}
-	var rows []UserConversation
-	if limit > 0 && offset < others {
-		err = mine(db.NewSelect()).OrderExpr("last_message_id DESC").Limit(int64(limit)).Offset(int64(offset)).Scan(ctx, &rows)
+	var rows []struct {
+		UserConversation `bun:",extend"`
+		Others           int `bun:"others"`
+	}
+	others := 0
+	if limit > 0 {
+		err = db.NewSelect().Model(&rows).ColumnExpr("*, count(*) OVER () AS others").
+			Where("user_id = ? AND conversation_id <> ?", userID, aiID).
+			OrderExpr("last_message_id DESC").Limit(int64(limit)).Offset(int64(offset)).Scan(ctx)
 		if err != nil {
 			return nil, 0, fmt.Errorf("list conversations: %w", err)
 		}
+	}
+	if len(rows) > 0 {
+		others = rows[0].Others
+	} else {
+		n, err := db.NewSelect().Model((*UserConversation)(nil)).Where("user_id = ? AND conversation_id <> ?", userID, aiID).Count(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count conversations: %w", err)
+		}
+		others = int(n)
+	}
+	total := others + 1
+	lines := make([]UserConversation, 0, len(rows)+1)
+	for _, r := range rows {
+		lines = append(lines, r.UserConversation)
 	}
 	var out []ConversationSummary
 	if p.Offset == 0 {
@@ -145,15 +157,15 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, 0, fmt.Errorf("assistant conversation: %w", err)
 		}
-		rows = append([]UserConversation{ai}, rows...)
+		lines = append([]UserConversation{ai}, lines...)
 		state, err := StateOf(ctx, db, aiID)
 		if err != nil {
 			return nil, 0, err
 		}
 		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant), Mode: state.Mode})
 	}
-	lastIDs := make([]int64, 0, len(rows))
-	for _, r := range rows {
+	lastIDs := make([]int64, 0, len(lines))
+	for _, r := range lines {
 		if r.LastMessageID != 0 {
 			lastIDs = append(lastIDs, r.LastMessageID)
 		}
@@ -169,7 +181,7 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		}
 	}
 	var otherIDs []int64
-	for _, r := range rows {
+	for _, r := range lines {
 		c, err := ParseConversationID(r.ConversationID)
 		if err != nil || !c.Has(userID) {
 			continue
@@ -185,7 +197,8 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 	}
 	if len(otherIDs) > 0 {
 		var users []User
-		if err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
+		if err := db.NewSelect().Model(&users).Column("id", "username", "full_name").
+			Where("id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
 			return nil, 0, fmt.Errorf("conversation participants: %w", err)
 		}
 		byID := map[int64]*User{}

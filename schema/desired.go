@@ -118,7 +118,6 @@ var indexes = []index{
 	{"webhook_subscriptions", "webhook_subscriptions_created_by_idx", []string{"created_by"}},
 	{"webhook_deliveries", "webhook_deliveries_subscription_id_id_idx", []string{"subscription_id", "id"}},
 	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
-	{"user_conversations", "user_conversations_user_id_last_message_id_idx", []string{"user_id", "last_message_id"}},
 }
 
 // createDesired builds the schema the models expect in an empty database.

@@ -32,6 +32,7 @@ var scenarios = []scenario{
 	{"memory-idle", memoryIdle},
 	{"burst", burstScenario},
 	{"rest", restScenario},
+	{"scale", scaleScenario},
 	{"webhook", webhookScenario},
 	{"turn-latency", turnLatencyScenario},
 	{"ceiling", ceilingScenario},

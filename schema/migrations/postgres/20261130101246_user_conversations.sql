@@ -1,9 +1,11 @@
 -- atlas:delimiter -- end
 
 -- A line per user and conversation, kept by triggers on messages: the
--- conversation list reads one page of lines instead of aggregating the
--- user's whole history. Sides are those the counters count (the
--- assistant's side of ai:<user id> conversations has no line).
+-- conversation list reads the user's lines instead of aggregating their
+-- whole history. Sides are those the counters count (the assistant's side
+-- of ai:<user id> conversations has no line). No index has the newest
+-- message in it, so every message updates its lines in place (HOT) and
+-- leaves no dead index entries to walk before the next VACUUM.
 CREATE TABLE "user_conversations" (
   "user_id" bigint NOT NULL,
   "conversation_id" character varying(100) NOT NULL,
@@ -12,9 +14,6 @@ CREATE TABLE "user_conversations" (
   PRIMARY KEY ("user_id", "conversation_id"),
   CONSTRAINT "user_conversations_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE CASCADE
 );
--- end
-
-CREATE INDEX "user_conversations_user_id_last_message_id_idx" ON "user_conversations" ("user_id", "last_message_id");
 -- end
 
 -- New messages, per statement from its transition table; lines are

@@ -3,7 +3,8 @@
 -- A line per user and conversation, kept by triggers on messages: the
 -- conversation list reads one page of lines instead of aggregating the
 -- user's whole history. Sides are those the counters count (the
--- assistant's side of ai:<user id> conversations has no line).
+-- assistant's side of ai:<user id> conversations has no line). No index
+-- has the newest message in it: every message updates its lines.
 CREATE TABLE `user_conversations` (
   `user_id` integer NOT NULL,
   `conversation_id` varchar NOT NULL,
@@ -12,9 +13,6 @@ CREATE TABLE `user_conversations` (
   PRIMARY KEY (`user_id`, `conversation_id`),
   CONSTRAINT `0` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON UPDATE NO ACTION ON DELETE CASCADE
 );
--- end
-
-CREATE INDEX `user_conversations_user_id_last_message_id_idx` ON `user_conversations` (`user_id`, `last_message_id`);
 -- end
 
 CREATE TRIGGER messages_listed_insert AFTER INSERT ON messages WHEN NEW.conversation_id IS NOT NULL BEGIN
