@@ -154,7 +154,16 @@ func Use(o *client.Options, c *Codec) {
 	if c == nil {
 		return
 	}
-	o.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+	o.DataConverter = DataConverter(c)
 	o.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
 		DataConverter: o.DataConverter, EncodeCommonAttributes: true})
+}
+
+// DataConverter reads and writes payloads sealed with c (in clear when c
+// is nil), for code that reads histories itself.
+func DataConverter(c *Codec) converter.DataConverter {
+	if c == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
 }

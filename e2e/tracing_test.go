@@ -47,7 +47,7 @@ func TestATurnIsOneTrace(t *testing.T) {
 			}
 		}
 		for _, want := range []string{"SignalWithStartWorkflow:ConversationWorkflow", "HandleSignal:inbound", "StartChildWorkflow:TurnWorkflow",
-			"RunWorkflow:TurnWorkflow", "RunActivity:CallLLM", "chat openai/gpt-4o-mini", "RunActivity:Deliver"} {
+			"RunWorkflow:TurnWorkflow", "RunActivity:CallLLM", "chat openai/gpt-4o-mini", "RunActivity:SaveReply"} {
 			assert.True(c, names[want], "%s in the request's trace; have %v", want, names)
 		}
 	}, 10*time.Second, 100*time.Millisecond)

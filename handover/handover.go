@@ -69,7 +69,7 @@ func (c *Conversations) SetMode(ctx context.Context, userID int64, r workflows.M
 }
 
 func (c *Conversations) signal(ctx context.Context, conversationID string, userID int64, signal string, arg any) error {
-	in := workflows.ConversationInput{ConversationID: conversationID, UserID: userID}
+	in := workflows.ConversationInput{ConversationID: conversationID, UserID: userID, Revision: workflows.ConversationRevision}
 	opts := workflows.ConversationStartOptions(in, c.TaskQueue)
 	_, err := c.Temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, arg, opts, workflows.ConversationWorkflowName, in)
 	return err

@@ -74,7 +74,8 @@ func TestHandOverSignalsThenMarks(t *testing.T) {
 		assert.Equal(t, workflows.Inbound{MessageID: m.ID, Channel: "web"}, sig.got[0])
 		assert.Equal(t, workflows.ConversationWorkflowID(domain.AIConversationID(u.ID)), sig.opts[0].ID)
 		assert.Equal(t, "q", sig.opts[0].TaskQueue)
-		assert.Equal(t, workflows.ConversationInput{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID}, sig.args[0])
+		assert.Equal(t, workflows.ConversationInput{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
+			Revision: workflows.ConversationRevision}, sig.args[0], "new runs take the current shape")
 	})
 }
 

@@ -211,7 +211,17 @@ type ConversationInput struct {
 	LastMessageID int64 `json:"last_message_id"`
 	// Mode is carried over a continue-as-new; nil is ai.
 	Mode *ConversationMode `json:"mode,omitempty"`
+	// Revision is the run's shape, chosen by whoever starts it (see
+	// ConversationRevision).
+	Revision int `json:"revision,omitempty"`
 }
+
+// ConversationRevision is the shape new conversation runs take. 0 (runs
+// started before revisions) started an idle timer each time it waited for
+// a message and cancelled it when one came: two events and a timer for
+// every turn. 1 keeps one idle timer across turns and starts the next only
+// when it fires early.
+const ConversationRevision = 1
 
 // TurnInput is one turn: the inbound messages it answers, oldest first.
 // How the turn runs (LLM attempts, timeouts, tools) is the worker's

@@ -65,6 +65,8 @@ type conversation struct {
 	abandoned string
 	// held counts the steps of human mode, for continue-as-new.
 	held int
+	// idle is the running idle timer (revision 1), nil when none is.
+	idle workflow.Future
 }
 
 // control is a mode request or an agent reply, in the order they came.
@@ -178,7 +180,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 // continueAsNew starts the next run with what this one holds.
 func (c *conversation) continueAsNew(ctx workflow.Context) error {
 	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
-		Pending: c.pending, LastMessageID: c.last}
+		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision}
 	if c.mode.Mode != ModeAI {
 		mode := c.mode
 		next.Mode = &mode
@@ -189,7 +191,31 @@ func (c *conversation) continueAsNew(ctx workflow.Context) error {
 // waitForMessage blocks until a message or a request is queued (true) or
 // the conversation has been idle for IdleTimeout (false).
 func (c *conversation) waitForMessage(ctx workflow.Context) bool {
-	return c.wait(ctx, c.limits.IdleTimeout)
+	if c.in.Revision < 1 {
+		return c.wait(ctx, c.limits.IdleTimeout)
+	}
+	// The idle timer outlives the wait: a message that comes leaves it
+	// running, and when it fires early (the conversation was busy since it
+	// started) the next one covers what is left.
+	idleSince := workflow.Now(ctx)
+	for len(c.pending) == 0 && len(c.control) == 0 {
+		if c.idle != nil && c.idle.IsReady() {
+			c.idle = nil
+		}
+		if c.idle == nil {
+			left := idleSince.Add(c.limits.IdleTimeout).Sub(workflow.Now(ctx))
+			if left <= 0 {
+				c.receive()
+				return len(c.pending) > 0 || len(c.control) > 0
+			}
+			c.idle = workflow.NewTimer(ctx, left)
+		}
+		sel := workflow.NewSelector(ctx)
+		c.addToSelector(ctx, sel)
+		sel.AddFuture(c.idle, func(workflow.Future) {})
+		sel.Select(ctx)
+	}
+	return true
 }
 
 // waitAsHuman blocks, in human mode, until a message or a request is

@@ -137,7 +137,7 @@ func TestAHandedOffConversationWaitsForAPersonThenResumes(t *testing.T) {
 	}, 4*time.Minute)
 	// The person's answer came at 3 minutes: the AI is back an hour later.
 	signalAt(env, 3*time.Minute+time.Hour+time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 5, Channel: "twilio"})
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7})
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -166,7 +166,7 @@ func TestATakeoverCancelsTheTurnInFlight(t *testing.T) {
 	signalAt(env, time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
 	signalAt(env, 10*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeHuman, Reason: "vip", AgentID: 9})
 	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeAI, AgentID: 9})
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7})
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -188,7 +188,7 @@ func TestATurnPastItsSaveDeliversDespiteAHandoff(t *testing.T) {
 	signalAt(env, time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "twilio"})
 	signalAt(env, 30*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeHuman, AgentID: 9})
 	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeAI, AgentID: 9})
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7})
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, saved.all(), 1)
@@ -201,7 +201,7 @@ func TestATurnPastItsSaveDeliversDespiteAHandoff(t *testing.T) {
 func TestAContinuedHandoffKeepsItsModeAndItsTimer(t *testing.T) {
 	env, _, human := handoffEnv(t)
 	since := env.Now().Add(-2 * time.Hour)
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision,
 		Mode: &workflows.ConversationMode{Mode: workflows.ModeHuman, Since: since, Acknowledged: true}})
 
 	require.True(t, env.IsWorkflowCompleted())

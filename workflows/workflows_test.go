@@ -130,7 +130,7 @@ func TestThreeQuickMessagesAreAnsweredInOrderAndCoalesced(t *testing.T) {
 		// A duplicate of a message already answered changes nothing.
 		env.SignalWorkflow(workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
 	}, 5*time.Second)
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7})
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError(), "ends when idle")
@@ -307,7 +307,7 @@ func TestToolResultsGoBackToTheLLM(t *testing.T) {
 
 func TestTheConversationContinuesAsNew(t *testing.T) {
 	env, saved := chattyConversation(t, 5*time.Second)
-	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision,
 		Limits: workflows.ConversationLimits{TurnsBeforeContinue: 2}})
 
 	var can *workflow.ContinueAsNewError
@@ -318,6 +318,39 @@ func TestTheConversationContinuesAsNew(t *testing.T) {
 	assert.EqualValues(t, 2, next.LastMessageID)
 	assert.Equal(t, []workflows.Inbound{{MessageID: 3, Channel: "web"}}, next.Pending, "the waiting message is carried over")
 	assert.Equal(t, 2, next.Limits.TurnsBeforeContinue)
+	assert.Equal(t, workflows.ConversationRevision, next.Revision, "the next run takes the current shape")
+}
+
+// A busy conversation keeps one idle timer across its turns instead of
+// one per wait, and still ends IdleTimeout after its last message.
+func TestABusyConversationKeepsOneIdleTimer(t *testing.T) {
+	for _, tc := range []struct {
+		revision, timers int
+	}{{workflows.ConversationRevision, 2}, {0, 6}} {
+		t.Run(fmt.Sprintf("revision-%d", tc.revision), func(t *testing.T) {
+			env := newEnv(t)
+			saved := &replies{}
+			quietTurn(env, saved)
+			env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
+			start := env.Now()
+			for i := range 5 {
+				signalAt(env, time.Duration(i)*20*time.Second+time.Millisecond, workflows.InboundSignal,
+					workflows.Inbound{MessageID: int64(i + 1), Channel: "web"})
+			}
+			timers := 0
+			env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
+			env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+				Revision: tc.revision})
+
+			require.True(t, env.IsWorkflowCompleted())
+			require.NoError(t, env.GetWorkflowError(), "ends when idle")
+			assert.Len(t, saved.all(), 5)
+			assert.Equal(t, tc.timers, timers)
+			idle := env.Now().Sub(start) - 81*time.Second // the last turn ended at 1 min 21 s
+			assert.GreaterOrEqual(t, idle, 10*time.Minute)
+			assert.Less(t, idle, 10*time.Minute+time.Second)
+		})
+	}
 }
 
 // The worker's policy decides how a turn runs, whatever the conversation

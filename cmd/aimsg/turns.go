@@ -12,7 +12,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -22,6 +24,10 @@ const turnsUsage = `usage: aimsg turns <command>
   list --user NAME      a user's recent turns and their outcome
   show MESSAGE_ID       the turn that answers a message: state, step, activities
   retry MESSAGE_ID      run the turn of a message again if it failed or never ran`
+
+// localActivityMarker names the history markers that record local
+// activities (the SDK's name).
+const localActivityMarker = "LocalActivity"
 
 // turnsCmd runs `aimsg turns ...` against Temporal and the database.
 func turnsCmd(ctx context.Context, e *env, args []string) error {
@@ -50,7 +56,11 @@ func turnsCmd(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usageError(turnsUsage)
 		}
-		return showTurn(ctx, e, tc, id)
+		payloads, err := codec.Parse(cfg.TemporalPayloadKey)
+		if err != nil {
+			return err
+		}
+		return showTurn(ctx, e, tc, codec.DataConverter(payloads), id)
 	case args[0] == "retry" && len(args) == 2:
 		id, err := strconv.ParseInt(args[1], 10, 64)
 		if err != nil {
@@ -92,7 +102,7 @@ func keyword(data []byte) string {
 	return "-"
 }
 
-func showTurn(ctx context.Context, e *env, tc client.Client, messageID int64) error {
+func showTurn(ctx context.Context, e *env, tc client.Client, dc converter.DataConverter, messageID int64) error {
 	id := workflows.TurnWorkflowID(messageID)
 	desc, err := tc.DescribeWorkflow(ctx, id, "")
 	if err != nil {
@@ -123,6 +133,12 @@ func showTurn(ctx context.Context, e *env, tc client.Client, messageID int64) er
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			fmt.Fprintf(e.stdout, "  %s\n", a.GetActivityType().GetName())
+		}
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == localActivityMarker {
+			var data struct{ ActivityType string }
+			if p := m.GetDetails()["data"].GetPayloads(); len(p) > 0 && dc.FromPayload(p[0], &data) == nil {
+				fmt.Fprintf(e.stdout, "  %s (local)\n", data.ActivityType)
+			}
 		}
 		if f := ev.GetActivityTaskFailedEventAttributes(); f != nil {
 			fmt.Fprintf(e.stdout, "    failed: %s\n", f.GetFailure().GetMessage())

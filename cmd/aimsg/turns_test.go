@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
@@ -22,6 +23,8 @@ func TestTurnsCommands(t *testing.T) {
 	env := testEnv(t, "sqlite:///:memory:", map[string]string{
 		"LITELLM_BASEURL": llm.BaseURL(), "TEMPORAL_TASK_QUEUE": fmt.Sprintf("cli-%d", time.Now().UnixNano()),
 		"LLM_USER_DAILY_TOKENS": "1000000",
+		// Sealed payloads: `turns show` reads the local steps' markers through the key.
+		"TEMPORAL_PAYLOAD_KEY": codec.NewKey("cli"),
 	})
 	var out output
 	require.NoError(t, runWith(ctx, env, &out, "migrate", "up"))
@@ -58,7 +61,8 @@ func TestTurnsCommands(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		out = output{}
 		require.NoError(c, runWith(ctx, env, &out, "turns", "show", id))
-		for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "CallLLM", "Deliver"} {
+		for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "LoadHistory (local)", "CallLLM",
+			"SaveReply (local)"} {
 			assert.Contains(c, out.String(), want)
 		}
 	}, 10*time.Second, 100*time.Millisecond)
