@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run test race fuzz bench chaos temporal lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run test race fuzz bench chaos temporal helm lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -26,12 +26,25 @@ $(TEMPORAL_STAMP):
 	@rm -f $(BIN)/.temporal-*
 	@touch $@
 
+# helm, pinned, for the chart's tests (deploy/helm/aimsg): built from the Go
+# module proxy like the Temporal CLI, rebuilt only when the version changes.
+HELM_VERSION := v3.22.0
+HELM_STAMP   := $(BIN)/.helm-$(HELM_VERSION)
+helm: $(HELM_STAMP)
+
+$(HELM_STAMP):
+	@mkdir -p $(BIN)
+	@echo "building helm $(HELM_VERSION) into ./bin (first time: a few minutes)"
+	GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@rm -f $(BIN)/.helm-*
+	@touch $@
+
 # Temporal dev server (Web UI on :8233, state in .data/), SQLite database,
 # migrations, worker and API in one process. Ctrl-C stops everything.
 run: temporal build
 	$(BIN)/aimsg dev
 
-test: temporal
+test: temporal helm
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

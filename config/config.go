@@ -165,6 +165,10 @@ type Config struct {
 	// WorkerActivities and WorkerWorkflowTasks cap what one worker runs at once.
 	WorkerActivities    int
 	WorkerWorkflowTasks int
+	// WorkerStopTimeout is how long a stopping worker lets its running
+	// activities finish; 0 stops them at once (Temporal retries them on
+	// another worker once their heartbeat is missed).
+	WorkerStopTimeout time.Duration
 	// WorkerMetricsAddr is where `aimsg worker` serves /metrics; empty: nowhere.
 	WorkerMetricsAddr string
 	// PprofAddr is where serve and worker serve Go's profiles
@@ -282,6 +286,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WebhookGiveUp:        r.minutes("WEBHOOK_GIVE_UP_MINUTES", 24*60, 0.05, 7*24*60),
 		WebhookDispatch:      time.Duration(r.intRange("WEBHOOK_DISPATCH_MS", 500, 10, 60000)) * time.Millisecond,
 		WorkerActivities:     r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
+		WorkerStopTimeout:    time.Duration(r.intRange("WORKER_STOP_TIMEOUT_SECONDS", 0, 0, 3600)) * time.Second,
 		WorkerWorkflowTasks:  r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:    r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
 		PprofAddr:            r.str("PPROF_ADDR", ""),

@@ -47,10 +47,12 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, "A person will answer you here.", c.HandoffMessage)
 	assert.Equal(t, time.Hour, c.HandoffIdle)
 	assert.False(t, c.HandoffOnLLMFailure)
+	assert.Zero(t, c.WorkerStopTimeout, "a stopping worker leaves its activities to others")
 
 	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip",
-		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true"}), config.Production)
+		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true", "WORKER_STOP_TIMEOUT_SECONDS": "60"}), config.Production)
 	require.NoError(t, err)
+	assert.Equal(t, time.Minute, c.WorkerStopTimeout)
 	assert.True(t, c.TemporalGzip)
 	assert.Equal(t, 30*time.Second, c.HandoffIdle, "decimal minutes")
 	assert.True(t, c.HandoffOnLLMFailure)
@@ -75,6 +77,7 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"fallback llm url":     {"LITELLM_FALLBACK_BASEURL", "backup:4000"},
 		"inbound negative":     {"INBOUND_MAX_PER_MINUTE", "-1"},
 		"streams per user":     {"STREAMS_PER_USER", "0"},
+		"worker stop timeout":  {"WORKER_STOP_TIMEOUT_SECONDS", "-1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)

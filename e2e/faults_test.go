@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,4 +150,40 @@ func TestWorkerKilledDuringASlowLLMCall(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code)
 		assert.EqualValues(t, 1, apitest.Decode(t, w)["unread_count"])
 	})
+}
+
+// A worker told to stop (SIGTERM, as Kubernetes does) with
+// WORKER_STOP_TIMEOUT_SECONDS set lets the LLM call it started finish
+// before it exits: the answer it paid for is used, not asked again.
+func TestAStoppedWorkerFinishesItsLLMCall(t *testing.T) {
+	var calls atomic.Int32
+	var answered atomic.Int64 // when the LLM's answer is sent
+	slow := func(int, fakellm.Request) fakellm.Response {
+		calls.Add(1)
+		answered.Store(time.Now().Add(3 * time.Second).UnixNano())
+		return fakellm.Response{Content: "worth the wait", Delay: 3 * time.Second}
+	}
+	bin := buildAimsg(t)
+	s := newStackWith(t, "sqlite:///:memory:", slow, stackOptions{temporal: temporalServer, noWorker: true})
+	u := s.User("patient")
+	stopping := startWorkerProcess(t, bin, s, "WORKER_STOP_TIMEOUT_SECONDS=30")
+
+	q := s.ask(u, "take your time")
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 30*time.Second, 10*time.Millisecond,
+		"the worker calls the LLM")
+	require.NoError(t, stopping.Process.Signal(syscall.SIGTERM))
+	startWorkerProcess(t, bin, s) // the next pod of a rolling deploy
+	done := make(chan error, 1)
+	go func() { done <- stopping.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "a clean exit")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stopping worker did not exit")
+	}
+	assert.GreaterOrEqual(t, time.Now().UnixNano(), answered.Load(), "it exited after the LLM answered")
+
+	reply := s.replyTo(u, apitest.ID(q), 60*time.Second)
+	assert.Equal(t, "worth the wait", reply["content"])
+	assert.EqualValues(t, 1, calls.Load(), "the LLM was asked once")
 }

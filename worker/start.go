@@ -82,6 +82,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	}
 	w := New(tc, cfg.TemporalTaskQueue, acts, Options{
 		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,
+		StopTimeout: cfg.WorkerStopTimeout,
 	})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)

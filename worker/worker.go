@@ -4,6 +4,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -17,6 +19,8 @@ import (
 type Options struct {
 	MaxConcurrentActivities    int
 	MaxConcurrentWorkflowTasks int
+	// StopTimeout is how long Stop lets running activities finish.
+	StopTimeout time.Duration
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -25,6 +29,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		MaxConcurrentActivityExecutionSize:      o.MaxConcurrentActivities,
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
+		WorkerStopTimeout:                       o.StopTimeout,
 	})
 	Register(w, acts)
 	return w
