@@ -22,24 +22,8 @@ func TestMessageTotalsMatchTheRows(t *testing.T) {
 		db := testenv.Migrated(t, url)
 		ann, bob, cat := newUser(t, db, "ann", false), newUser(t, db, "bob", false), newUser(t, db, "cat", false)
 		ai := assistant(t, db)
-		send := func(from, to int64) *domain.Message {
-			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: from, RecipientID: to, Content: "hi"})
-			require.NoError(t, err)
-			return m
-		}
-		// Messages crossing between the same users at once (the counters of
-		// both are updated in each insert).
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				if i%2 == 0 {
-					send(ann.ID, bob.ID)
-				} else {
-					send(bob.ID, ann.ID)
-				}
-			})
-		}
-		wg.Wait()
+		send := sender(t, db)
+		crossTalk(send, ann.ID, bob.ID)
 		send(ann.ID, cat.ID)
 		send(cat.ID, ann.ID)
 		send(ann.ID, ai.ID)
@@ -64,6 +48,31 @@ func TestMessageTotalsMatchTheRows(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 21, total, "20 with bob, 1 to the assistant; cat's went with cat")
 	})
+}
+
+// sender sends "hi" from one user to another through the domain.
+func sender(t *testing.T, db *bun.DB) func(from, to int64) *domain.Message {
+	return func(from, to int64) *domain.Message {
+		m, err := domain.SendMessage(context.Background(), db, domain.NewMessage{SenderID: from, RecipientID: to, Content: "hi"})
+		require.NoError(t, err)
+		return m
+	}
+}
+
+// crossTalk sends 20 messages between a and b at once, ten each way: the
+// rows the triggers keep for both are written by every insert.
+func crossTalk(send func(from, to int64) *domain.Message, a, b int64) {
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				send(a, b)
+			} else {
+				send(b, a)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // rowCount counts a list's rows the slow way.
@@ -157,22 +166,8 @@ func TestConversationLinesFollowTheirMessages(t *testing.T) {
 		ann, bob, cat, dan := newUser(t, db, "ann", false), newUser(t, db, "bob", false),
 			newUser(t, db, "cat", false), newUser(t, db, "dan", false)
 		ai := assistant(t, db)
-		send := func(from, to int64) *domain.Message {
-			m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: from, RecipientID: to, Content: "hi"})
-			require.NoError(t, err)
-			return m
-		}
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				if i%2 == 0 {
-					send(ann.ID, bob.ID)
-				} else {
-					send(bob.ID, ann.ID)
-				}
-			})
-		}
-		wg.Wait()
+		send := sender(t, db)
+		crossTalk(send, ann.ID, bob.ID)
 		bulk := make([]domain.Message, 0, 30)
 		conv := domain.DirectConversationID(ann.ID, dan.ID)
 		for i := range 30 {

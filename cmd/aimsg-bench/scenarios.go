@@ -224,41 +224,40 @@ func timeHash(hash string) time.Duration {
 	return time.Since(start) / n
 }
 
-// seedMessages stores n messages between a and b, straight in the database.
-func (st *stack) seedMessages(ctx context.Context, a, b benchUser, n int) error {
-	conv := domain.DirectConversationID(a.ID, b.ID)
-	batch := make([]domain.Message, 0, 1000)
+// exchange is n messages between a and b, taking turns, a first.
+func exchange(a, b int64, n int) []domain.Message {
+	conv := domain.DirectConversationID(a, b)
+	msgs := make([]domain.Message, 0, n)
 	for i := range n {
-		from, to := a.ID, b.ID
+		from, to := a, b
 		if i%2 == 1 {
 			from, to = to, from
 		}
-		batch = append(batch, domain.Message{SenderID: from, RecipientID: to, Content: "seeded " + strconv.Itoa(i),
+		msgs = append(msgs, domain.Message{SenderID: from, RecipientID: to, Content: "seeded " + strconv.Itoa(i),
 			ConversationID: &conv, Channel: domain.ChannelWeb})
-		if len(batch) == cap(batch) || i == n-1 {
-			if _, err := st.db.NewInsert().Model(&batch).Exec(ctx); err != nil {
-				return fmt.Errorf("seed messages: %w", err)
-			}
-			batch = batch[:0]
+	}
+	return msgs
+}
+
+// seedMessages stores n messages between a and b, straight in the
+// database, 1,000 a statement.
+func (st *stack) seedMessages(ctx context.Context, a, b benchUser, n int) error {
+	msgs := exchange(a.ID, b.ID, n)
+	for i := 0; i < len(msgs); i += 1000 {
+		batch := msgs[i:min(i+1000, len(msgs))]
+		if _, err := st.db.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			return fmt.Errorf("seed messages: %w", err)
 		}
 	}
 	return nil
 }
 
 // seedConversations gives user a conversation of n messages with each of
-// peers, straight in the database.
+// peers (the peer writes first), straight in the database.
 func (st *stack) seedConversations(ctx context.Context, user benchUser, peers []benchUser, n int) error {
 	batch := make([]domain.Message, 0, n*len(peers))
 	for _, p := range peers {
-		conv := domain.DirectConversationID(user.ID, p.ID)
-		for i := range n {
-			from, to := p.ID, user.ID
-			if i%2 == 1 {
-				from, to = to, from
-			}
-			batch = append(batch, domain.Message{SenderID: from, RecipientID: to, Content: "seeded " + strconv.Itoa(i),
-				ConversationID: &conv, Channel: domain.ChannelWeb})
-		}
+		batch = append(batch, exchange(p.ID, user.ID, n)...)
 	}
 	if _, err := st.db.NewInsert().Model(&batch).Exec(ctx); err != nil {
 		return fmt.Errorf("seed conversations: %w", err)
