@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"maps"
@@ -26,6 +25,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -193,14 +193,12 @@ func (s *stack) history(workflowID string) []string {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			activities = append(activities, a.GetActivityType().GetName())
 		}
-		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "LocalActivity" {
-			var data struct{ ActivityType string }
-			require.NoError(s.t, json.Unmarshal(m.GetDetails()["data"].GetPayloads()[0].GetData(), &data))
-			activities = append(activities, "local:"+data.ActivityType)
+		if name, ok := workflows.LocalStep(ev, converter.GetDefaultDataConverter()); ok {
+			activities = append(activities, "local:"+name)
 		}
 		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == "Version" {
 			var change string
-			require.NoError(s.t, json.Unmarshal(m.GetDetails()["change-id"].GetPayloads()[0].GetData(), &change))
+			require.NoError(s.t, converter.GetDefaultDataConverter().FromPayload(m.GetDetails()["change-id"].GetPayloads()[0], &change))
 			activities = append(activities, "version:"+change)
 		}
 		if u := ev.GetUpsertWorkflowSearchAttributesEventAttributes(); u != nil {

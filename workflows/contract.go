@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -314,4 +316,21 @@ type TurnResult struct {
 	// asked; Model is the model that wrote the reply, if one did.
 	Fallback bool   `json:"fallback,omitempty"`
 	Model    string `json:"model,omitempty"`
+}
+
+// LocalStep names the local activity a history event records (TurnPolicy,
+// LoadHistory, SaveReply, ...), reading the marker's payload with dc (the
+// client's converter: payloads may be sealed); ok is false for any other
+// event.
+func LocalStep(ev *historypb.HistoryEvent, dc converter.DataConverter) (name string, ok bool) {
+	m := ev.GetMarkerRecordedEventAttributes()
+	if m == nil || m.GetMarkerName() != "LocalActivity" {
+		return "", false
+	}
+	var data struct{ ActivityType string }
+	p := m.GetDetails()["data"].GetPayloads()
+	if len(p) == 0 || dc.FromPayload(p[0], &data) != nil {
+		return "", false
+	}
+	return data.ActivityType, true
 }

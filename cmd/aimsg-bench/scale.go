@@ -123,17 +123,16 @@ func (st *stack) scaleLoads(ctx context.Context, us []benchUser, label string, o
 	})
 	// Deletes run for half the time, so they do not run out of the
 	// messages just posted.
-	var next sync.Mutex
 	del, delCPU := st.withCPU(func() loadResult {
 		return closedLoop(ctx, conns, o.duration/2, func(ctx context.Context, _, _ int) error {
-			next.Lock()
+			mu.Lock()
 			if len(mine) == 0 {
-				next.Unlock()
+				mu.Unlock()
 				return errors.New("nothing left to delete")
 			}
 			p := mine[len(mine)-1]
 			mine = mine[:len(mine)-1]
-			next.Unlock()
+			mu.Unlock()
 			_, err := st.call(ctx, "DELETE", "/messages/"+strconv.FormatInt(p.id, 10), p.token, nil, http.StatusOK)
 			return err
 		})

@@ -25,10 +25,6 @@ const turnsUsage = `usage: aimsg turns <command>
   show MESSAGE_ID       the turn that answers a message: state, step, activities
   retry MESSAGE_ID      run the turn of a message again if it failed or never ran`
 
-// localActivityMarker names the history markers that record local
-// activities (the SDK's name).
-const localActivityMarker = "LocalActivity"
-
 // turnsCmd runs `aimsg turns ...` against Temporal and the database.
 func turnsCmd(ctx context.Context, e *env, args []string) error {
 	if len(args) < 1 {
@@ -134,11 +130,8 @@ func showTurn(ctx context.Context, e *env, tc client.Client, dc converter.DataCo
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			fmt.Fprintf(e.stdout, "  %s\n", a.GetActivityType().GetName())
 		}
-		if m := ev.GetMarkerRecordedEventAttributes(); m != nil && m.GetMarkerName() == localActivityMarker {
-			var data struct{ ActivityType string }
-			if p := m.GetDetails()["data"].GetPayloads(); len(p) > 0 && dc.FromPayload(p[0], &data) == nil {
-				fmt.Fprintf(e.stdout, "  %s (local)\n", data.ActivityType)
-			}
+		if name, ok := workflows.LocalStep(ev, dc); ok {
+			fmt.Fprintf(e.stdout, "  %s (local)\n", name)
 		}
 		if f := ev.GetActivityTaskFailedEventAttributes(); f != nil {
 			fmt.Fprintf(e.stdout, "    failed: %s\n", f.GetFailure().GetMessage())
