@@ -243,9 +243,24 @@ test("a person from the support team takes over the chat, answers and hands it b
   await agent.getByLabel("Password").fill(admin.password);
   await agent.getByRole("button", { name: "Sign in" }).click();
   await agent.waitForURL(/#\/chat$/);
+  // The inbox's first page (the conversations with a person) comes a
+  // second late: the filter chosen meanwhile must stay on screen.
+  const firstPage = "**/support/conversations?limit=100&mode=human";
+  await agent.route(firstPage, async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  const late = agent.waitForResponse((r) => r.url().endsWith("mode=human"));
   await agent.getByRole("link", { name: "Support" }).click();
   await agent.getByRole("heading", { name: "Support inbox" }).waitFor();
   await agent.getByRole("button", { name: "With the AI" }).click();
+  await agent.getByRole("link", { name: "Web User" }).waitFor();
+  await late;
+  await agent.unroute(firstPage);
+  await agent.waitForTimeout(100); // the page's steps after the late answer
+  assert.equal(await agent.getByRole("button", { name: "With the AI" }).getAttribute("aria-pressed"), "true");
+  assert.equal(await agent.getByRole("link", { name: "Web User" }).count(), 1,
+    "the late first page replaced the list of the filter chosen");
   await agent.getByRole("link", { name: "Web User" }).click();
   await agent.getByRole("button", { name: "Take over" }).click();
 

@@ -11,8 +11,14 @@ export async function supportPage(main, signal) {
   const nav = h("div", { class: "row", role: "group", "aria-label": "Show" }, filters.map(([value, label]) =>
     h("button", { type: "button", class: "link", "data-mode": value, onclick: () => { mode = value; load(); } }, label)));
 
+  // Loads overlap (a filter clicked while the first page or an event's
+  // reload is on its way); only the latest may draw, or a slow answer for
+  // the filter left would replace the one chosen.
+  let latest = 0;
   async function load() {
+    const mine = ++latest;
     const { data, total } = await api("GET", "/support/conversations?limit=100" + (mode ? "&mode=" + mode : ""));
+    if (mine !== latest) return;
     for (const b of nav.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     list.replaceChildren(...data.map((c) => h("li", { class: "card row", "data-conversation": c.conversation_id },
       h("a", { href: "#/support/" + encodeURIComponent(c.conversation_id) },
