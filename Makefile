@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run test race fuzz bench chaos temporal helm lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run cluster cluster-reset test race fuzz bench chaos temporal temporal-server helm lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -24,6 +24,23 @@ $(TEMPORAL_STAMP):
 	@echo "building the Temporal CLI $(TEMPORAL_VERSION) into ./bin (first time: a few minutes)"
 	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
 	@rm -f $(BIN)/.temporal-*
+	@touch $@
+
+# Temporal's server and its SQL schema tool, for `make cluster` and its
+# fault tests: the server version the pinned CLI embeds, from the Go module
+# proxy like the CLI.
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_SERVER_STAMP   := $(BIN)/.temporal-server-$(TEMPORAL_SERVER_VERSION)
+temporal-server: $(TEMPORAL_SERVER_STAMP)
+
+$(TEMPORAL_SERVER_STAMP):
+	@mkdir -p $(BIN)/.server
+	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) into ./bin (first time: a few minutes)"
+	GOBIN=$(BIN)/.server $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) \
+		go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	mv $(BIN)/.server/server $(BIN)/temporal-server
+	mv $(BIN)/.server/sql $(BIN)/temporal-sql-tool
+	@rm -rf $(BIN)/.server $(BIN)/.temporal-server-*
 	@touch $@
 
 # helm, pinned, for the chart's tests (deploy/helm/aimsg): built from the Go
@@ -44,7 +61,21 @@ $(HELM_STAMP):
 run: temporal build
 	$(BIN)/aimsg dev
 
-test: temporal helm
+# The production topology on this machine (see README, "Production"):
+# a Temporal server on PostgreSQL (ports 7233-7241), APIs on 8001 and 8002,
+# two workers, databases aimsg_cluster{,_temporal,_visibility} next to
+# CLUSTER_DATABASE_URL. Ctrl-C stops everything; cluster-reset drops them.
+CLUSTER_DATABASE_URL ?= $(DEV_DATABASE_URL)
+CLUSTER_FLAGS ?=
+cluster: temporal-server build
+	$(GO) build -o $(BIN)/aimsg-cluster ./cmd/aimsg-cluster
+	$(BIN)/aimsg-cluster -bin $(BIN) -database-url '$(CLUSTER_DATABASE_URL)' $(CLUSTER_FLAGS)
+
+cluster-reset:
+	$(GO) build -o $(BIN)/aimsg-cluster ./cmd/aimsg-cluster
+	$(BIN)/aimsg-cluster -reset -database-url '$(CLUSTER_DATABASE_URL)' $(CLUSTER_FLAGS)
+
+test: temporal temporal-server helm
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...

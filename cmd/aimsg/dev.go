@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
@@ -27,7 +25,9 @@ func devCmd(ctx context.Context, e *env) error {
 		return fmt.Errorf("create %s: %w", cfg.TemporalDataDir, err)
 	}
 	if cfg.TemporalPayloadKey == "" {
-		key, err := devPayloadKey(cfg.TemporalDataDir)
+		// Made once and kept next to the dev server's state, which it opens.
+		key, err := config.SecretFile(filepath.Join(cfg.TemporalDataDir, "payload.key"),
+			func() string { return codec.NewKey("dev") })
 		if err != nil {
 			return err
 		}
@@ -126,23 +126,4 @@ func displayHost(host string) string {
 		return "localhost"
 	}
 	return host
-}
-
-// devPayloadKey is the key `aimsg dev` encrypts Temporal payloads with when
-// TEMPORAL_PAYLOAD_KEY is unset: made once and kept next to the dev
-// server's state, which it opens.
-func devPayloadKey(dir string) (string, error) {
-	path := filepath.Join(dir, "payload.key")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		return strings.TrimSpace(string(b)), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	key := codec.NewKey("dev")
-	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
-	}
-	return key, nil
 }
