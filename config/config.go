@@ -171,6 +171,11 @@ type Config struct {
 	WorkerStopTimeout time.Duration
 	// WorkerMetricsAddr is where `aimsg worker` serves /metrics; empty: nowhere.
 	WorkerMetricsAddr string
+	// WorkerDeployment and WorkerBuildID put the worker under Temporal's
+	// Worker Versioning (the names the Temporal Worker Controller sets);
+	// empty, the default: an unversioned worker.
+	WorkerDeployment string
+	WorkerBuildID    string
 	// PprofAddr is where serve and worker serve Go's profiles
 	// (/debug/pprof/); empty, the default: nowhere.
 	PprofAddr string
@@ -289,6 +294,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WorkerStopTimeout:    time.Duration(r.intRange("WORKER_STOP_TIMEOUT_SECONDS", 0, 0, 3600)) * time.Second,
 		WorkerWorkflowTasks:  r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:    r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		WorkerDeployment:     r.str("TEMPORAL_DEPLOYMENT_NAME", ""),
+		WorkerBuildID:        r.str("TEMPORAL_WORKER_BUILD_ID", ""),
 		PprofAddr:            r.str("PPROF_ADDR", ""),
 		OTLPEndpoint:         r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
@@ -300,6 +307,9 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 	}
 	if _, err := codec.Parse(c.TemporalPayloadKey); err != nil {
 		r.fail("TEMPORAL_PAYLOAD_KEY", err.Error())
+	}
+	if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {
+		r.fail("TEMPORAL_WORKER_BUILD_ID", "and TEMPORAL_DEPLOYMENT_NAME are set together (Worker Versioning) or not at all")
 	}
 	c.checkSecretKey(&r)
 	if err := errors.Join(r.errs...); err != nil {

@@ -48,6 +48,7 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, time.Hour, c.HandoffIdle)
 	assert.False(t, c.HandoffOnLLMFailure)
 	assert.Zero(t, c.WorkerStopTimeout, "a stopping worker leaves its activities to others")
+	assert.Empty(t, c.WorkerDeployment, "unversioned unless asked")
 
 	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip",
 		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true", "WORKER_STOP_TIMEOUT_SECONDS": "60"}), config.Production)
@@ -78,6 +79,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"inbound negative":     {"INBOUND_MAX_PER_MINUTE", "-1"},
 		"streams per user":     {"STREAMS_PER_USER", "0"},
 		"worker stop timeout":  {"WORKER_STOP_TIMEOUT_SECONDS", "-1"},
+		"deployment alone":     {"TEMPORAL_DEPLOYMENT_NAME", "aimsg"},
+		"build id alone":       {"TEMPORAL_WORKER_BUILD_ID", "v2"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)

@@ -39,13 +39,9 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 	}
 }
 
-// Start runs a worker as the configuration describes it (the LLM, the
-// history size, concurrency), publishing live events to live, and the
-// reconciler that hands over what the API could not. stop ends the
-// reconciler and drains running tasks.
-func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, live events.Publisher,
-	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
-	logger := logSet.Root
+// NewActivities are the activities as the configuration describes them
+// (the LLM, the history size, the channels), publishing live events to live.
+func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet *logs.Set, m *metrics.Metrics) (*activities.Activities, error) {
 	acts := &activities.Activities{
 		DB:           db,
 		LLM:          activities.NewEndpoint(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LiteLLMModel, cfg.LLMTimeout),
@@ -55,7 +51,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		SummaryEvery: cfg.ChatSummaryEvery,
 		Policy:       TurnPolicy(cfg),
 		Events:       live,
-		Logger:       logger,
+		Logger:       logSet.Root,
 		SupportLog:   logSet.Area(logs.Support),
 		Metrics:      m,
 		Webhooks:     activities.NewWebhooks(cfg.WebhookAllowPrivate, cfg.WebhookGiveUp),
@@ -80,9 +76,22 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 			Bot: activities.NewTelegram(cfg.TelegramBotToken, cfg.TelegramAPIBaseURL), DB: db,
 		}
 	}
+	return acts, nil
+}
+
+// Start runs a worker as the configuration describes it, publishing live
+// events to live, and the reconciler that hands over what the API could
+// not. stop ends the reconciler and drains running tasks.
+func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, live events.Publisher,
+	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
+	logger := logSet.Root
+	acts, err := NewActivities(cfg, db, live, logSet, m)
+	if err != nil {
+		return nil, err
+	}
 	w := New(tc, cfg.TemporalTaskQueue, acts, Options{
 		MaxConcurrentActivities: cfg.WorkerActivities, MaxConcurrentWorkflowTasks: cfg.WorkerWorkflowTasks,
-		StopTimeout: cfg.WorkerStopTimeout,
+		StopTimeout: cfg.WorkerStopTimeout, Deployment: cfg.WorkerDeployment, BuildID: cfg.WorkerBuildID,
 	})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -92,10 +101,17 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
 	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { defer func() { done <- struct{}{} }(); rec.Run(rctx) }()
 	go func() { defer func() { done <- struct{}{} }(); dispatcher.Run(rctx) }()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if cfg.WorkerDeployment != "" {
+			PromoteFirst(rctx, tc, cfg.WorkerDeployment, cfg.WorkerBuildID, logger)
+		}
+	}()
 	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,
-		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel)
-	return func() { cancel(); <-done; <-done; w.Stop() }, nil
+		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel,
+		"deployment", cfg.WorkerDeployment, "build_id", cfg.WorkerBuildID)
+	return func() { cancel(); <-done; <-done; <-done; w.Stop() }, nil
 }

@@ -21,6 +21,23 @@ type Options struct {
 	MaxConcurrentWorkflowTasks int
 	// StopTimeout is how long Stop lets running activities finish.
 	StopTimeout time.Duration
+	// Deployment and BuildID, when set, put the worker under Worker
+	// Versioning (see Versioning).
+	Deployment, BuildID string
+}
+
+// Versioning is how a worker of deployment and buildID takes part in
+// Temporal's Worker Versioning: it is sent only the tasks of workflows on
+// its version, and workflows say how they move between versions (see
+// RegisterWorkflows). Empty names: an unversioned worker.
+func Versioning(deployment, buildID string) sdkworker.DeploymentOptions {
+	if deployment == "" {
+		return sdkworker.DeploymentOptions{}
+	}
+	return sdkworker.DeploymentOptions{
+		UseVersioning: true,
+		Version:       sdkworker.WorkerDeploymentVersion{DeploymentName: deployment, BuildID: buildID},
+	}
 }
 
 // New returns a worker on taskQueue with every workflow and activity registered.
@@ -30,6 +47,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, o Optio
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentActivities,
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
 		WorkerStopTimeout:                       o.StopTimeout,
+		DeploymentOptions:                       Versioning(o.Deployment, o.BuildID),
 	})
 	Register(w, acts)
 	return w
@@ -59,8 +77,19 @@ func Register(r Registry, acts *activities.Activities) {
 }
 
 // RegisterWorkflows puts aimsg's workflows on r under their contract names.
+// Under Worker Versioning a turn (seconds long) is pinned: it ends on the
+// build it started on, whatever changed since, so a change to
+// TurnWorkflow needs no patch. A conversation (waiting up to
+// HANDOFF_IDLE_MINUTES and longer) and a webhook delivery (retrying up to
+// WEBHOOK_GIVE_UP_MINUTES) move to the current build at their next task,
+// so a change to them is patched (their input's revision, or
+// workflow.GetVersion) and the replay tests keep guarding it. Unversioned
+// workers ignore both.
 func RegisterWorkflows(r WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{Name: workflows.ConversationWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.TurnWorkflow, workflow.RegisterOptions{Name: workflows.TurnWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.WebhookWorkflow, workflow.RegisterOptions{Name: workflows.WebhookWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ConversationWorkflow, workflow.RegisterOptions{
+		Name: workflows.ConversationWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
+	r.RegisterWorkflowWithOptions(workflows.TurnWorkflow, workflow.RegisterOptions{
+		Name: workflows.TurnWorkflowName, VersioningBehavior: workflow.VersioningBehaviorPinned})
+	r.RegisterWorkflowWithOptions(workflows.WebhookWorkflow, workflow.RegisterOptions{
+		Name: workflows.WebhookWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 }
