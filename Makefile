@@ -85,7 +85,7 @@ test: temporal temporal-server helm
 # for a smoke run.
 BENCH_DATABASE_URL ?=
 BENCH_FLAGS ?=
-bench: temporal build
+bench: temporal temporal-server build
 	$(GO) build -o $(BIN)/aimsg-bench ./cmd/aimsg-bench
 	$(BIN)/aimsg-bench -aimsg $(BIN)/aimsg -temporal $(TEMPORAL) -database-url '$(BENCH_DATABASE_URL)' -out bench-results.json $(BENCH_FLAGS)
 
@@ -93,8 +93,8 @@ bench: temporal build
 # random and inside each activity, Temporal down while messages arrive,
 # PostgreSQL crashed and restarted or cut off under load, the LLM and
 # Twilio failing in the ways they do.
-chaos: temporal
-	$(GO) test -count=1 -v ./e2e -run 'Chaos|Killed|Down|LLM|Lost|RateLimit|Twilio'
+chaos: temporal temporal-server
+	$(GO) test -count=1 -v ./e2e -run 'Chaos|Killed|Down|LLM|Lost|RateLimit|Twilio|Cluster'
 
 # Coverage-guided fuzzing, FUZZTIME per target (the seed corpora also run
 # in `make test`). A failing input lands in testdata/fuzz of its package.

@@ -35,6 +35,12 @@ const (
 	// HistoryShards is fixed for a cluster's life (Temporal cannot change
 	// it later); 4 suits one machine.
 	HistoryShards = 4
+	// TemporalConns and AimsgConns share PostgreSQL's default 100
+	// connections: each of the server's four services has its own pool
+	// (10 to its database, 3 to visibility), each aimsg process one of
+	// AimsgConns (pool_max_conns) and an API one more to listen.
+	TemporalConns = 10
+	AimsgConns    = 8
 )
 
 // Options say what to run and where.
@@ -146,6 +152,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	for _, w := range c.Workers {
+		if !w.Running() {
+			c.Stop()
+			return nil, fmt.Errorf("%s exited:\n%s", w.Name, w.tail())
+		}
+	}
 	return c, nil
 }
 
@@ -209,6 +221,11 @@ func databaseURL(adminURL, name string) (string, error) {
 		return "", fmt.Errorf("database url: %w", err)
 	}
 	u.Path = "/" + name
+	q := u.Query()
+	if !q.Has("pool_max_conns") {
+		q.Set("pool_max_conns", strconv.Itoa(AimsgConns))
+	}
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 

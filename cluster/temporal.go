@@ -166,7 +166,7 @@ func (c *Cluster) writeTemporalConfig() (string, error) {
 		"log": map[string]any{"stdout": true, "level": "warn"},
 		"persistence": map[string]any{
 			"defaultStore": "default", "visibilityStore": "visibility", "numHistoryShards": HistoryShards,
-			"datastores": map[string]any{"default": store(dbs[0].name, 20), "visibility": store(dbs[1].name, 10)},
+			"datastores": map[string]any{"default": store(dbs[0].name, TemporalConns), "visibility": store(dbs[1].name, 3)},
 		},
 		"global":   map[string]any{"membership": map[string]any{"maxJoinDuration": "30s", "broadcastAddress": "127.0.0.1"}},
 		"services": map[string]any{"frontend": service(0), "history": service(1), "matching": service(2), "worker": service(3)},

@@ -47,9 +47,6 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*bun.DB, error)
 		if err != nil {
 			return nil, err
 		}
-		sqldb.SetMaxOpenConns(25)
-		sqldb.SetMaxIdleConns(25)
-		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		db = bun.NewDB(sqldb, pgdialect.New())
 	case config.SQLite:
 		sqldb, err := openSQLite(dsn)

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -32,18 +34,46 @@ import (
 // with 10,000 messages, instead of a backward index scan of the 50 asked
 // for, 11 buffers and 0.03 ms (docs/benchmarks.md, run 8).
 func openPostgres(dsn string) (*sql.DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, maxConns, err := PostgresConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, err
 	}
 	if _, set := cfg.RuntimeParams["random_page_cost"]; !set {
 		cfg.RuntimeParams["random_page_cost"] = "1.1"
 	}
 	connector := stdlib.GetConnector(*cfg)
+	var sqldb *sql.DB
 	if strings.Contains(dsn, "default_query_exec_mode") {
-		return sql.OpenDB(connector), nil
+		sqldb = sql.OpenDB(connector)
+	} else {
+		sqldb = sql.OpenDB(statementConnector{connector})
 	}
-	return sql.OpenDB(statementConnector{connector}), nil
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return sqldb, nil
+}
+
+// PostgresConfig is a connection's configuration from DATABASE_URL's
+// PostgreSQL DSN, and the size of the process's pool: pool_max_conns
+// (pgx's name for it; default 25), so that every process of a deployment
+// fits in the server's max_connections. It is the client's setting, never
+// sent to the server.
+func PostgresConfig(dsn string) (*pgx.ConnConfig, int, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open postgres: %w", err)
+	}
+	maxConns := 25
+	if raw, set := cfg.RuntimeParams["pool_max_conns"]; set {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			return nil, 0, fmt.Errorf("open postgres: pool_max_conns must be a positive number, not %q", raw)
+		}
+		maxConns = n
+		delete(cfg.RuntimeParams, "pool_max_conns")
+	}
+	return cfg, maxConns, nil
 }
 
 type statementConnector struct{ driver.Connector }

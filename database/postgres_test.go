@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -98,5 +99,28 @@ func TestPostgresExecModeFromTheURLWins(t *testing.T) {
 		var prepared int
 		require.NoError(t, conn.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &prepared))
 		assert.Zero(t, prepared)
+	}
+}
+
+// pool_max_conns in DATABASE_URL sizes the process's pool (so a deployment
+// of many processes fits in max_connections); it is never sent to the
+// server, and a bad value is refused.
+func TestPostgresPoolSizeFromTheURL(t *testing.T) {
+	for _, u := range testenv.DatabaseURLs(t) {
+		if d, _, _ := config.ParseDatabaseURL(u); d != config.Postgres {
+			continue
+		}
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		assert.Equal(t, 25, testenv.Open(t, u).DB.Stats().MaxOpenConnections, "the default")
+		db := testenv.Open(t, u+sep+"pool_max_conns=3")
+		assert.Equal(t, 3, db.DB.Stats().MaxOpenConnections)
+		var n int
+		require.NoError(t, db.NewRaw("SELECT 1").Scan(context.Background(), &n), "the server never sees the setting")
+		_, err := database.Open(context.Background(), u+sep+"pool_max_conns=lots", nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "pool_max_conns")
 	}
 }

@@ -188,4 +188,7 @@ func TestChartValuesChangeWhatTheyShould(t *testing.T) {
 	_, errs, err := run(t, helm, "template", "prod", dir, "--set", "existingSecret=s", "--set", "worker.terminationGracePeriodSeconds=60")
 	require.Error(t, err)
 	assert.Contains(t, errs, "must be longer than config.LLM_TIMEOUT_SECONDS")
+	_, errs, err = run(t, helm, "template", "prod", dir, "--set", "existingSecret=s", "--set", "config.TEMPORAL_DEPLOYMENT_NAME=aimsg")
+	require.Error(t, err, "a rolling update would stop a build's workers before its pinned turns end")
+	assert.Contains(t, errs, "Temporal Worker Controller")
 }

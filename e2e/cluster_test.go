@@ -295,7 +295,8 @@ func TestTheClusterIsOneService(t *testing.T) {
 	require.Equal(t, http.StatusOK, clients[0].Call("POST", "/auth/logout", nil, tk.AccessToken).Code)
 	ended := time.Now()
 	for clients[1].Call("GET", "/auth/me", nil, tk.AccessToken).Code == http.StatusOK {
-		require.Less(t, time.Since(ended), cacheMS*time.Millisecond+500*time.Millisecond,
+		// The cache's bound, and a second for a loaded machine's requests.
+		require.Less(t, time.Since(ended), cacheMS*time.Millisecond+time.Second,
 			"API 2 still takes a session API 1 ended")
 		time.Sleep(20 * time.Millisecond)
 	}

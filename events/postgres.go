@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
+
+	"github.com/aimsg/aimsg/database"
 )
 
 // PostgresPublisher sends events with NOTIFY on the channel of the
@@ -75,7 +77,11 @@ func (l *Listener) Run(ctx context.Context) {
 }
 
 func (l *Listener) listen(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, l.DSN)
+	cfg, _, err := database.PostgresConfig(l.DSN)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}

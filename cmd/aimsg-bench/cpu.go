@@ -29,8 +29,18 @@ func (st *stack) cpuSample() cpuSample {
 	s := cpuSample{"machine busy": machineBusy()}
 	self := os.Getpid()
 	s["load generator"] = processCPU(self)
-	s["aimsg serve"] = processCPU(st.api.cmd.Process.Pid)
-	s["aimsg worker"] = processCPU(st.worker.cmd.Process.Pid)
+	if c := st.cluster; c != nil {
+		for _, p := range c.APIs {
+			s["aimsg serve"] += processCPU(p.Pid())
+		}
+		for _, p := range c.Workers {
+			s["aimsg worker"] += processCPU(p.Pid())
+		}
+		s["temporal server (postgresql)"] = processCPU(c.Temporal.Pid())
+	} else {
+		s["aimsg serve"] = processCPU(st.api.pid)
+		s["aimsg worker"] = processCPU(st.worker.pid)
+	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range procs {
 		raw, err := os.ReadFile(p)
@@ -40,7 +50,7 @@ func (st *stack) cpuSample() cpuSample {
 		comm, ppid, cpu, ok := parseStat(string(raw))
 		switch {
 		case !ok:
-		case ppid == self && strings.HasPrefix(comm, "temporal"):
+		case ppid == self && comm == "temporal":
 			s["temporal dev server"] += cpu
 		case comm == "postgres":
 			s["postgresql"] += cpu

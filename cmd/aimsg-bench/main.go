@@ -36,6 +36,7 @@ type options struct {
 	duration    time.Duration
 	only        string
 	quick       bool
+	cluster     bool
 }
 
 func run() error {
@@ -47,6 +48,7 @@ func run() error {
 	flag.StringVar(&o.out, "out", "bench-results.json", "where the JSON results go")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each timed load")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default: all)")
+	flag.BoolVar(&o.cluster, "cluster", false, "run on `make cluster`'s topology (Temporal on PostgreSQL, two APIs, two workers) instead of the dev server, one API, one worker")
 	flag.BoolVar(&o.quick, "quick", false, "short loads and small scenarios (a smoke run, not a measurement)")
 	flag.Parse()
 	if o.quick {

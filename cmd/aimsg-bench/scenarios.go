@@ -31,6 +31,7 @@ type scenario struct {
 var scenarios = []scenario{
 	{"memory-idle", memoryIdle},
 	{"burst", burstScenario},
+	{"workers", workersScenario},
 	{"rest", restScenario},
 	{"scale", scaleScenario},
 	{"webhook", webhookScenario},
@@ -42,7 +43,7 @@ var scenarios = []scenario{
 
 // call sends one request and fails unless the answer has status want.
 func (st *stack) call(ctx context.Context, method, path, token string, body []byte, want int, header ...string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, st.apiURL+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, st.nextAPI()+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +284,7 @@ func (st *stack) vacuum(ctx context.Context) error {
 func (st *stack) webhook(ctx context.Context, from, body, sid string) error {
 	form := url.Values{"From": {from}, "To": {twilioNumber}, "Body": {body}, "MessageSid": {sid}, "AccountSid": {twilioAccount}}
 	sig := faketwilio.Sign(twilioToken, st.apiURL+"/twilio_webhook", form)
-	req, err := http.NewRequestWithContext(ctx, "POST", st.apiURL+"/twilio_webhook", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, "POST", st.nextAPI()+"/twilio_webhook", strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
@@ -562,6 +563,34 @@ func (st *stack) smsTo(ctx context.Context, to, body string, limit time.Duration
 // burstScenario: 500 conversations, 4 quick messages each: every turn
 // completes, in order, once.
 func burstScenario(ctx context.Context, st *stack, o options) ([]result, error) {
+	return burst(ctx, st, o, "")
+}
+
+// workersScenario (under -cluster) is the burst with one worker, then
+// with two: what a second worker adds.
+func workersScenario(ctx context.Context, st *stack, o options) ([]result, error) {
+	if st.cluster == nil {
+		return nil, nil
+	}
+	second := st.cluster.Workers[1]
+	if err := second.Stop(time.Minute); err != nil {
+		return nil, err
+	}
+	one, err := burst(ctx, st, o, ", 1 worker")
+	if err != nil {
+		return nil, err
+	}
+	if err := second.Start(); err != nil {
+		return nil, err
+	}
+	time.Sleep(5 * time.Second) // polling
+	two, err := burst(ctx, st, o, ", 2 workers")
+	return append(one[:1], two[:1]...), err
+}
+
+// burst posts quick messages from many conversations at once and times
+// until all are answered; label names the setup.
+func burst(ctx context.Context, st *stack, o options, label string) ([]result, error) {
 	convs, per := 500, 4
 	if o.quick {
 		convs = 50
@@ -580,6 +609,7 @@ func burstScenario(ctx context.Context, st *stack, o options) ([]result, error) 
 		}
 	}
 	var lat latencies
+	cpuBefore := st.cpuSample()
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	var failed error
@@ -612,6 +642,7 @@ func burstScenario(ctx context.Context, st *stack, o options) ([]result, error) 
 		return nil, err
 	}
 	total := time.Since(start)
+	cpu := perUnit(cpuBefore, st.cpuSample(), state.Replied)
 	dups, err := st.duplicateReplies(ctx, after)
 	if err != nil {
 		return nil, err
@@ -622,12 +653,13 @@ func burstScenario(ctx context.Context, st *stack, o options) ([]result, error) 
 	}
 	posts := lat.summary()
 	load := loadResult{summary: posts, Seconds: total.Seconds(), Rate: float64(state.Inbound) / total.Seconds()}
-	return []result{{Name: fmt.Sprintf("%d conversations x %d quick messages", convs, per), Load: &load,
+	return []result{{Name: fmt.Sprintf("%d conversations x %d quick messages%s", convs, per, label), Load: &load,
 		Value: total.Seconds(), Unit: "s until all answered",
 		Target: "all complete, in order, no duplicates",
 		Met:    check(state.Inbound == convs*per && state.Replied == state.Inbound && dups == 0 && outOfOrder == 0),
 		Notes: map[string]any{"inbound": state.Inbound, "replied": state.Replied, "failed": state.Failed,
-			"duplicate_replies": dups, "conversations_out_of_order": outOfOrder, "drain_ms": ms(drainTime)}},
+			"duplicate_replies": dups, "conversations_out_of_order": outOfOrder, "drain_ms": ms(drainTime),
+			"turns_per_second": round1(float64(state.Replied) / total.Seconds()), "cpu_ms_per_turn": cpu}},
 		memoryResult("api RSS peak during the burst", st.api, true, 100),
 		memoryResult("worker RSS peak during the burst", st.worker, true, 300)}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/cluster"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
@@ -48,11 +49,16 @@ type stack struct {
 	tc       client.Client
 	api      *process
 	worker   *process
-	tokens   *auth.Tokens
-	http     *http.Client
-	hash     string // bcrypt of benchPassword at the configured cost
-	cleanup  []func()
-	userSeq  atomic.Int64
+	// cluster, under -cluster, is `make cluster`'s topology the stack
+	// runs on; apiURLs are its APIs, which requests take in turn.
+	cluster *cluster.Cluster
+	apiURLs []string
+	apiTurn atomic.Int64
+	tokens  *auth.Tokens
+	http    *http.Client
+	hash    string // bcrypt of benchPassword at the configured cost
+	cleanup []func()
+	userSeq atomic.Int64
 	// assistantID is the sender of every reply; replies finds them.
 	assistantID int64
 	replies     replyWatch
@@ -62,7 +68,7 @@ type stack struct {
 // process is a child process of the stack.
 type process struct {
 	name     string
-	cmd      *exec.Cmd
+	pid      int
 	profiles string // its /debug/pprof/
 }
 
@@ -70,7 +76,7 @@ type process struct {
 // RssAnon, RssFile...), in bytes.
 func (p *process) memory() map[string]int64 {
 	out := map[string]int64{}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
 	if err != nil {
 		return out
 	}
@@ -85,7 +91,7 @@ func (p *process) memory() map[string]int64 {
 
 // resetPeak starts the peak resident set (VmHWM) over from the current one.
 func (p *process) resetPeak() error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.pid), []byte("5"), 0)
 }
 
 func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err error) {
@@ -102,9 +108,15 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	}
 	st.cleanup = append(st.cleanup, func() { os.RemoveAll(work) })
 
-	// The database: a scratch schema on PostgreSQL, or a SQLite file.
+	// The database: a scratch schema on PostgreSQL, or a SQLite file (under
+	// -cluster, the cluster's own database).
 	dbURL := "sqlite:///" + filepath.Join(work, "bench.db")
-	if o.databaseURL != "" {
+	if o.cluster {
+		if o.databaseURL == "" {
+			return nil, errors.New("-cluster runs on PostgreSQL: give -database-url")
+		}
+		dbURL = o.databaseURL
+	} else if o.databaseURL != "" {
 		url, drop, err := database.ScratchSchema(ctx, o.databaseURL, "bench")
 		if err != nil {
 			return nil, fmt.Errorf("scratch schema: %w", err)
@@ -124,6 +136,9 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	st.twilio = faketwilio.Start(twilioAccount, nil)
 	st.cleanup = append(st.cleanup, st.twilio.Close)
 
+	if o.cluster {
+		return st, st.startCluster(ctx, o, log, work)
+	}
 	// Temporal: the dev server with the same flags as `aimsg dev`.
 	srv, err := devserver.Start(ctx, devserver.Options{CLIPath: o.temporalBin, Namespace: "default", Logger: log})
 	if err != nil {
@@ -137,45 +152,14 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 		return nil, err
 	}
 	st.apiURL = "http://127.0.0.1:" + port
-	st.env = map[string]string{
-		"SECRET_KEY":             "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-0123456789abcdef",
-		"DATABASE_URL":           dbURL,
-		"LITELLM_BASEURL":        st.llm.BaseURL(),
-		"TEMPORAL_ADDRESS":       srv.FrontendHostPort(),
-		"TEMPORAL_TASK_QUEUE":    "bench",
-		"AI_MESSAGE_HOST":        "127.0.0.1",
-		"AI_MESSAGE_PORT":        port,
-		"AI_MESSAGE_PUBLIC_URL":  st.apiURL,
-		"AI_MESSAGE_LOGS_FOLDER": filepath.Join(work, "logs"),
-		"TWILIO_ACCOUNT_SID":     twilioAccount,
-		"TWILIO_AUTH_TOKEN":      twilioToken,
-		"TWILIO_PHONE_NUMBER":    twilioNumber,
-		"TWILIO_API_BASE_URL":    st.twilio.URL,
-		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
-		"LOG_LEVEL":              "warn",
-		// Every stream of the load comes from loopback; users write as fast
-		// as the load asks.
-		"STREAMS_PER_ADDRESS":    "0",
-		"INBOUND_MAX_PER_MINUTE": "0",
-	}
-	cfg, err := config.Load(func(k string) string { return st.env[k] }, config.Production)
-	if err != nil {
-		return nil, err
-	}
+	st.setEnv(work)
+	st.env["DATABASE_URL"] = dbURL
+	st.env["TEMPORAL_ADDRESS"] = srv.FrontendHostPort()
+	st.env["AI_MESSAGE_HOST"], st.env["AI_MESSAGE_PORT"] = "127.0.0.1", port
 	if out, err := st.command(ctx, o.aimsgBin, "migrate", "up").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("migrate: %w: %s", err, out)
 	}
-	if st.db, err = database.Open(ctx, dbURL, nil); err != nil {
-		return nil, err
-	}
-	st.cleanup = append(st.cleanup, func() { close(st.closed); st.db.Close() })
-	assistant, err := domain.Assistant(ctx, st.db)
-	if err != nil {
-		return nil, err
-	}
-	st.assistantID = assistant.ID
-	st.tokens = auth.NewTokens(cfg.SecretKey)
-	if st.hash, err = auth.HashPassword(benchPassword, cfg.BcryptCost); err != nil {
+	if err := st.openDatabase(ctx); err != nil {
 		return nil, err
 	}
 
@@ -195,6 +179,114 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	log.Info("stack up", "api", st.apiURL, "database", st.dialect, "temporal", srv.FrontendHostPort(),
 		"api_profiles", st.api.profiles, "worker_profiles", st.worker.profiles)
 	return st, nil
+}
+
+// nextAPI is where the next request goes: the API, or under -cluster the
+// cluster's APIs in turn (as a load balancer would).
+func (st *stack) nextAPI() string {
+	if len(st.apiURLs) == 0 {
+		return st.apiURL
+	}
+	return st.apiURLs[int(st.apiTurn.Add(1))%len(st.apiURLs)]
+}
+
+// setEnv is the configuration every aimsg process of the stack shares.
+func (st *stack) setEnv(work string) {
+	st.env = map[string]string{
+		"SECRET_KEY":             "bench-secret-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-0123456789abcdef",
+		"LITELLM_BASEURL":        st.llm.BaseURL(),
+		"TEMPORAL_TASK_QUEUE":    "bench",
+		"AI_MESSAGE_PUBLIC_URL":  st.apiURL,
+		"AI_MESSAGE_LOGS_FOLDER": filepath.Join(work, "logs"),
+		"TWILIO_ACCOUNT_SID":     twilioAccount,
+		"TWILIO_AUTH_TOKEN":      twilioToken,
+		"TWILIO_PHONE_NUMBER":    twilioNumber,
+		"TWILIO_API_BASE_URL":    st.twilio.URL,
+		"WORKER_METRICS_ADDR":    "127.0.0.1:0",
+		"LOG_LEVEL":              "warn",
+		// Every stream of the load comes from loopback; users write as fast
+		// as the load asks.
+		"STREAMS_PER_ADDRESS":    "0",
+		"INBOUND_MAX_PER_MINUTE": "0",
+	}
+}
+
+// openDatabase opens the migrated database the stack runs on and reads
+// what the load needs from the configuration: the assistant, the token
+// key, a password hash at the configured cost.
+func (st *stack) openDatabase(ctx context.Context) (err error) {
+	cfg, err := config.Load(func(k string) string { return st.env[k] }, config.Production)
+	if err != nil {
+		return err
+	}
+	if st.db, err = database.Open(ctx, cfg.DatabaseURL, nil); err != nil {
+		return err
+	}
+	st.cleanup = append(st.cleanup, func() { close(st.closed); st.db.Close() })
+	assistant, err := domain.Assistant(ctx, st.db)
+	if err != nil {
+		return err
+	}
+	st.assistantID = assistant.ID
+	st.tokens = auth.NewTokens(cfg.SecretKey)
+	st.hash, err = auth.HashPassword(benchPassword, cfg.BcryptCost)
+	return err
+}
+
+// startCluster runs the stack on `make cluster`'s topology: the Temporal
+// server on PostgreSQL, two APIs (requests take them in turn) and two
+// workers, in databases of its own next to -database-url's.
+func (st *stack) startCluster(ctx context.Context, o options, log *slog.Logger, work string) error {
+	opts := cluster.Defaults()
+	opts.Bin, opts.Aimsg, opts.DatabaseURL = filepath.Dir(o.temporalBin), o.aimsgBin, o.databaseURL
+	opts.Prefix = "aimsg_bench_" + strconv.FormatInt(time.Now().Unix(), 36)
+	opts.Dir = filepath.Join(work, "cluster")
+	opts.Logger = log
+	// The server's nine ports, then the workers' metrics.
+	first, err := freePorts(11)
+	if err != nil {
+		return err
+	}
+	opts.TemporalPort, opts.MetricsPort = first, first+9
+	opts.APIPorts = nil
+	for range 2 {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		n, _ := strconv.Atoi(port)
+		opts.APIPorts = append(opts.APIPorts, n)
+		st.apiURLs = append(st.apiURLs, "http://127.0.0.1:"+port)
+	}
+	st.apiURL = st.apiURLs[0] // the public URL Twilio signs
+	st.setEnv(work)
+	delete(st.env, "WORKER_METRICS_ADDR")
+	for k, v := range st.env {
+		opts.Env = append(opts.Env, k+"="+v)
+	}
+	st.cleanup = append(st.cleanup, func() {
+		if err := cluster.DropDatabases(context.Background(), o.databaseURL, opts.Prefix); err != nil {
+			log.Warn("drop the cluster's databases", "error", err)
+		}
+	})
+	c, err := cluster.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	st.cleanup = append(st.cleanup, c.Stop)
+	st.cluster = c
+	st.env["DATABASE_URL"] = c.DatabaseURL
+	if st.tc, err = client.Dial(client.Options{HostPort: c.TemporalAddress(), Namespace: opts.Namespace}); err != nil {
+		return err
+	}
+	st.cleanup = append(st.cleanup, st.tc.Close)
+	if err := st.openDatabase(ctx); err != nil {
+		return err
+	}
+	st.api = &process{name: "serve", pid: c.APIs[0].Pid()}
+	st.worker = &process{name: "worker", pid: c.Workers[0].Pid()}
+	log.Info("cluster up", "apis", st.apiURLs, "database", c.DatabaseURL, "temporal", c.TemporalAddress())
+	return nil
 }
 
 // echo is the fake LLM's usual answer: the last message back, after llmDelay.
@@ -226,7 +318,7 @@ func (st *stack) start(ctx context.Context, bin, sub string, env ...string) (*pr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start aimsg %s: %w", sub, err)
 	}
-	p := &process{name: sub, cmd: cmd, profiles: "http://127.0.0.1:" + port + "/debug/pprof/"}
+	p := &process{name: sub, pid: cmd.Process.Pid, profiles: "http://127.0.0.1:" + port + "/debug/pprof/"}
 	st.cleanup = append(st.cleanup, func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
@@ -256,6 +348,26 @@ func (st *stack) close() {
 	for i := len(st.cleanup) - 1; i >= 0; i-- {
 		st.cleanup[i]()
 	}
+}
+
+// freePorts is the first of n free ports in a row, below the ephemeral
+// range (for the cluster's server, which takes nine).
+func freePorts(n int) (int, error) {
+	for first := 17000; first < 30000; first += 16 {
+		free := true
+		for p := first; p < first+n && free; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return first, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d free ports in a row", n)
 }
 
 func freePort() (string, error) {
