@@ -222,8 +222,12 @@ type ConversationInput struct {
 // started before revisions) started an idle timer each time it waited for
 // a message and cancelled it when one came: two events and a timer for
 // every turn. 1 keeps one idle timer across turns and starts the next only
-// when it fires early.
-const ConversationRevision = 1
+// when it fires early. 2 drops, once a turn has answered, the messages
+// that came meanwhile and are older than the newest it answered (through
+// two APIs a later message can reach the workflow first): its reply
+// answers them (SaveReply settles every waiting message up to it), so
+// they get no reply of their own after it, out of order.
+const ConversationRevision = 2
 
 // TurnInput is one turn: the inbound messages it answers, oldest first.
 // How the turn runs (LLM attempts, timeouts, tools) is the worker's

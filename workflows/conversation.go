@@ -412,6 +412,10 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 		return nil
 	}
 	c.last = max(c.last, ids[len(ids)-1])
+	if err == nil && c.in.Revision >= 2 {
+		// Older than what the reply answers: answered with it.
+		c.pending = slices.DeleteFunc(c.pending, func(p Inbound) bool { return p.MessageID <= c.last })
+	}
 	if err == nil && res.Handoff != "" && c.mode.Mode == ModeAI {
 		// The turn's reply told the user a person will answer.
 		return c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: res.Handoff}, handoffCause(res.Outcome), false)

@@ -141,6 +141,37 @@ func TestThreeQuickMessagesAreAnsweredInOrderAndCoalesced(t *testing.T) {
 	env.AssertActivityNumberOfCalls(t, "CallLLM", 2)
 }
 
+// Through two APIs a later message can reach the conversation first:
+// message 2 is being answered when message 1 arrives. The reply to 2
+// answers 1 too (its turn read 1 in the history, and saving it settles
+// 1); 1 gets no reply of its own after it, which would be out of order.
+// Runs of revision 1 still answer it again.
+func TestAMessageOvertakenOnItsWayIsAnsweredWithTheLaterOne(t *testing.T) {
+	for _, tc := range []struct {
+		revision int
+		want     []int64
+	}{{workflows.ConversationRevision, []int64{2}}, {1, []int64{2, 1}}} {
+		t.Run(fmt.Sprintf("revision-%d", tc.revision), func(t *testing.T) {
+			env := newEnv(t)
+			saved := &replies{}
+			quietTurn(env, saved)
+			env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Second).Return(activities.CallLLMResult{Content: "ok"}, nil)
+			signalAt(env, time.Millisecond, workflows.InboundSignal, workflows.Inbound{MessageID: 2, Channel: "web"})
+			signalAt(env, 500*time.Millisecond, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
+			env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7,
+				Revision: tc.revision})
+
+			require.True(t, env.IsWorkflowCompleted())
+			require.NoError(t, env.GetWorkflowError())
+			var answered []int64
+			for _, r := range saved.all() {
+				answered = append(answered, r.AnswersUpTo)
+			}
+			assert.Equal(t, tc.want, answered)
+		})
+	}
+}
+
 func TestTheAgentLoopIsBounded(t *testing.T) {
 	env := newEnv(t)
 	saved := &replies{}
