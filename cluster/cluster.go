@@ -168,16 +168,23 @@ func (c *Cluster) prepareAimsg(ctx context.Context) error {
 	if _, err := createDatabase(ctx, c.opts.DatabaseURL, c.opts.Prefix); err != nil {
 		return err
 	}
-	secret, err := config.SecretFile(filepath.Join(c.opts.Dir, "secret.key"), randomHex)
-	if err != nil {
-		return err
+	env := os.Environ()
+	for _, k := range []struct {
+		name, file string
+		fresh      func() string
+	}{
+		{"SECRET_KEY", "secret.key", randomHex},
+		{"TEMPORAL_PAYLOAD_KEY", "payload.key", func() string { return codec.NewKey("cluster") }},
+	} {
+		if os.Getenv(k.name) != "" {
+			continue
+		}
+		v, err := config.SecretFile(filepath.Join(c.opts.Dir, k.file), k.fresh)
+		if err != nil {
+			return err
+		}
+		env = append(env, k.name+"="+v)
 	}
-	payloadKey, err := config.SecretFile(filepath.Join(c.opts.Dir, "payload.key"),
-		func() string { return codec.NewKey("cluster") })
-	if err != nil {
-		return err
-	}
-	env := append(os.Environ(), "SECRET_KEY="+secret, "TEMPORAL_PAYLOAD_KEY="+payloadKey)
 	env = append(env, c.opts.Env...)
 	env = append(env, "DATABASE_URL="+c.DatabaseURL, "TEMPORAL_ADDRESS="+c.TemporalAddress(),
 		"TEMPORAL_NAMESPACE="+c.opts.Namespace)

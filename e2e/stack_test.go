@@ -185,11 +185,8 @@ func (s *stack) replyTo(tk apitest.Tokens, messageID int64, within time.Duration
 // search-attribute upserts as "upsert:<keys>".
 func (s *stack) history(workflowID string) []string {
 	s.t.Helper()
-	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var activities []string
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(s.t, err)
+	for _, ev := range s.fullHistory(workflowID).Events {
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
 			activities = append(activities, a.GetActivityType().GetName())
 		}
@@ -207,6 +204,19 @@ func (s *stack) history(workflowID string) []string {
 		}
 	}
 	return activities
+}
+
+// fullHistory reads a workflow's whole history.
+func (s *stack) fullHistory(workflowID string) *historypb.History {
+	s.t.Helper()
+	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(s.t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return h
 }
 
 // turnOutcome waits for a turn to exist and finish, and returns its result.
@@ -239,14 +249,7 @@ func (s *stack) saveHistories(ids ...string) {
 		return
 	}
 	for _, id := range ids {
-		iter := s.tc.GetWorkflowHistory(context.Background(), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		h := &historypb.History{}
-		for iter.HasNext() {
-			ev, err := iter.Next()
-			require.NoError(s.t, err)
-			h.Events = append(h.Events, ev)
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(s.fullHistory(id))
 		require.NoError(s.t, err)
 		name := strings.SplitN(id, "/", 2)[0] + ".json"
 		require.NoError(s.t, os.WriteFile(filepath.Join(dir, name), b, 0o644))

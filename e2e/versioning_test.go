@@ -134,19 +134,6 @@ func (s *stack) turnVersion(workflowID string) []string {
 	return []string{v.GetDeploymentVersion().GetBuildId(), v.GetBehavior().String()}
 }
 
-// fullHistory reads a workflow's whole history.
-func (s *stack) fullHistory(workflowID string) *historypb.History {
-	s.t.Helper()
-	iter := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	h := &historypb.History{}
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(s.t, err)
-		h.Events = append(h.Events, ev)
-	}
-	return h
-}
-
 func hasEvent(h *historypb.History, typ enums.EventType) bool {
 	for _, ev := range h.Events {
 		if ev.GetEventType() == typ {
