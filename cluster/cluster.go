@@ -99,7 +99,7 @@ type Cluster struct {
 // Start prepares the databases, starts the Temporal server, registers the
 // namespace, migrates aimsg's database once, then starts the workers and
 // the APIs and waits until every API's /health answers.
-func Start(ctx context.Context, opts Options) (*Cluster, error) {
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -132,29 +132,30 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.StartTemporal(ctx); err != nil {
 		return nil, err
 	}
+	// From here a failure stops what was started.
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
 	if err := c.registerNamespace(ctx); err != nil {
-		c.Stop()
 		return nil, err
 	}
 	if err := c.prepareAimsg(ctx); err != nil {
-		c.Stop()
 		return nil, err
 	}
 	for _, p := range append(append([]*Process{}, c.Workers...), c.APIs...) {
 		if err := p.Start(); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
 	for i := range c.APIs {
 		if err := c.WaitAPI(ctx, i); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
 	for _, w := range c.Workers {
 		if !w.Running() {
-			c.Stop()
 			return nil, fmt.Errorf("%s exited:\n%s", w.Name, w.tail())
 		}
 	}

@@ -158,7 +158,7 @@ func (c *Cluster) writeTemporalConfig() (string, error) {
 	service := func(i int) map[string]any {
 		rpc := map[string]any{"grpcPort": c.temporalPort(i), "membershipPort": c.temporalPort(4 + i), "bindOnLocalHost": true}
 		if i == 0 {
-			rpc["httpPort"] = c.temporalPort(8)
+			rpc["httpPort"] = c.temporalPort(serverPorts - 1)
 		}
 		return map[string]any{"rpc": rpc}
 	}

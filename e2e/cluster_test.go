@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
-	"net"
+	"log"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -54,9 +55,8 @@ func startCluster(t *testing.T, env ...string) *cluster.Cluster {
 	o.Bin, o.Aimsg, o.DatabaseURL = bin, buildAimsg(t), admin
 	o.Prefix = "aimsg_ct_" + hex.EncodeToString(suffix)
 	o.Dir = t.TempDir()
-	o.TemporalPort = freePorts(t, 9)
+	require.NoError(t, o.PickFreePorts())
 	o.APIPorts = []int{reusablePort(t), reusablePort(t)}
-	o.MetricsPort = freePorts(t, 2)
 	o.Env = append([]string{"LOG_LEVEL=warn", "TURN_RECONCILE_SECONDS=1",
 		"REGISTRATIONS_PER_ADDRESS=1000", "INBOUND_MAX_PER_MINUTE=1000", "LOGIN_MAX_FAILURES_PER_ADDRESS=1000"}, env...)
 	o.Logger = testenv.Logger()
@@ -73,50 +73,17 @@ func startCluster(t *testing.T, env ...string) *cluster.Cluster {
 	return c
 }
 
-// freePorts is the first of n consecutive free ports below the ephemeral
-// range (see reusablePort).
-func freePorts(t *testing.T, n int) int {
-	t.Helper()
-	for range 100 {
-		first := reusablePort(t)
-		free := true
-		for p := first + 1; p < first+n && free; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			l.Close()
-		}
-		if free {
-			return first
-		}
-	}
-	t.Fatalf("no %d consecutive free ports", n)
-	return 0
-}
-
-// remote sends each request to an API process over HTTP, so apitest's
-// helpers drive a cluster as they drive a handler. A refused connection
-// (the process is down) answers 502.
-type remote string
-
-func (r remote) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	out, err := http.NewRequestWithContext(req.Context(), req.Method, string(r)+req.URL.RequestURI(), req.Body)
+// remote is a reverse proxy to an API process, so apitest's helpers drive
+// a cluster as they drive a handler. A refused connection (the process is
+// down) answers 502.
+func remote(base string) http.Handler {
+	u, err := url.Parse(base)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
+		panic(err)
 	}
-	out.Header = req.Header.Clone()
-	res, err := http.DefaultClient.Do(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer res.Body.Close()
-	maps.Copy(w.Header(), res.Header)
-	w.WriteHeader(res.StatusCode)
-	_, _ = io.Copy(w, res.Body)
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.ErrorLog = log.New(io.Discard, "", 0) // a killed API is expected here
+	return p
 }
 
 // apis are the cluster's APIs as apitest clients (the contract is

@@ -242,12 +242,9 @@ func (st *stack) startCluster(ctx context.Context, o options, log *slog.Logger, 
 	opts.Prefix = "aimsg_bench_" + strconv.FormatInt(time.Now().Unix(), 36)
 	opts.Dir = filepath.Join(work, "cluster")
 	opts.Logger = log
-	// The server's nine ports, then the workers' metrics.
-	first, err := freePorts(11)
-	if err != nil {
+	if err := opts.PickFreePorts(); err != nil {
 		return err
 	}
-	opts.TemporalPort, opts.MetricsPort = first, first+9
 	opts.APIPorts = nil
 	for range 2 {
 		port, err := freePort()
@@ -348,26 +345,6 @@ func (st *stack) close() {
 	for i := len(st.cleanup) - 1; i >= 0; i-- {
 		st.cleanup[i]()
 	}
-}
-
-// freePorts is the first of n free ports in a row, below the ephemeral
-// range (for the cluster's server, which takes nine).
-func freePorts(n int) (int, error) {
-	for first := 17000; first < 30000; first += 16 {
-		free := true
-		for p := first; p < first+n && free; p++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				continue
-			}
-			l.Close()
-		}
-		if free {
-			return first, nil
-		}
-	}
-	return 0, fmt.Errorf("no %d free ports in a row", n)
 }
 
 func freePort() (string, error) {
