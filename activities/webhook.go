@@ -48,10 +48,10 @@ func NewWebhooks(allowPrivate bool, giveUpAfter time.Duration) *Webhooks {
 	if !allowPrivate {
 		dialer.Control = func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !domain.PublicAddress(ap.Addr()) {
-				return domain.ErrPrivateAddress
+			if err != nil {
+				return fmt.Errorf("%w: %q is not an address", domain.ErrPrivateAddress, address)
 			}
-			return nil
+			return domain.CheckWebhookAddress(ap.Addr())
 		}
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -131,6 +131,11 @@ func (w *Webhooks) post(ctx context.Context, sub *domain.WebhookSubscription, d 
 	req.Header.Set(EventIDHeader, d.EventID)
 	resp, err := w.HTTP.Do(req)
 	if err != nil {
+		// The dialer's refusal alone, naming the range refused.
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && errors.Is(opErr.Err, domain.ErrPrivateAddress) {
+			return 0, opErr.Err
+		}
 		if errors.Is(err, domain.ErrPrivateAddress) {
 			return 0, domain.ErrPrivateAddress
 		}

@@ -489,20 +489,128 @@ func GiveUpWebhookDelivery(ctx context.Context, db bun.IDB, id int64, at time.Ti
 // ErrPrivateAddress refuses a webhook to this network's own machines.
 var ErrPrivateAddress = errors.New("webhook URL resolves to a loopback, private or link-local address")
 
-// cgnat is carrier-grade NAT space, private in practice.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// specialRange is a block of addresses a webhook may not go to.
+type specialRange struct {
+	prefix netip.Prefix
+	name   string
+	// carried, for the forms of IPv6 address that carry an IPv4 one,
+	// decodes it, so a refusal can name the range of the address meant.
+	carried func(netip.Addr) netip.Addr
+}
 
-// PublicAddress reports whether an address is on the public internet.
-func PublicAddress(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() &&
-		!ip.IsLinkLocalMulticast() && !ip.IsUnspecified() && !ip.IsMulticast() && !cgnat.Contains(ip)
+// specialRanges are the blocks of IANA's IPv4 and IPv6 Special-Purpose
+// Address Registries (RFC 6890; iana.org/assignments/iana-ipv4-special-registry
+// and iana-ipv6-special-registry, as of 2025), whether or not the registry
+// calls them globally reachable, with what the registries leave out:
+// multicast (224.0.0.0/4, ff00::/8), the deprecated IPv4-compatible
+// (::/96) and site-local (fec0::/10) forms, and all of IPv6 outside
+// 2000::/3, the only block IANA allocates as global unicast. IPv4-mapped
+// addresses (::ffff:0:0/96) are not here: they are their IPv4 address
+// (the resolver answers IPv4 in that form and the dialer connects over
+// IPv4), and are checked as one. The longest prefix that holds an
+// address names it.
+var specialRanges = []specialRange{
+	{prefix: netip.MustParsePrefix("0.0.0.0/8"), name: "this network, RFC 791"},
+	{prefix: netip.MustParsePrefix("10.0.0.0/8"), name: "private, RFC 1918"},
+	{prefix: netip.MustParsePrefix("100.64.0.0/10"), name: "shared address space (carrier-grade NAT), RFC 6598"},
+	{prefix: netip.MustParsePrefix("127.0.0.0/8"), name: "loopback, RFC 1122"},
+	{prefix: netip.MustParsePrefix("169.254.0.0/16"), name: "link-local, RFC 3927"},
+	{prefix: netip.MustParsePrefix("172.16.0.0/12"), name: "private, RFC 1918"},
+	{prefix: netip.MustParsePrefix("192.0.0.0/24"), name: "IETF protocol assignments, RFC 6890"},
+	{prefix: netip.MustParsePrefix("192.0.2.0/24"), name: "documentation (TEST-NET-1), RFC 5737"},
+	{prefix: netip.MustParsePrefix("192.31.196.0/24"), name: "AS112-v4, RFC 7535"},
+	{prefix: netip.MustParsePrefix("192.52.193.0/24"), name: "AMT, RFC 7450"},
+	{prefix: netip.MustParsePrefix("192.88.99.0/24"), name: "deprecated 6to4 relay anycast, RFC 7526"},
+	{prefix: netip.MustParsePrefix("192.168.0.0/16"), name: "private, RFC 1918"},
+	{prefix: netip.MustParsePrefix("192.175.48.0/24"), name: "direct delegation AS112 service, RFC 7534"},
+	{prefix: netip.MustParsePrefix("198.18.0.0/15"), name: "benchmarking, RFC 2544"},
+	{prefix: netip.MustParsePrefix("198.51.100.0/24"), name: "documentation (TEST-NET-2), RFC 5737"},
+	{prefix: netip.MustParsePrefix("203.0.113.0/24"), name: "documentation (TEST-NET-3), RFC 5737"},
+	{prefix: netip.MustParsePrefix("224.0.0.0/4"), name: "multicast, RFC 5771"},
+	{prefix: netip.MustParsePrefix("240.0.0.0/4"), name: "reserved, RFC 1112"},
+	{prefix: netip.MustParsePrefix("255.255.255.255/32"), name: "limited broadcast, RFC 919"},
+
+	{prefix: netip.MustParsePrefix("::/128"), name: "unspecified, RFC 4291"},
+	{prefix: netip.MustParsePrefix("::1/128"), name: "loopback, RFC 4291"},
+	{prefix: netip.MustParsePrefix("::/96"), name: "IPv4-compatible (deprecated), RFC 4291", carried: last32},
+	{prefix: netip.MustParsePrefix("64:ff9b::/96"), name: "NAT64, RFC 6052", carried: last32},
+	{prefix: netip.MustParsePrefix("64:ff9b:1::/48"), name: "local-use NAT64, RFC 8215"},
+	{prefix: netip.MustParsePrefix("100::/64"), name: "discard-only, RFC 6666"},
+	{prefix: netip.MustParsePrefix("2001::/23"), name: "IETF protocol assignments, RFC 2928"},
+	{prefix: netip.MustParsePrefix("2001::/32"), name: "Teredo, RFC 4380", carried: teredoClient},
+	{prefix: netip.MustParsePrefix("2001:db8::/32"), name: "documentation, RFC 3849"},
+	{prefix: netip.MustParsePrefix("2002::/16"), name: "6to4, RFC 3056", carried: sixToFour},
+	{prefix: netip.MustParsePrefix("2620:4f:8000::/48"), name: "direct delegation AS112 service, RFC 7534"},
+	{prefix: netip.MustParsePrefix("3fff::/20"), name: "documentation, RFC 9637"},
+	{prefix: netip.MustParsePrefix("5f00::/16"), name: "segment routing (SRv6) SIDs, RFC 9602"},
+	{prefix: netip.MustParsePrefix("fc00::/7"), name: "unique local, RFC 4193"},
+	{prefix: netip.MustParsePrefix("fe80::/10"), name: "link-local, RFC 4291"},
+	{prefix: netip.MustParsePrefix("fec0::/10"), name: "site-local (deprecated), RFC 3879"},
+	{prefix: netip.MustParsePrefix("ff00::/8"), name: "multicast, RFC 4291"},
+	{prefix: netip.MustParsePrefix("::/3"), name: "not global unicast (2000::/3)"},
+	{prefix: netip.MustParsePrefix("4000::/2"), name: "not global unicast (2000::/3)"},
+	{prefix: netip.MustParsePrefix("8000::/1"), name: "not global unicast (2000::/3)"},
+}
+
+// last32 is the IPv4 address in the last 32 bits (NAT64, IPv4-compatible).
+func last32(ip netip.Addr) netip.Addr {
+	b := ip.As16()
+	return netip.AddrFrom4([4]byte(b[12:]))
+}
+
+// sixToFour is the IPv4 address of a 6to4 site, 2002:AABB:CCDD::/48.
+func sixToFour(ip netip.Addr) netip.Addr {
+	b := ip.As16()
+	return netip.AddrFrom4([4]byte(b[2:6]))
+}
+
+// teredoClient is the IPv4 address of a Teredo client, stored inverted in
+// the last 32 bits.
+func teredoClient(ip netip.Addr) netip.Addr {
+	b := ip.As16()
+	return netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+}
+
+// specialRangeOf is the most specific special range holding ip, if any.
+func specialRangeOf(ip netip.Addr) (specialRange, bool) {
+	var found specialRange
+	for _, r := range specialRanges {
+		if r.prefix.Contains(ip) && (!found.prefix.IsValid() || r.prefix.Bits() > found.prefix.Bits()) {
+			found = r
+		}
+	}
+	return found, found.prefix.IsValid()
+}
+
+// CheckWebhookAddress refuses an address a webhook may not go to: one of
+// specialRanges, or not an address. The error wraps ErrPrivateAddress and
+// names the range; for an IPv6 form carrying an IPv4 address, the range of
+// that address when it has one. New subscriptions and the sender, at each
+// connection, both check with it.
+func CheckWebhookAddress(ip netip.Addr) error {
+	if !ip.IsValid() {
+		return fmt.Errorf("%w: not an IP address", ErrPrivateAddress)
+	}
+	// Prefixes never hold an address with a zone; the zone only says
+	// which link it is on.
+	ip = ip.WithZone("").Unmap()
+	r, ok := specialRangeOf(ip)
+	if !ok {
+		return nil
+	}
+	why := fmt.Sprintf("%s (%s)", r.prefix, r.name)
+	if r.carried != nil {
+		if inner, ok := specialRangeOf(r.carried(ip)); ok {
+			why += fmt.Sprintf(" carrying an IPv4 address in %s (%s)", inner.prefix, inner.name)
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrPrivateAddress, why)
 }
 
 // CheckWebhookURL refuses a URL a webhook may not go to: not absolute
 // http(s), credentials in it, or, unless allowPrivate, plain http or a
-// host that resolves to a private address. The sender checks the address
-// again when it connects.
+// host with an address CheckWebhookAddress refuses. The sender checks the
+// address again when it connects.
 func CheckWebhookURL(ctx context.Context, raw string, allowPrivate bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
@@ -519,8 +627,8 @@ func CheckWebhookURL(ctx context.Context, raw string, allowPrivate bool) error {
 		return invalid("url's host does not resolve")
 	}
 	for _, a := range addrs {
-		if !PublicAddress(a) {
-			return invalid(ErrPrivateAddress.Error())
+		if err := CheckWebhookAddress(a); err != nil {
+			return invalid(err.Error())
 		}
 	}
 	return nil

@@ -164,3 +164,107 @@ func TestAFailingSubscriptionIsDisabled(t *testing.T) {
 		assert.Zero(t, outboxCount(t, db))
 	})
 }
+
+// Without allowPrivate a webhook may go to a public address only: every
+// range of IANA's special-purpose registries is refused, written as IPv4
+// or IPv6, and the forms that carry an IPv4 address inside an IPv6 one
+// (IPv4-mapped and -compatible, NAT64, 6to4, Teredo) name the range of the
+// address they carry. Each case is the host of an https URL and a part of
+// the refusal.
+func TestWebhookURLToASpecialPurposeAddressIsRefused(t *testing.T) {
+	for host, names := range map[string]string{
+		// IPv4 Special-Purpose Address Registry, and multicast.
+		"0.1.2.3":         "0.0.0.0/8",
+		"0.0.0.0":         "0.0.0.0/8",
+		"10.1.2.3":        "10.0.0.0/8",
+		"100.64.0.1":      "100.64.0.0/10",
+		"100.127.255.254": "100.64.0.0/10",
+		"127.0.0.1":       "127.0.0.0/8",
+		"127.255.0.9":     "127.0.0.0/8",
+		"169.254.169.254": "169.254.0.0/16",
+		"172.16.0.1":      "172.16.0.0/12",
+		"172.31.255.1":    "172.16.0.0/12",
+		"192.0.0.8":       "192.0.0.0/24",
+		"192.0.0.170":     "192.0.0.0/24",
+		"192.0.2.1":       "192.0.2.0/24",
+		"192.31.196.1":    "192.31.196.0/24",
+		"192.52.193.1":    "192.52.193.0/24",
+		"192.88.99.1":     "192.88.99.0/24",
+		"192.168.1.1":     "192.168.0.0/16",
+		"192.175.48.1":    "192.175.48.0/24",
+		"198.18.0.1":      "198.18.0.0/15",
+		"198.19.255.255":  "198.18.0.0/15",
+		"198.51.100.1":    "198.51.100.0/24",
+		"203.0.113.7":     "203.0.113.0/24",
+		"224.0.0.1":       "224.0.0.0/4",
+		"239.255.255.250": "224.0.0.0/4",
+		"240.0.0.1":       "240.0.0.0/4",
+		"255.255.255.255": "255.255.255.255/32",
+		// IPv6 Special-Purpose Address Registry, and multicast.
+		"[::]":              "::/128",
+		"[::1]":             "::1/128",
+		"[64:ff9b:1::1]":    "64:ff9b:1::/48",
+		"[100::1]":          "100::/64",
+		"[2001::1]":         "2001::/32",
+		"[2001:2::1]":       "2001::/23",
+		"[2001:1ff::1]":     "2001::/23",
+		"[2001:db8::1]":     "2001:db8::/32",
+		"[2620:4f:8000::1]": "2620:4f:8000::/48",
+		"[3fff::1]":         "3fff::/20",
+		"[3fff:fff::1]":     "3fff::/20",
+		"[5f00::1]":         "5f00::/16",
+		"[fc00::1]":         "fc00::/7",
+		"[fd00::2]":         "fc00::/7",
+		"[fe80::1]":         "fe80::/10",
+		"[fe80::1%25eth0]":  "fe80::/10",
+		"[ff02::1]":         "ff00::/8",
+		"[ff0e::1]":         "ff00::/8",
+		"[fec0::1]":         "fec0::/10",
+		"[4000::1]":         "4000::/2",
+		"[1000::1]":         "::/3",
+		// IPv4 inside IPv6: the range of the IPv4 address is named.
+		"[::ffff:127.0.0.1]":                        "127.0.0.0/8",
+		"[::ffff:a00:1]":                            "10.0.0.0/8",
+		"[::127.0.0.1]":                             "127.0.0.0/8",
+		"[::5db8:d822]":                             "::/96",
+		"[64:ff9b::7f00:1]":                         "127.0.0.0/8",
+		"[64:ff9b::a9fe:a9fe]":                      "169.254.0.0/16",
+		"[64:ff9b::5db8:d822]":                      "64:ff9b::/96",
+		"[2002:7f00:1::]":                           "127.0.0.0/8",
+		"[2002:c0a8:101::1]":                        "192.168.0.0/16",
+		"[2002:5db8:d822::1]":                       "2002::/16",
+		"[2001:0:4136:e378:8000:63bf:80ff:fffe]":    "127.0.0.0/8",
+		"[2001:0:4136:e378:8000:63bf:3fff:fdd2]":    "192.0.2.0/24",
+		"[2001:0:5db8:d822:8000:63bf:a247:27dd]":    "2001::/32",
+		"[64:ff9b::7f00:1]:8443":                    "127.0.0.0/8",
+		"[0:0:0:0:0:ffff:7f00:1]":                   "127.0.0.0/8",
+		"[2002:7f00:1:0:0:0:0:1]":                   "127.0.0.0/8",
+		"[2001:0000:4136:e378:8000:63bf:80ff:fffe]": "127.0.0.0/8",
+	} {
+		t.Run(host, func(t *testing.T) {
+			err := domain.CheckWebhookURL(context.Background(), "https://"+host+"/hook", false)
+			require.ErrorIs(t, err, domain.ErrInvalid)
+			assert.Contains(t, err.Error(), domain.ErrPrivateAddress.Error())
+			assert.Contains(t, err.Error(), names)
+		})
+	}
+}
+
+// Public addresses are still taken, IPv4 ones written as IPv4-mapped too
+// (the resolver answers in that form); allowPrivate takes any address and
+// plain http, and nothing takes a URL that is not absolute http(s).
+func TestWebhookURLToAPublicAddressIsTaken(t *testing.T) {
+	ctx := context.Background()
+	for _, host := range []string{"93.184.216.34", "1.1.1.1", "8.8.8.8", "198.20.0.1", "192.0.1.1", "100.128.0.1",
+		"[2606:4700::1111]", "[2001:4860:4860::8888]", "[2001:200::1]", "[2a00:1450:4001::1]", "[3fff:1000::1]",
+		"[::ffff:93.184.216.34]", "93.184.216.34:8443"} {
+		assert.NoError(t, domain.CheckWebhookURL(ctx, "https://"+host+"/hook", false), host)
+	}
+	assert.ErrorIs(t, domain.CheckWebhookURL(ctx, "http://93.184.216.34/hook", false), domain.ErrInvalid, "https only")
+	for _, u := range []string{"http://127.0.0.1:9/hook", "https://[64:ff9b::7f00:1]/", "http://[::1]/", "https://10.0.0.1/"} {
+		assert.NoError(t, domain.CheckWebhookURL(ctx, u, true), u)
+	}
+	for _, u := range []string{"ftp://93.184.216.34/x", "https://user:pw@93.184.216.34/", "/relative", "https://93.184.216.34/#frag"} {
+		assert.ErrorIs(t, domain.CheckWebhookURL(ctx, u, true), domain.ErrInvalid, u)
+	}
+}
