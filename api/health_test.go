@@ -67,7 +67,11 @@ func TestHealthReportsDatabaseAndTemporal(t *testing.T) {
 
 		w = do(h, http.MethodGet, "/db-test", nil)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-		assert.Equal(t, "ok", decode(t, w)["status"])
+		assert.Equal(t, map[string]any{"status": "ok", "message": "Database connection successful"}, decode(t, w),
+			"the database's type is not told to anyone who asks")
+		for _, word := range []string{"dialect", "sqlite", "postgres", "pg"} {
+			assert.NotContains(t, strings.ToLower(w.Body.String()), word)
+		}
 	})
 }
 

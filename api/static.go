@@ -47,9 +47,39 @@ func (st staticSite) file(c *gin.Context) {
 	abort(c, http.StatusNotFound, "Not Found")
 }
 
+// setHeaders adds the site's headers to those of every answer
+// (securityHeaders); its own policy replaces the default one, with
+// frame-ancestors 'none' kept in it.
 func (st staticSite) setHeaders(c *gin.Context) {
-	c.Header("X-Content-Type-Options", "nosniff")
 	for k, v := range st.headers {
+		if http.CanonicalHeaderKey(k) == "Content-Security-Policy" {
+			v = denyFraming(v)
+		}
 		c.Header(k, v)
 	}
+}
+
+// denyFraming is a Content-Security-Policy with its frame-ancestors
+// directive, if any, made 'none', or one added: every other directive
+// stays as it is, so the policy only gets stricter.
+func denyFraming(policy string) string {
+	var out []string
+	found := false
+	for _, d := range strings.Split(policy, ";") {
+		d = strings.TrimSpace(d)
+		if d == "" {
+			continue
+		}
+		if strings.EqualFold(strings.Fields(d)[0], "frame-ancestors") {
+			if found {
+				continue // browsers heed the first only; one is enough
+			}
+			found, d = true, frameAncestorsNone
+		}
+		out = append(out, d)
+	}
+	if !found {
+		out = append(out, frameAncestorsNone)
+	}
+	return strings.Join(out, "; ")
 }
