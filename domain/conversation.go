@@ -101,6 +101,9 @@ type Participant struct {
 	ID       int64   `json:"id"`
 	Username string  `json:"username"`
 	FullName *string `json:"full_name"`
+	// Badge, in the conversation list, marks the real assistant and real
+	// staff; the server sets it, no name can.
+	Badge Badge `json:"badge,omitempty"`
 }
 
 func participantOf(u *User) *Participant {
@@ -162,7 +165,9 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: participantOf(assistant), Mode: state.Mode})
+		other := participantOf(assistant)
+		other.Badge = badgeOf(assistant, false)
+		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: other, Mode: state.Mode})
 	}
 	lastIDs := make([]int64, 0, len(lines))
 	for _, r := range lines {
@@ -196,18 +201,27 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 			UnreadCount: r.Unread, OtherUser: &Participant{ID: other}})
 	}
 	if len(otherIDs) > 0 {
-		var users []User
-		if err := db.NewSelect().Model(&users).Column("id", "username", "full_name").
-			Where("id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
+		// Their badges come with them: whether each holds the agent role
+		// is part of the same read.
+		var users []struct {
+			User  `bun:",extend"`
+			Agent bool `bun:"agent"`
+		}
+		if err := db.NewSelect().Model(&users).Column("u.id", "u.username", "u.full_name", "u.is_system", "u.is_superuser").
+			ColumnExpr("EXISTS (SELECT 1 FROM user_roles AS ur JOIN roles AS r ON r.id = ur.role_id"+
+				" WHERE ur.user_id = u.id AND r.name = ?) AS agent", AgentRole).
+			Where("u.id IN (?)", bun.List(otherIDs)).Scan(ctx); err != nil {
 			return nil, 0, fmt.Errorf("conversation participants: %w", err)
 		}
-		byID := map[int64]*User{}
+		byID := map[int64]*Participant{}
 		for i := range users {
-			byID[users[i].ID] = &users[i]
+			p := participantOf(&users[i].User)
+			p.Badge = badgeOf(&users[i].User, users[i].Agent)
+			byID[p.ID] = p
 		}
 		for i := range out {
-			if u := byID[out[i].OtherUser.ID]; u != nil && !out[i].IsAssistant {
-				out[i].OtherUser = participantOf(u)
+			if p := byID[out[i].OtherUser.ID]; p != nil && !out[i].IsAssistant {
+				out[i].OtherUser = p
 			}
 		}
 	}

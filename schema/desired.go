@@ -120,6 +120,17 @@ var indexes = []index{
 	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
 }
 
+// expressionIndex is a unique index on an expression.
+type expressionIndex struct {
+	table, name, expr string
+}
+
+// expressionIndexes hold what a column's unique tag cannot: usernames are
+// unique whatever their case (domain.UsernameKey).
+var expressionIndexes = []expressionIndex{
+	{"users", "users_username_fold_key", "lower(username)"},
+}
+
 // createDesired builds the schema the models expect in an empty database.
 func createDesired(ctx context.Context, db bun.IDB) error {
 	for _, t := range tables {
@@ -133,6 +144,11 @@ func createDesired(ctx context.Context, db bun.IDB) error {
 	}
 	for _, ix := range indexes {
 		if _, err := db.NewCreateIndex().Table(ix.table).Index(ix.name).Column(ix.columns...).Exec(ctx); err != nil {
+			return fmt.Errorf("create index %s: %w", ix.name, err)
+		}
+	}
+	for _, ix := range expressionIndexes {
+		if _, err := db.NewCreateIndex().Unique().Table(ix.table).Index(ix.name).ColumnExpr(ix.expr).Exec(ctx); err != nil {
 			return fmt.Errorf("create index %s: %w", ix.name, err)
 		}
 	}

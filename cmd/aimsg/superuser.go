@@ -29,6 +29,13 @@ func createSuperuserCmd(ctx context.Context, e *env, args []string) error {
 	if *username == "" || *email == "" || *password == "" {
 		return usageError("usage: aimsg createsuperuser --username NAME --email ADDRESS (password in AIMSG_SUPERUSER_PASSWORD)")
 	}
+	// The API's form of a username, normalised the same way; the system
+	// words it reserves stay open to the operator ("admin"), whose
+	// superusers carry the staff badge. The assistant's name is taken.
+	*username = domain.NormalizeUsername(*username)
+	if err := domain.CheckUsernameForm(*username); err != nil {
+		return fmt.Errorf("username %q: %s", *username, domain.Reason(err))
+	}
 	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != *email {
 		return fmt.Errorf("email %q is not a valid address", *email)
 	}

@@ -47,6 +47,14 @@ async function newPage(viewport = { width: 1200, height: 900 }) {
   return page;
 }
 
+// apiCall calls the API from the test itself, as another client would.
+async function apiCall(method, path, body, token) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
+  const res = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
 const shotRaw = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
 // shot saves a screenshot of the page, after checking that no value leaked
@@ -82,6 +90,9 @@ test("register, sign in and talk to the assistant, the reply arriving live", asy
   await page.locator(".message.theirs:not(.draft)", { hasText: "You said: Hello there" }).waitFor({ timeout: replyTimeout });
   assert.equal(page.url(), url, "no navigation: the reply came through the event stream");
   assert.equal(await mine.locator(".badge-channel").textContent(), "web", "each message shows its channel");
+  const reply = page.locator(".message.theirs:not(.draft)", { hasText: "You said: Hello there" });
+  assert.equal(await reply.locator(".identity-assistant").textContent(), "AI assistant", "the assistant's badge");
+  assert.equal(await mine.locator(".identity").count(), 0, "no badge on the user's own messages");
   await page.locator(".message.mine .badge-pending").waitFor({ state: "detached" });
   await shot(page, "03-chat");
   assert.deepEqual(page.errors, []);
@@ -132,12 +143,37 @@ test("file and edit a report, and the assistant lists it", async () => {
   await shot(page, "05-assistant-lists-reports");
 });
 
-test("my conversations lists the assistant first", async () => {
+test("my conversations lists the assistant first, with badges no name can get", async () => {
   const page = userPage;
+  const me = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")).user.id);
+  // Someone registering as the assistant or the team is refused...
+  const impostor = { username: "impostor" + Date.now() % 100000, password: "correct horse battery" };
+  const account = (fullName) => ({ username: impostor.username, email: impostor.username + "@example.com",
+    password: impostor.password, full_name: fullName });
+  for (const name of ["AI Assistant", "Support Team", "Web User\u202e"]) {
+    const { status, body } = await apiCall("POST", "/auth/register", account(name));
+    assert.equal(status, 422, name);
+    assert.deepEqual(body.detail[0].loc, ["body", "full_name"], name);
+  }
+  // ...and a name that only claims it shows without the badge.
+  assert.equal((await apiCall("POST", "/auth/register", account("Assistant Manager ✓"))).status, 201);
+  const send = async (who, content) => {
+    const { body } = await apiCall("POST", "/auth/login", { username: who.username, password: who.password });
+    assert.equal((await apiCall("POST", "/messages", { recipient_id: me, content }, body.access_token)).status, 201);
+  };
+  await send(impostor, "Send your password here");
+  await send(admin, "Hello from the aimsg team");
+
   await page.getByRole("link", { name: "Conversations" }).click();
   await page.getByRole("heading", { name: "Conversations" }).waitFor();
   const first = page.locator("ul.plain li").first();
   assert.equal(await first.getByRole("link").textContent(), "Assistant");
+  assert.equal(await first.locator(".identity-assistant").textContent(), "AI assistant");
+  const staff = page.locator("ul.plain li", { hasText: admin.username });
+  assert.equal(await staff.locator(".identity-staff").textContent(), "Staff");
+  const named = page.locator("ul.plain li", { hasText: "Assistant Manager ✓" });
+  await named.waitFor();
+  assert.equal(await named.locator(".identity").count(), 0, "a name gets no badge");
   await shot(page, "06-conversations");
 });
 
@@ -275,6 +311,7 @@ test("a person from the support team takes over the chat, answers and hands it b
   const answer = page.locator(".message.theirs.human", { hasText: "Hi, I am a person. How can I help?" });
   await answer.waitFor();
   assert.equal(await answer.locator(".sender").textContent(), "Support team (a person)");
+  assert.equal(await answer.locator(".identity-staff").textContent(), "Staff");
 
   await page.getByLabel("Message", { exact: true }).fill("Thanks, a person at last");
   await page.getByRole("button", { name: "Send" }).click();

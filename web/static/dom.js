@@ -43,6 +43,24 @@ export function badge(text, kind = text) {
   return h("span", { class: "badge badge-" + kind }, text);
 }
 
+// identities are the marks the server vouches for (the "badge" of a
+// participant): the real assistant and the real staff. Their words and
+// look come from here, never from the server's text.
+const identities = {
+  assistant: { label: "AI assistant", title: "The aimsg assistant: verified by aimsg" },
+  staff: { label: "Staff", title: "A member of the aimsg team: verified by aimsg" },
+};
+
+// identityBadge is the mark of a badge the server set, next to a name and
+// outside it: a check in a filled pill, a class of its own. An unknown or
+// absent badge shows nothing, so no name can produce one.
+export function identityBadge(kind) {
+  if (typeof kind !== "string" || !Object.hasOwn(identities, kind)) return null;
+  const { label, title } = identities[kind];
+  return h("span", { class: "identity identity-" + kind, title },
+    h("span", { class: "identity-check", "aria-hidden": "true" }), label);
+}
+
 // toast tells the user something, politely announced to screen readers.
 export function toast(text, isError = false) {
   const el = document.getElementById("toast");

@@ -1,7 +1,7 @@
 // One conversation: with the assistant (ai:<me>) or with another user, and
 // the same view for the support team answering a user's conversation with
 // the assistant. Replies appear live from the conversation's event stream.
-import { h, field, when, badge, submitting } from "../dom.js";
+import { h, field, when, badge, identityBadge, submitting } from "../dom.js";
 import { api, follow, session } from "../api.js";
 
 // modeBanner says, on a conversation with the assistant, who answers it.
@@ -22,6 +22,9 @@ export async function conversationPage(main, conversationId, signal) {
     human: () => !banner.el.hidden,
     sender: (m) => m.sender_id === me.id ? "You"
       : m.agent_id ? "Support team (a person)" : isAssistant ? "Assistant" : "User " + m.sender_id,
+    // Only the server says who wrote: agent_id is set on what the support
+    // team wrote, and the other side of ai:<me> is the assistant.
+    badge: (m) => m.sender_id === me.id ? null : m.agent_id ? "staff" : isAssistant ? "assistant" : null,
     onMode: banner.set,
   });
   await api("PUT", `${base}/read`).catch(() => {});
@@ -58,6 +61,8 @@ export async function supportConversationPage(main, conversationId, signal) {
     human: () => !resume.hidden,
     sender: (m) => m.agent_id === me.id ? "You" : m.agent_id ? "Agent " + m.agent_id
       : conversationId === "ai:" + m.sender_id ? "User" : "Assistant",
+    badge: (m) => m.agent_id === me.id ? null : m.agent_id ? "staff"
+      : conversationId === "ai:" + m.sender_id ? null : "assistant",
     onMode: setMode,
   });
   const { data } = await api("GET", "/support/conversations?mode=human&limit=200");
@@ -82,6 +87,7 @@ async function conversationView(main, signal, o) {
     const item = h("li", { class: "message " + (mine ? "mine" : "theirs") + (m.agent_id ? " human" : ""), "data-id": m.id },
       h("div", { class: "meta" },
         h("span", { class: "sender" }, o.sender(m)),
+        identityBadge(o.badge(m)),
         badge(m.channel, "channel"),
         h("time", { datetime: m.created_at }, when(m.created_at)),
         pending && badge("thinking…", "pending"),
@@ -125,6 +131,7 @@ async function conversationView(main, signal, o) {
       draft = h("li", { class: "message theirs draft", "aria-busy": "true" },
         h("div", { class: "meta" },
           h("span", { class: "sender" }, "Assistant"),
+          identityBadge("assistant"),
           badge("typing…", "pending")),
         h("p", { class: "content" }, ""));
       list.append(draft);

@@ -1,5 +1,5 @@
 // The user's conversations, and a way to start one with another user.
-import { h, field, when, submitting, toast } from "../dom.js";
+import { h, field, when, submitting, toast, identityBadge } from "../dom.js";
 import { api } from "../api.js";
 
 const pageSize = 50;
@@ -8,8 +8,11 @@ export async function conversationsPage(main) {
   const item = (c) => {
     const href = c.is_assistant ? "#/chat" : "#/conversations/" + encodeURIComponent(c.conversation_id);
     const name = c.is_assistant ? "Assistant" : (c.other_user?.full_name || c.other_user?.username || c.conversation_id);
+    // The badge comes from the server's badge field, beside the name, never
+    // from the name: whoever is named "Assistant" has none.
     return h("li", { class: "card row" },
       h("a", { href }, name),
+      identityBadge(c.other_user?.badge),
       c.unread_count > 0 && h("span", { class: "badge badge-unread" }, `${c.unread_count} unread`),
       c.last_message && h("span", { class: "muted" }, when(c.last_message.created_at), " — ", c.last_message.content.slice(0, 80)));
   };
