@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,8 +23,6 @@ type messageResponse struct {
 	Message string `json:"message"`
 }
 
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // newAccount is the body of register and of the admin's create user.
 type newAccount struct {
 	Username    string  `json:"username" binding:"required,min=3,max=100"`
@@ -37,12 +34,20 @@ type newAccount struct {
 	IsSuperuser bool    `json:"is_superuser"`
 }
 
-// toNewUser applies the rules the tags cannot say and hashes the password;
-// on failure it has answered 422.
+// toNewUser applies the rules the tags cannot say (the naming rules of
+// domain/names.go among them) and hashes the password; on failure it has
+// answered 422. The username is normalised before it is checked, so a
+// fullwidth spelling meets the rules, and the uniqueness, of its ASCII.
 func (s *Server) toNewUser(c *gin.Context, in newAccount) (domain.NewUser, bool) {
 	var errs []fieldError
-	if !usernamePattern.MatchString(in.Username) {
-		errs = append(errs, bodyError("username", "Username may contain letters, digits, '.', '_' and '-' only", "value_error"))
+	username := domain.NormalizeUsername(in.Username)
+	if err := domain.CheckUsername(username); err != nil {
+		errs = append(errs, bodyError("username", domain.Reason(err), "value_error"))
+	}
+	if in.FullName != nil {
+		if err := domain.CheckDisplayName(*in.FullName); err != nil {
+			errs = append(errs, bodyError("full_name", domain.Reason(err), "value_error"))
+		}
 	}
 	var phone *string
 	if in.PhoneNumber != nil && *in.PhoneNumber != "" {
@@ -64,7 +69,7 @@ func (s *Server) toNewUser(c *gin.Context, in newAccount) (domain.NewUser, bool)
 		s.fail(c, err)
 		return domain.NewUser{}, false
 	}
-	return domain.NewUser{Username: in.Username, Email: in.Email, HashedPassword: hash,
+	return domain.NewUser{Username: username, Email: in.Email, HashedPassword: hash,
 		FullName: in.FullName, Bio: in.Bio, PhoneNumber: phone}, true
 }
 
@@ -124,13 +129,15 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, in.Username, c.ClientIP())
+	// Every spelling of a username that finds the account counts against it.
+	login := domain.LoginName(in.Username)
+	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, login, c.ClientIP())
 	if err != nil {
 		s.authLog(c).Warn("login throttled", "username", clip(in.Username), "error", err)
 		s.fail(c, err)
 		return
 	}
-	u, err := domain.UserByLogin(ctx, s.db, in.Username)
+	u, err := domain.UserByLogin(ctx, s.db, login)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		s.fail(c, err)
 		return
@@ -159,6 +166,41 @@ func (s *Server) login(c *gin.Context) {
 	}
 	s.authLog(c).Info("login succeeded", "user_id", u.ID, "session_id", session.ID)
 	c.JSON(http.StatusOK, resp)
+}
+
+// tooManyWrongPasswords is the reason a password confirmation is throttled.
+const tooManyWrongPasswords = "Too many wrong passwords; try again later"
+
+// confirmPassword checks the password a signed-in person gives to confirm
+// a change (what the change is, for the logs and the audit) under the
+// login throttle, keyed by their username and address: a stolen access
+// token cannot be used to guess the password any faster than the login
+// form allows. Each wrong password is audited. On a wrong password it
+// answers 400 with wrong, when throttled 429, and returns false.
+func (s *Server) confirmPassword(c *gin.Context, u *domain.User, password, what, wrong string) bool {
+	ctx := c.Request.Context()
+	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, u.Username, c.ClientIP())
+	var throttled *domain.Throttled
+	if errors.As(err, &throttled) {
+		s.authLog(c).Warn(what+" throttled", "user_id", u.ID, "retry_after", throttled.RetryAfter)
+		s.fail(c, &domain.Throttled{Reason: tooManyWrongPasswords, RetryAfter: throttled.RetryAfter})
+		return false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	if !s.passwords.Verify(u.HashedPassword, password) {
+		s.authLog(c).Warn(what+" refused: wrong password", "user_id", u.ID)
+		s.audit(c, domain.AuditPasswordRefused, "user", u.ID, map[string]any{"for": what})
+		abort(c, http.StatusBadRequest, wrong)
+		return false
+	}
+	if err := attempt.Succeeded(ctx, s.db); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }
 
 // startSession records a new session and issues its first tokens.

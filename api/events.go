@@ -42,13 +42,14 @@ func (s *Server) streamEvents(c *gin.Context, key string) {
 		s.fail(c, err)
 		return
 	}
-	st := &stream{hub: s.live, userID: currentUser(c).ID, address: c.ClientIP()}
+	me := currentUser(c)
+	st := &stream{hub: s.live, userID: me.ID, address: c.ClientIP(), seesStaff: key != events.Inbox || me.IsSuperuser}
 	if st.id, err = s.streams.admit(ctx, st.userID, st.address); err != nil {
 		s.fail(c, err)
 		return
 	}
 	// Subscribed before reading what was missed: nothing falls between.
-	st.sub = s.live.Subscribe(key, currentSession(c).ID, after)
+	st.sub = s.live.Subscribe(key, currentSession(c).ID, st.userID, after)
 	var missed []domain.Message
 	for from := after; ; {
 		batch, err := domain.MessagesAfter(ctx, s.db, key, from, 100)

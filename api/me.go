@@ -36,10 +36,18 @@ type profileRequest struct {
 	Bio      *string `json:"bio" binding:"omitempty,max=5000"`
 }
 
+// updateMe changes the user's email, full name and bio; a full name must
+// pass the naming rules (domain.CheckDisplayName), the bio is free text.
 func (s *Server) updateMe(c *gin.Context) {
 	var in profileRequest
 	if !s.bind(c, &in) {
 		return
+	}
+	if in.FullName != nil {
+		if err := domain.CheckDisplayName(*in.FullName); err != nil {
+			invalidInput(c, bodyError("full_name", domain.Reason(err), "value_error"))
+			return
+		}
 	}
 	u, err := domain.UpdateProfile(c.Request.Context(), s.db, currentUser(c).ID,
 		domain.ProfileUpdate{Email: in.Email, FullName: in.FullName, Bio: in.Bio})
@@ -93,9 +101,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	u, session := currentUser(c), currentSession(c)
-	if !s.passwords.Verify(u.HashedPassword, in.CurrentPassword) {
-		s.authLog(c).Warn("password change refused: wrong current password", "user_id", u.ID)
-		abort(c, http.StatusBadRequest, "Current password is incorrect")
+	if !s.confirmPassword(c, u, in.CurrentPassword, "password change", "Current password is incorrect") {
 		return
 	}
 	if err := auth.CheckPassword(in.NewPassword); err != nil {
@@ -143,9 +149,7 @@ func (s *Server) deleteMe(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
-	if !s.passwords.Verify(u.HashedPassword, in.Password) {
-		s.authLog(c).Warn("account deletion refused: wrong password", "user_id", u.ID)
-		abort(c, http.StatusBadRequest, "Password is incorrect")
+	if !s.confirmPassword(c, u, in.Password, "account deletion", "Password is incorrect") {
 		return
 	}
 	err := domain.DeleteUser(c.Request.Context(), s.db, u.ID)

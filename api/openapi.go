@@ -104,7 +104,8 @@ var operations = []operation{
 		ok:   reply{body: healthReport{}},
 		more: []reply{{status: 503, body: healthReport{}, desc: "A dependency is down"}}},
 	{method: "GET", path: "/db-test", tag: "meta", summary: "Database connection test",
-		ok: reply{body: dbTestResponse{}}, errors: []int{503}},
+		description: "Runs a query on the database. The answer says only whether it succeeded, not the database's type or version.",
+		ok:          reply{body: dbTestResponse{}}, errors: []int{503}},
 	{method: "GET", path: "/metrics", tag: "meta", summary: "Prometheus metrics",
 		ok: reply{media: mediaMetrics, body: "", desc: "Prometheus text exposition format"}},
 	{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document",
@@ -164,8 +165,9 @@ var operations = []operation{
 		body: profileRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
 	{method: "DELETE", path: "/auth/me", tag: "auth", access: signedIn, summary: "Erase the account, confirmed with the password",
 		description: "Deletes the user with everything that is theirs (sessions, messages sent and received, reports, links, usage), as the admin delete does; every session ends at once. " +
-			"400 for a wrong password, 403 for the last active superuser.",
-		body: deleteMeRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 403}},
+			"400 for a wrong password, 403 for the last active superuser. Wrong passwords count with the account's failed logins " +
+			"from the client's address (429 with Retry-After) and are audited.",
+		body: deleteMeRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 403, 429}},
 	{method: "GET", path: "/auth/me/export", tag: "auth", access: signedIn,
 		summary:     "Everything aimsg holds about the user, as one JSON document",
 		description: "Profile, roles, sessions, every message sent or received, reports with their comments, the Telegram link, the assistant's conversation summaries and LLM usage. Sent as an attachment.",
@@ -173,7 +175,9 @@ var operations = []operation{
 	{method: "PUT", path: "/auth/me/phone", tag: "auth", access: signedIn, summary: "Set or clear the phone number used by SMS",
 		body: phoneRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
 	{method: "PUT", path: "/auth/me/password", tag: "auth", access: signedIn, summary: "Change the password; other sessions end",
-		body: passwordRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400}},
+		description: "400 for a wrong current password. Wrong passwords count with the account's failed logins from the client's " +
+			"address (429 with Retry-After) and are audited.",
+		body: passwordRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 429}},
 	{method: "POST", path: "/auth/me/telegram/link", tag: "auth", access: signedIn, summary: "A one-time link that connects a Telegram chat",
 		ok: reply{body: telegramLinkResponse{}}, errors: []int{503}},
 	{method: "GET", path: "/auth/sessions", tag: "auth", access: signedIn, summary: "The user's active sessions",
@@ -183,7 +187,7 @@ var operations = []operation{
 
 	{method: "GET", path: "/auth/conversations", tag: "conversations", access: signedIn,
 		summary:     "The user's conversations, the assistant's first, then by latest message",
-		description: "The conversation with the assistant is the first entry of the first page and counts in X-Total-Count.",
+		description: "The conversation with the assistant is the first entry of the first page and counts in X-Total-Count; other_user.badge marks the real assistant and staff.",
 		paged:       true, ok: reply{body: []domain.ConversationSummary{}}},
 	{method: "GET", path: "/auth/conversations/{id}/messages", tag: "conversations", access: signedIn,
 		summary: "Messages of a conversation, newest first",
@@ -435,6 +439,16 @@ var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.DeliveryState]():  enumSchema(domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed, domain.WebhookCancelled),
 	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
+	reflect.TypeFor[domain.Badge]():          badgeSchema(),
+}
+
+// badgeSchema says what a badge vouches for, and that only the server sets it.
+func badgeSchema() *openapi3.Schema {
+	s := enumSchema(domain.BadgeAssistant, domain.BadgeStaff)
+	s.Description = "Set by the server in the conversation list, never from input: \"assistant\" on the AI assistant's " +
+		"system account, \"staff\" on superusers and holders of the agent role, absent on everyone else. " +
+		"Clients show it as a mark of its own, which no name can imitate."
+	return s
 }
 
 func enumSchema[T ~string](values ...T) *openapi3.Schema {
@@ -677,6 +691,9 @@ var timeType = reflect.TypeFor[time.Time]()
 func customize(t reflect.Type, tag reflect.StructTag, s *openapi3.Schema, request bool) error {
 	if e, ok := enums[t]; ok {
 		s.Enum = e.Enum
+		if e.Description != "" {
+			s.Description = e.Description
+		}
 	}
 	applyBinding(tag.Get("binding"), t, s)
 	if t.Kind() != reflect.Struct || t == timeType {

@@ -90,6 +90,11 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
 				Stale: streamStale, RetryAfter: eventKeepAlive}},
 	}
+	if live != nil {
+		// A change of what a user may do, made through any process, is
+		// forgotten here at once (the streams end in the hub itself).
+		live.OnUserChanged(s.sessions.forget)
+	}
 	if _, err := openAPIJSON(); err != nil {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
-	r.Use(traced(), requestID(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
+	r.Use(traced(), requestID(), securityHeaders(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
 	if h := corsFor(cfg.CORSOrigins, cfg.PublicURL, cfg.CodecOrigins); h != nil {
 		r.Use(h)
 	}

@@ -42,6 +42,9 @@ type stream struct {
 	id      int64
 	userID  int64
 	address string
+	// seesStaff is false for a support inbox stream of someone who is
+	// not a superuser: staff conversations are left out of it.
+	seesStaff bool
 	// conn is the connection of a detached stream, nil otherwise.
 	conn net.Conn
 
@@ -83,8 +86,14 @@ func (st *stream) push(ctx context.Context) {
 		case <-end.C:
 			return
 		case d, open := <-st.sub.C:
-			if !open || d.Kind == events.KindSessionEnded {
-				return // the session ended, the stream fell behind or a keep-alive failed
+			if !open || d.Kind == events.KindSessionEnded || d.Kind == events.KindUserChanged {
+				// The session ended, what the user may do changed (the client
+				// reconnects and is authorised again), the stream fell behind
+				// or a keep-alive failed.
+				return
+			}
+			if d.Staff && !st.seesStaff {
+				continue
 			}
 			st.buf.Reset()
 			if d.Kind == events.KindMessage {

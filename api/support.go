@@ -16,8 +16,10 @@ import (
 )
 
 // The support side: people with the support permission (the agent role,
-// superusers) see every conversation with the assistant, take one over,
-// answer as the assistant and give it back. Who answers a conversation is
+// superusers) see the conversations with the assistant, take one over,
+// answer as the assistant and give it back. Superusers see every
+// conversation; agents those of people who are not staff
+// (domain.SupportReaches): a staff conversation is not found for them. Who answers a conversation is
 // its workflow's to decide: these handlers signal it, and the inbox shows
 // the mode the workflow recorded.
 
@@ -49,7 +51,7 @@ func (s *Server) supportLog(c *gin.Context) *slog.Logger {
 }
 
 // supportConversation reads the :id path parameter: the conversation of an
-// existing user with the assistant.
+// existing user with the assistant, which the person asking may reach.
 func (s *Server) supportConversation(c *gin.Context) (domain.Conversation, bool) {
 	conv, err := domain.ParseConversationID(c.Param("id"))
 	if err != nil {
@@ -60,12 +62,22 @@ func (s *Server) supportConversation(c *gin.Context) (domain.Conversation, bool)
 		abort(c, http.StatusNotFound, "Conversation not found")
 		return conv, false
 	}
-	if _, err := domain.UserByID(c.Request.Context(), s.db, conv.UserA); err != nil {
-		if errors.Is(err, domain.ErrNotFound) {
-			abort(c, http.StatusNotFound, "Conversation not found")
-			return conv, false
-		}
+	owner, err := domain.UserByID(c.Request.Context(), s.db, conv.UserA)
+	if errors.Is(err, domain.ErrNotFound) {
+		abort(c, http.StatusNotFound, "Conversation not found")
+		return conv, false
+	}
+	if err != nil {
 		s.fail(c, err)
+		return conv, false
+	}
+	reaches, err := domain.SupportReaches(c.Request.Context(), s.db, currentUser(c), owner)
+	if err != nil {
+		s.fail(c, err)
+		return conv, false
+	}
+	if !reaches {
+		abort(c, http.StatusNotFound, "Conversation not found")
 		return conv, false
 	}
 	return conv, true
@@ -76,7 +88,7 @@ func (s *Server) supportInbox(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := domain.InboxFilter{Page: p}
+	f := domain.InboxFilter{Page: p, WithoutStaff: !currentUser(c).IsSuperuser}
 	if raw, ok := c.GetQuery("mode"); ok {
 		m, err := domain.ParseMode(raw)
 		if err != nil {

@@ -177,3 +177,50 @@ func (hs *harness) stream(path, token string) int {
 	defer resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Staff conversations with the assistant stay among those who run the
+// service: an agent neither lists, reads, answers, takes over nor follows
+// a superuser's or another agent's conversation (not found, as for one
+// that does not exist); a superuser reaches every one.
+func TestAgentsDoNotReachStaffConversations(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, nil)
+		c := newCast(hs)
+		dana, erin := hs.agent("dana"), hs.agent("erin")
+		ai := assistantID(hs)
+		for _, tk := range []tokens{c.alice, c.root, erin, dana} {
+			hs.send(tk, ai, "hello AI")
+		}
+		inbox := func(tk tokens) []any {
+			w := hs.call("GET", "/support/conversations", nil, tk.AccessToken)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			var convs []any
+			for _, e := range decodeList(t, w) {
+				convs = append(convs, e["conversation_id"])
+			}
+			return convs
+		}
+		assert.Equal(t, []any{domain.AIConversationID(c.aliceID)}, inbox(dana), "an agent's inbox holds people's conversations")
+		assert.Len(t, inbox(c.root), 4, "a superuser's holds every one")
+
+		for _, owner := range []int64{c.root.UserID(), erin.UserID(), dana.UserID()} {
+			conv := "/support/conversations/" + domain.AIConversationID(owner)
+			for _, tc := range []struct {
+				method, path string
+				body         any
+			}{
+				{"GET", conv + "/messages", nil},
+				{"POST", conv + "/messages", map[string]any{"content": "a person here"}},
+				{"POST", conv + "/takeover", nil},
+				{"POST", conv + "/resume", nil},
+			} {
+				w := hs.call(tc.method, tc.path, tc.body, dana.AccessToken)
+				assert.Equal(t, http.StatusNotFound, w.Code, "%s %s as an agent: %s", tc.method, tc.path, w.Body.String())
+			}
+			assert.Equal(t, http.StatusNotFound, hs.stream(conv+"/events", dana.AccessToken))
+			assert.Equal(t, http.StatusOK, hs.call("GET", conv+"/messages", nil, c.root.AccessToken).Code, "a superuser reads it")
+		}
+		conv := "/support/conversations/" + domain.AIConversationID(c.aliceID)
+		assert.Equal(t, http.StatusAccepted, hs.call("POST", conv+"/takeover", nil, dana.AccessToken).Code)
+	})
+}

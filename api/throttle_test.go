@@ -262,3 +262,47 @@ func TestHugeLoginBodyIsRefusedBeforeHashing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing was processed")
 }
+
+// A stolen access token cannot guess its owner's password: the
+// confirmations of a password change and of erasing the account count
+// with the logins of the account and address, wait as they do, and each
+// wrong password is audited.
+func TestPasswordConfirmationsAreThrottledLikeLogins(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		hs := newHarness(t, url, map[string]string{"LOGIN_MAX_FAILURES": "3"})
+		root := hs.superuser("root")
+		hs.register("alice", "alice-password")
+		const thief, home = "198.51.100.9", "192.0.2.60"
+		stolen := hs.login("alice", "alice-password", from(thief+":4000"))
+		change := func(current, addr string) *httptest.ResponseRecorder {
+			return hs.call("PUT", "/auth/me/password", map[string]any{"current_password": current,
+				"new_password": "brand-new-password-1"}, stolen.AccessToken, from(addr+":4000"))
+		}
+		erase := func(pw, addr string) *httptest.ResponseRecorder {
+			return hs.call("DELETE", "/auth/me", map[string]any{"password": pw}, stolen.AccessToken, from(addr+":4000"))
+		}
+
+		assert.Equal(t, http.StatusBadRequest, change("guess-1", thief).Code)
+		assert.Equal(t, http.StatusBadRequest, erase("guess-2", thief).Code)
+		assert.Equal(t, http.StatusBadRequest, change("guess-3", thief).Code)
+		for _, w := range []*httptest.ResponseRecorder{change("alice-password", thief), erase("alice-password", thief)} {
+			require.Equal(t, http.StatusTooManyRequests, w.Code, "the fourth try waits, even with the right password")
+			assert.NotEmpty(t, w.Header().Get("Retry-After"))
+			assert.Equal(t, "Too many wrong passwords; try again later", decode(t, w)["detail"])
+		}
+		code, _, _ := loginAs(t, hs, "alice", "alice-password", thief, 15*time.Minute)
+		assert.Equal(t, http.StatusTooManyRequests, code, "the login form of that address waits too")
+
+		// Each wrong password is in the audit log, as alice's own act.
+		w := hs.call("GET", "/auth/audit?action=user.password_refused", nil, root.AccessToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, "3", w.Header().Get("X-Total-Count"))
+		for _, e := range decodeList(t, w) {
+			assert.Equal(t, e["target_id"], fmt.Sprint(e["actor_id"]))
+			assert.Equal(t, thief, e["ip"])
+		}
+
+		// The owner, from her own address, is not held back.
+		assert.Equal(t, http.StatusOK, change("alice-password", home).Code)
+	})
+}

@@ -159,6 +159,7 @@ func (s *Server) setUserRoles(c *gin.Context) {
 		return
 	}
 	roles, err := domain.SetUserRoles(c.Request.Context(), s.db, id, in.RoleIDs)
+	s.sessions.forget(id)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -44,12 +44,16 @@ const (
 	AuditResume         AuditAction = "conversation.resume"
 	AuditWebhookCreate  AuditAction = "webhook.create"
 	AuditWebhookDelete  AuditAction = "webhook.delete"
+	// AuditPasswordRefused is a signed-in person's wrong password where a
+	// change asks for it (a new password, erasing the account): repeated,
+	// a sign that someone holding their token is guessing.
+	AuditPasswordRefused AuditAction = "user.password_refused"
 )
 
 // AuditActions are all the audited actions.
 var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
 	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume,
-	AuditWebhookCreate, AuditWebhookDelete}
+	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused}
 
 // RecordAudit stores an entry, stamped now.
 func RecordAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // The queries of the live path: what carries events to the API processes
@@ -20,6 +21,23 @@ type LiveEvent struct {
 	ID      int64  `bun:"id,pk,autoincrement"`
 	Payload string `bun:"payload,type:text,notnull"`
 	Timestamps
+}
+
+// AnnounceUserChanged tells every API process, when db's transaction
+// commits (never for one rolled back), that something userID could do was
+// taken away (a role, superuser rights, the account): their event streams
+// end and cached sessions are forgotten
+// (events.KindUserChanged). PostgreSQL carries it by NOTIFY on the live
+// path's channel; on SQLite it is written down for the pollers.
+func AnnounceUserChanged(ctx context.Context, db bun.IDB, userID int64) error {
+	payload := fmt.Sprintf(`{"k":"user_changed","u":%d}`, userID)
+	if db.Dialect().Name() == dialect.PG {
+		if _, err := db.ExecContext(ctx, "SELECT pg_notify('aimsg_' || current_schema(), ?)", payload); err != nil {
+			return fmt.Errorf("announce user change: %w", err)
+		}
+		return nil
+	}
+	return AppendLiveEvent(ctx, db, payload)
 }
 
 // AppendLiveEvent writes an event down.

@@ -36,6 +36,18 @@ func IsBuiltinRole(name string) bool {
 	return ok
 }
 
+// rolesGranting names the built-in roles that grant perm, in order.
+func rolesGranting(perm Permission) []string {
+	var names []string
+	for name, perms := range builtinRoles {
+		if slices.Contains(perms, perm) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Permissions are what one person may do beyond their own things.
 type Permissions struct {
 	Superuser bool

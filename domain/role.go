@@ -109,12 +109,20 @@ func SetUserRoles(ctx context.Context, db bun.IDB, userID int64, roleIDs []int64
 				return fmt.Errorf("check role: %w", err)
 			}
 		}
-		if _, err := tx.NewDelete().Model((*UserRole)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		var removed []int64
+		err := tx.NewDelete().Model((*UserRole)(nil)).Where("user_id = ?", userID).Returning("role_id").Scan(ctx, &removed)
+		if err != nil {
 			return fmt.Errorf("clear roles: %w", err)
 		}
 		for id := range seen {
 			if _, err := tx.NewInsert().Model(&UserRole{UserID: userID, RoleID: id}).Exec(ctx); err != nil {
 				return fmt.Errorf("assign role: %w", err)
+			}
+		}
+		for _, id := range removed {
+			if !seen[id] {
+				// A role taken away: what it granted ends now, everywhere.
+				return AnnounceUserChanged(ctx, tx, userID)
 			}
 		}
 		return nil

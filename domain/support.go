@@ -224,6 +224,9 @@ type InboxEntry struct {
 // InboxFilter narrows the support inbox.
 type InboxFilter struct {
 	Mode *Mode
+	// WithoutStaff leaves out the conversations of staff, for a viewer
+	// who is not a superuser (SupportReaches).
+	WithoutStaff bool
 	Page
 }
 
@@ -247,6 +250,11 @@ func SupportInbox(ctx context.Context, db bun.IDB, f InboxFilter) ([]InboxEntry,
 		Group("m.conversation_id")
 	if f.Mode != nil {
 		q = q.Where("COALESCE(cs.mode, ?) = ?", ModeAI, *f.Mode)
+	}
+	if f.WithoutStaff {
+		q = q.Where("m.conversation_id NOT IN (SELECT 'ai:' || CAST(su.id AS TEXT) FROM users AS su"+
+			" WHERE su.is_superuser = ? OR su.id IN (SELECT ur.user_id FROM user_roles AS ur"+
+			" JOIN roles AS r ON r.id = ur.role_id WHERE r.name IN (?)))", true, bun.List(rolesGranting(PermSupport)))
 	}
 	total, err := q.OrderExpr("last_id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx, &rows)
 	if err != nil {
@@ -305,4 +313,49 @@ func SupportInbox(ctx context.Context, db bun.IDB, f InboxFilter) ([]InboxEntry,
 		out = append(out, e)
 	}
 	return out, int(total), nil
+}
+
+// Who support reaches. Support staff read and answer people's
+// conversations with the assistant; staff talk to it too, about the
+// service and its users, and that stays among those who run the service:
+// superusers reach every conversation, other holders of the support
+// permission those of people who are neither superusers nor support
+// staff (their own included: they use the assistant as a person).
+
+// SupportReaches says whether agent, who holds the support permission,
+// may read, answer, take over or follow owner's conversation with the
+// assistant.
+func SupportReaches(ctx context.Context, db bun.IDB, agent, owner *User) (bool, error) {
+	if agent.IsSuperuser {
+		return true, nil
+	}
+	staff, err := isStaff(ctx, db, owner)
+	return !staff, err
+}
+
+// StaffConversation says whether a conversation with the assistant is a
+// staff member's, which support staff who are not superusers do not see.
+// Any other conversation is not.
+func StaffConversation(ctx context.Context, db bun.IDB, conversationID string) (bool, error) {
+	c, err := ParseConversationID(conversationID)
+	if err != nil || !c.AI {
+		return false, nil
+	}
+	owner, err := UserByID(ctx, db, c.UserA)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return isStaff(ctx, db, owner)
+}
+
+// isStaff: a superuser, or a holder of the support permission.
+func isStaff(ctx context.Context, db bun.IDB, u *User) (bool, error) {
+	p, err := PermissionsOf(ctx, db, u)
+	if err != nil {
+		return false, err
+	}
+	return p.Has(PermSupport), nil
 }

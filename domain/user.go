@@ -45,9 +45,10 @@ func scanUser(ctx context.Context, q *bun.SelectQuery, what string) (*User, erro
 	return u, nil
 }
 
-// UserByUsername finds a user by exact username.
+// UserByUsername finds a user by username, in any case and however it is
+// typed (UsernameKey); usernames are unique that way.
 func UserByUsername(ctx context.Context, db bun.IDB, username string) (*User, error) {
-	return scanUser(ctx, db.NewSelect().Where("username = ?", username), "user by username")
+	return scanUser(ctx, db.NewSelect().Where("lower(username) = ?", UsernameKey(username)), "user by username")
 }
 
 // UserByID finds a person by id; system users are not found.
@@ -55,14 +56,14 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*User, error) {
 	return scanUser(ctx, db.NewSelect().Where("id = ? AND is_system = ?", id, false), "user by id")
 }
 
-// UserByLogin finds the person who logs in as login: a username, or an email
-// address in any case. System users are not found.
+// UserByLogin finds the person who logs in as login: a username or an email
+// address, in any case. System users are not found.
 func UserByLogin(ctx context.Context, db bun.IDB, login string) (*User, error) {
 	q := db.NewSelect().Where("is_system = ?", false)
 	if strings.Contains(login, "@") {
 		q = q.Where("email = ?", strings.ToLower(login))
 	} else {
-		q = q.Where("username = ?", login)
+		q = q.Where("lower(username) = ?", UsernameKey(login))
 	}
 	return scanUser(ctx, q, "user by login")
 }
@@ -87,11 +88,12 @@ type NewUser struct {
 	IsSuperuser    bool
 }
 
-// CreateUser adds an active account. A taken username, email or phone
-// number is a conflict.
+// CreateUser adds an active account, its username in NormalizeUsername
+// form. A taken username (in any case), email or phone number is a
+// conflict, which does not say which.
 func CreateUser(ctx context.Context, db bun.IDB, in NewUser) (*User, error) {
 	u := &User{
-		Username: in.Username, Email: strings.ToLower(in.Email), HashedPassword: in.HashedPassword,
+		Username: NormalizeUsername(in.Username), Email: strings.ToLower(in.Email), HashedPassword: in.HashedPassword,
 		FullName: in.FullName, Bio: in.Bio, PhoneNumber: in.PhoneNumber,
 		IsActive: true, IsSuperuser: in.IsSuperuser,
 	}
@@ -252,11 +254,13 @@ func SetActive(ctx context.Context, db bun.IDB, id int64, active bool) (*User, e
 			if _, err := tx.NewUpdate().Model(u).Column("is_active", "updated_at").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("set active: %w", err)
 			}
-			if !active {
-				_, err := EndSessions(ctx, tx, u.ID, 0)
+			if active {
+				return nil
+			}
+			if _, err := EndSessions(ctx, tx, u.ID, 0); err != nil {
 				return err
 			}
-			return nil
+			return AnnounceUserChanged(ctx, tx, u.ID)
 		})
 }
 
@@ -268,7 +272,10 @@ func SetSuperuser(ctx context.Context, db bun.IDB, id int64, superuser bool) (*U
 			if _, err := tx.NewUpdate().Model(u).Column("is_superuser", "updated_at").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("set superuser: %w", err)
 			}
-			return nil
+			if superuser {
+				return nil // a grant waits for no stream: it shows within AUTH_CACHE_MS
+			}
+			return AnnounceUserChanged(ctx, tx, u.ID)
 		})
 }
 
@@ -281,7 +288,7 @@ func DeleteUser(ctx context.Context, db bun.IDB, id int64) error {
 			if _, err := tx.NewDelete().Model(u).WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("delete user: %w", err)
 			}
-			return nil
+			return AnnounceUserChanged(ctx, tx, u.ID)
 		})
 	return err
 }
@@ -294,8 +301,9 @@ type SuperuserInput struct {
 }
 
 // EnsureSuperuser creates the superuser, or makes the existing user of that
-// username an active superuser with the given email and password, so running
-// it twice yields the same single account. created reports which happened.
+// username (in any case: UserByUsername) an active superuser with the given
+// email and password, so running it twice yields the same single account.
+// created reports which happened.
 func EnsureSuperuser(ctx context.Context, db bun.IDB, in SuperuserInput) (u *User, created bool, err error) {
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		existing, err := UserByUsername(ctx, tx, in.Username)

@@ -39,9 +39,15 @@ func readEvents(_ *testing.T, resp *http.Response, ch chan<- event) {
 // openEvents opens a conversation's event stream on the API at base.
 func openEvents(t *testing.T, base, token, conv string) <-chan event {
 	t.Helper()
+	return openStream(t, base, token, "/auth/conversations/"+conv+"/events")
+}
+
+// openStream opens the event stream at path on the API at base.
+func openStream(t *testing.T, base, token, path string) <-chan event {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/auth/conversations/"+conv+"/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", base+path, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)

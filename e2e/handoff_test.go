@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
@@ -27,6 +28,17 @@ func (s *stack) agent(username string) apitest.Tokens {
 	tk := s.User(username)
 	testenv.MakeAgent(s.t, s.db, tk.UserID())
 	return tk
+}
+
+// superuser creates a superuser the way createsuperuser does and logs in.
+func (s *stack) superuser(username string) apitest.Tokens {
+	s.t.Helper()
+	hash, err := auth.HashPassword(username+"-password", 10)
+	require.NoError(s.t, err)
+	_, _, err = domain.EnsureSuperuser(context.Background(), s.db, domain.SuperuserInput{
+		Username: username, Email: username + "@example.com", HashedPassword: hash})
+	require.NoError(s.t, err)
+	return s.Login(username, username+"-password")
 }
 
 // mode waits until the user's view of their conversation with the

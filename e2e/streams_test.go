@@ -138,3 +138,97 @@ func TestEventStreamsAreBoundedAcrossAPIs(t *testing.T) {
 		}
 	})
 }
+
+// ended drains a stream until it ends, within 5 s of start, and returns
+// the ids of the messages it sent meanwhile.
+func ended(t *testing.T, events <-chan event, start time.Time, what string) []int64 {
+	t.Helper()
+	var ids []int64
+	for {
+		select {
+		case ev, open := <-events:
+			if !open {
+				assert.Less(t, time.Since(start), 5*time.Second, "%s ended at once", what)
+				return ids
+			}
+			if ev.name == "message" {
+				ids = append(ids, int64(ev.data["id"].(float64)))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s outlived the change", what)
+		}
+	}
+}
+
+// What a person may do, taken away through one API, ends what it granted
+// on another at once: an agent whose role is removed loses the support
+// inbox and a customer's conversation, a superuser demoted loses the
+// inbox and is refused at once (though sessions are cached for a
+// minute here), a disabled user loses their own stream; an agent's inbox
+// never shows a staff conversation; none of them is
+// sent a message stored after the change, and their streams, opened
+// again, are refused.
+func TestAPermissionTakenAwayEndsItsStreamsOnEveryAPI(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		s := newStack(t, url, fakellm.Echo, map[string]string{"AUTH_CACHE_MS": "60000"})
+		second := httptest.NewServer(s.newAPI())
+		t.Cleanup(second.Close)
+		root := s.superuser("root")
+		agnes, sue, carl := s.agent("agnes"), s.superuser("sue"), s.User("carl")
+		conv := domain.AIConversationID(carl.UserID())
+		// on answers a GET on the second API.
+		on := func(tk apitest.Tokens, path string) int {
+			req, err := http.NewRequest("GET", second.URL+path, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+
+		agnesInbox := openStream(t, second.URL, agnes.AccessToken, "/support/events")
+		agnesConv := openStream(t, second.URL, agnes.AccessToken, "/support/conversations/"+conv+"/events")
+		sueInbox := openStream(t, second.URL, sue.AccessToken, "/support/events")
+		carlOwn := openEvents(t, second.URL, carl.AccessToken, conv)
+		first := apitest.ID(s.ask(carl, "before the change"))
+		for _, st := range []<-chan event{agnesInbox, agnesConv, sueInbox, carlOwn} {
+			until(t, st, func(ev event) bool { return ev.name == "message" && ev.data["id"] == float64(first) })
+		}
+		require.Equal(t, http.StatusOK, on(sue, "/support/conversations"), "sue's session is cached on the second API")
+		// A staff conversation reaches a superuser's inbox, never an agent's.
+		staff := apitest.ID(s.ask(root, "among staff"))
+		until(t, sueInbox, func(ev event) bool { return ev.name == "message" && ev.data["id"] == float64(staff) })
+
+		start := time.Now()
+		require.Equal(t, http.StatusOK, s.Call("PUT", "/auth/users/"+apitest.Itoa(agnes.UserID())+"/roles",
+			map[string]any{"role_ids": []int64{}}, root.AccessToken).Code)
+		require.Equal(t, http.StatusOK, s.Call("PUT", "/auth/users/"+apitest.Itoa(sue.UserID())+"/superuser",
+			map[string]any{"is_superuser": false}, root.AccessToken).Code)
+		after := apitest.ID(s.ask(carl, "after the change"))
+		for what, st := range map[string]<-chan event{"agnes's inbox": agnesInbox, "agnes's view of carl": agnesConv, "sue's inbox": sueInbox} {
+			for _, id := range ended(t, st, start, what) {
+				assert.Less(t, id, after, "%s was sent a message stored after the change", what)
+				if st != sueInbox {
+					assert.NotEqual(t, staff, id, "%s was sent a staff conversation", what)
+				}
+			}
+		}
+		assert.Equal(t, http.StatusForbidden, on(sue, "/support/conversations"), "no cached superuser")
+		for _, tk := range []apitest.Tokens{agnes, sue} {
+			assert.Equal(t, http.StatusForbidden, on(tk, "/support/events"))
+			assert.Equal(t, http.StatusForbidden, on(tk, "/support/conversations/"+conv+"/events"))
+		}
+
+		// carl is disabled; an answer written to him afterwards is not streamed.
+		until(t, carlOwn, replyFrom(carl.UserID()))
+		start = time.Now()
+		require.Equal(t, http.StatusOK, s.Call("PUT", "/auth/users/"+apitest.Itoa(carl.UserID())+"/disable", nil, root.AccessToken).Code)
+		w := s.Call("POST", "/support/conversations/"+conv+"/messages", map[string]any{"content": "written after"}, root.AccessToken)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		for _, id := range ended(t, carlOwn, start, "carl's stream") {
+			assert.Less(t, id, apitest.ID(apitest.Decode(t, w)), "carl was sent a message stored after he was disabled")
+		}
+		assert.Equal(t, http.StatusUnauthorized, on(carl, "/auth/conversations/"+conv+"/events"))
+	})
+}

@@ -39,6 +39,11 @@ const (
 	KindSessionEnded Kind = "session_ended"
 	// KindMode: who answers the conversation changed (Text: ai or human).
 	KindMode Kind = "mode"
+	// KindUserChanged: what a user may do changed (UserID): their roles,
+	// superuser flag or status. Their streams close (a client reconnects
+	// and is authorised again) and every process forgets their cached
+	// sessions. domain.AnnounceUserChanged sends it.
+	KindUserChanged Kind = "user_changed"
 )
 
 // Event is one event, small enough for a NOTIFY payload.
@@ -47,6 +52,7 @@ type Event struct {
 	ConversationID string `json:"c,omitempty"`
 	MessageID      int64  `json:"m,omitempty"`
 	SessionID      int64  `json:"s,omitempty"`
+	UserID         int64  `json:"u,omitempty"`
 	TurnID         string `json:"t,omitempty"`
 	Seq            int    `json:"q,omitempty"`
 	Text           string `json:"x,omitempty"`

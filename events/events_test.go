@@ -85,7 +85,7 @@ func TestAStoredMessageReachesEveryProcess(t *testing.T) {
 		u, first := testenv.AskAssistant(t, l.db, "alice", domain.ChannelWeb, "", "hello")
 		conv := *first[0].ConversationID
 		sess := session(t, l.db, u)
-		sub := other.Subscribe(conv, sess.ID, first[0].ID)
+		sub := other.Subscribe(conv, sess.ID, u.ID, first[0].ID)
 		defer other.Unsubscribe(sub)
 		waitListening(t, other)
 
@@ -115,7 +115,7 @@ func TestPublishedEventsReachStreams(t *testing.T) {
 		l := newLive(t, baseURL)
 		u, first := testenv.AskAssistant(t, l.db, "alice", domain.ChannelWeb, "", "hello")
 		conv := *first[0].ConversationID
-		sub := l.hub.Subscribe(conv, session(t, l.db, u).ID, first[0].ID)
+		sub := l.hub.Subscribe(conv, session(t, l.db, u).ID, u.ID, first[0].ID)
 		defer l.hub.Unsubscribe(sub)
 		waitListening(t, l.hub)
 
@@ -157,7 +157,7 @@ func TestAKilledListenerCatchesUp(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 
 	u, first := testenv.AskAssistant(t, db, "alice", domain.ChannelWeb, "", "hello")
-	sub := hub.Subscribe(*first[0].ConversationID, session(t, db, u).ID, first[0].ID)
+	sub := hub.Subscribe(*first[0].ConversationID, session(t, db, u).ID, u.ID, first[0].ID)
 	defer hub.Unsubscribe(sub)
 	require.Eventually(t, func() bool { return listener.Connects() == 1 }, 10*time.Second, 10*time.Millisecond)
 
@@ -191,8 +191,8 @@ func TestAKilledListenerCatchesUp(t *testing.T) {
 func TestASlowStreamIsClosed(t *testing.T) {
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	hub := events.NewHub(db, testenv.Logger())
-	slow := hub.Subscribe("ai:1", 1, 0)
-	fast := hub.Subscribe("ai:1", 2, 0)
+	slow := hub.Subscribe("ai:1", 1, 1, 0)
+	fast := hub.Subscribe("ai:1", 2, 1, 0)
 	defer hub.Unsubscribe(fast)
 	for i := range 100 {
 		hub.Dispatch(context.Background(), events.Event{Kind: events.KindDelta, ConversationID: "ai:1", Seq: i + 1, Text: "x"})

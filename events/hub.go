@@ -17,6 +17,10 @@ import (
 type Delivery struct {
 	Event
 	Message *domain.Message
+	// Staff marks a delivery to the support inbox from a staff member's
+	// conversation, which only superusers' inbox streams show
+	// (domain.StaffConversation).
+	Staff bool
 }
 
 // subscriptionBuffer is how many deliveries wait for a slow stream; one
@@ -32,6 +36,7 @@ type Subscription struct {
 	c              chan *Delivery
 	conversationID string
 	sessionID      int64
+	userID         int64
 	// after is the newest message the stream has: older ones are skipped.
 	after  int64
 	closed bool
@@ -50,13 +55,27 @@ type Hub struct {
 	mu          sync.Mutex
 	byConv      map[string]map[*Subscription]struct{}
 	bySession   map[int64]map[*Subscription]struct{}
+	byUser      map[int64]map[*Subscription]struct{}
 	lastMessage map[string]int64
+	// userChanged are told of every KindUserChanged (the API's session
+	// cache forgets the user).
+	userChanged []func(userID int64)
 }
 
 // NewHub is a hub reading the messages it announces from db.
 func NewHub(db bun.IDB, log *slog.Logger) *Hub {
 	return &Hub{db: db, log: log, live: make(chan struct{}), byConv: map[string]map[*Subscription]struct{}{},
-		bySession: map[int64]map[*Subscription]struct{}{}, lastMessage: map[string]int64{}}
+		bySession: map[int64]map[*Subscription]struct{}{}, byUser: map[int64]map[*Subscription]struct{}{},
+		lastMessage: map[string]int64{}}
+}
+
+// OnUserChanged registers f to be told, on this process, that what a user
+// may do changed (whichever process changed it). Register before the
+// hub's source starts.
+func (h *Hub) OnUserChanged(f func(userID int64)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.userChanged = append(h.userChanged, f)
 }
 
 // Live is closed once the hub's source listens (or polls): from then on
@@ -65,16 +84,18 @@ func (h *Hub) Live() <-chan struct{} { return h.live }
 
 func (h *Hub) markLive() { h.liveOnce.Do(func() { close(h.live) }) }
 
-// Subscribe opens a stream's subscription to a conversation; it ends with
-// the session. after is the newest message the stream has (or is about to
+// Subscribe opens a stream's subscription to a conversation, for a
+// session of userID; it ends with the session, or when what the user may
+// do changes. after is the newest message the stream has (or is about to
 // read itself): a catch-up starts after it.
-func (h *Hub) Subscribe(conversationID string, sessionID, after int64) *Subscription {
+func (h *Hub) Subscribe(conversationID string, sessionID, userID, after int64) *Subscription {
 	c := make(chan *Delivery, subscriptionBuffer)
-	s := &Subscription{C: c, c: c, conversationID: conversationID, sessionID: sessionID, after: after}
+	s := &Subscription{C: c, c: c, conversationID: conversationID, sessionID: sessionID, userID: userID, after: after}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	add(h.byConv, conversationID, s)
 	add(h.bySession, sessionID, s)
+	add(h.byUser, userID, s)
 	h.lastMessage[conversationID] = max(h.lastMessage[conversationID], after)
 	return s
 }
@@ -94,6 +115,7 @@ func (h *Hub) closeLocked(s *Subscription) {
 	close(s.c)
 	remove(h.byConv, s.conversationID, s)
 	remove(h.bySession, s.sessionID, s)
+	remove(h.byUser, s.userID, s)
 	if _, ok := h.byConv[s.conversationID]; !ok {
 		delete(h.lastMessage, s.conversationID)
 	}
@@ -121,18 +143,22 @@ func forInbox(ev Event) bool {
 // Dispatch hands an event to the streams it concerns. A message is read
 // once, and only when a stream here wants it.
 func (h *Hub) Dispatch(ctx context.Context, ev Event) {
-	if ev.Kind == KindSessionEnded {
+	switch ev.Kind {
+	case KindSessionEnded:
 		h.endSession(ev)
+		return
+	case KindUserChanged:
+		h.endUser(ev)
 		return
 	}
 	inbox := forInbox(ev)
 	h.mu.Lock()
 	_, wanted := h.byConv[ev.ConversationID]
-	if _, ok := h.byConv[Inbox]; ok && inbox {
-		wanted = true
+	if _, ok := h.byConv[Inbox]; !ok {
+		inbox = false
 	}
 	h.mu.Unlock()
-	if !wanted {
+	if !wanted && !inbox {
 		return
 	}
 	d := &Delivery{Event: ev} // shared by the streams: read only
@@ -143,6 +169,14 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 			return
 		}
 		d.Message = m
+	}
+	if inbox {
+		staff, err := domain.StaffConversation(ctx, h.db, ev.ConversationID)
+		if err != nil {
+			h.log.Warn("live path: whose conversation", "conversation_id", ev.ConversationID, "error", err)
+			staff = true // shown to fewer rather than to more
+		}
+		d.Staff = staff
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -177,7 +211,30 @@ func (h *Hub) deliverLocked(key string, d *Delivery) {
 func (h *Hub) endSession(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.bySession[ev.SessionID] {
+	h.endLocked(h.bySession[ev.SessionID], ev)
+}
+
+// endUser has the registered functions forget the user, then ends the
+// streams of the user's sessions and the streams others (support staff)
+// hold on the user's conversation with the assistant: each is authorised
+// again when its client reconnects.
+func (h *Hub) endUser(ev Event) {
+	h.mu.Lock()
+	forget := h.userChanged
+	h.mu.Unlock()
+	// Forgotten first: a client whose stream ended is authorised afresh.
+	for _, f := range forget {
+		f(ev.UserID)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.endLocked(h.byUser[ev.UserID], ev)
+	h.endLocked(h.byConv[domain.AIConversationID(ev.UserID)], ev)
+}
+
+// endLocked tells each subscription of set why it ends, then ends it.
+func (h *Hub) endLocked(set map[*Subscription]struct{}, ev Event) {
+	for s := range set {
 		select {
 		case s.c <- &Delivery{Event: ev}:
 		default:
