@@ -61,7 +61,7 @@ $(HELM_STAMP):
 run: temporal build
 	$(BIN)/aimsg dev
 
-# The production topology on this machine (see README, "Production"):
+# The production topology on this machine (see docs/production.md):
 # a Temporal server on PostgreSQL (ports 7233-7241), APIs on 8001 and 8002,
 # two workers, databases aimsg_cluster{,_temporal,_visibility} next to
 # CLUSTER_DATABASE_URL. Ctrl-C stops everything; cluster-reset drops them.

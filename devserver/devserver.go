@@ -1,6 +1,7 @@
 // Package devserver runs the Temporal CLI's dev server the way aimsg needs it:
-// tuned dynamic config (see DESIGN.md, "Latency budget") and aimsg's search
-// attributes registered. `aimsg dev` and the integration tests share it.
+// tuned dynamic config (see docs/operations.md, "Latency settings of the dev
+// server") and aimsg's search attributes registered. `aimsg dev` and the
+// integration tests share it.
 package devserver
 
 import (

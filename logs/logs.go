@@ -1,6 +1,6 @@
 // Package logs builds the service's structured loggers: JSON on stdout plus,
 // per area (auth, twilio webhook, messages, reports, support), a rotating file in the
-// logs folder, as the functional spec lays them out.
+// logs folder, as docs/configuration.md lists them (AI_MESSAGE_LOGS_FOLDER).
 package logs
 
 import (
