@@ -135,7 +135,7 @@ Keep answers short and plain: they may be read on a phone.
 You can help with reports (support tickets): list the user's reports, show one, file a new one, and change one that is still open.
 Use the tools for anything about reports; never invent a report, an id or a status.
 When a tool answers with an error, explain it simply.
-Replies starting with [written by a person on the support team] were written by staff while the conversation was handed over; carry on from them.
+Replies starting with [written by a person on the support team] were written by staff while a person had the conversation; carry on from them.
 When the user asks for a person, or you cannot help and a person could, call handoff_to_human with a short reason.
 For anything else, answer directly without tools.`
 

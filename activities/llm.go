@@ -142,7 +142,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 		case m.SenderID == user.ID:
 			msgs = append(msgs, openai.UserMessage(m.Content))
 		case m.AgentID != nil:
-			// A person answered while the conversation was handed over.
+			// A person answered while they had the conversation.
 			msgs = append(msgs, openai.AssistantMessage(HumanLabel+m.Content))
 		default:
 			msgs = append(msgs, openai.AssistantMessage(m.Content))

@@ -17,7 +17,9 @@ type SaveReplyInput struct {
 	UserID         int64  `json:"user_id"`
 	AnswersUpTo    int64  `json:"answers_up_to"`
 	Content        string `json:"content"`
-	Channel        string `json:"channel"`
+	// Channel is the channel of the message answered; the reply goes
+	// where that message came from (domain.SaveReply decides).
+	Channel string `json:"channel"`
 	Failed         bool   `json:"failed"`
 	// Model is the LLM model that wrote the reply, if one did.
 	Model string `json:"model,omitempty"`
@@ -25,18 +27,17 @@ type SaveReplyInput struct {
 
 // SaveReply stores the reply; retried, it finds the one it stored.
 func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, error) {
-	ch, err := domain.ParseChannel(in.Channel)
-	if err != nil {
+	if _, err := domain.ParseChannel(in.Channel); err != nil {
 		return 0, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadChannel, err)
 	}
 	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
-		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Channel: ch, Failed: in.Failed, Model: in.Model})
+		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Failed: in.Failed, Model: in.Model})
 	if err != nil {
 		return 0, err
 	}
-	if ch == domain.ChannelWeb {
+	if m.Channel == domain.ChannelWeb {
 		// Delivered as saved (the web has no Deliver step).
-		a.Metrics.Deliveries.WithLabelValues(string(ch), "ok").Inc()
+		a.Metrics.Deliveries.WithLabelValues(string(m.Channel), "ok").Inc()
 	}
 	a.publish(ctx, events.Event{Kind: events.KindTyping, ConversationID: in.ConversationID, Active: false})
 	return m.ID, nil

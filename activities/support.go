@@ -13,12 +13,12 @@ import (
 
 // RecordModeInput is a conversation's new mode, as its workflow decided it.
 type RecordModeInput struct {
-	ConversationID string    `json:"conversation_id"`
-	UserID         int64     `json:"user_id"`
-	Mode           string    `json:"mode"`
-	Reason         string    `json:"reason,omitempty"`
-	AgentID        int64     `json:"agent_id,omitempty"`
-	Since          time.Time `json:"since"`
+	ConversationID string      `json:"conversation_id"`
+	UserID         int64       `json:"user_id"`
+	Mode           domain.Mode `json:"mode"`
+	Reason         string      `json:"reason,omitempty"`
+	AgentID        int64       `json:"agent_id,omitempty"`
+	Since          time.Time   `json:"since"`
 	// Cause says what changed it, for the support log: "keyword", "tool",
 	// "llm_failure", "takeover", "agent_reply", "resume", "idle".
 	Cause string `json:"cause"`
@@ -27,7 +27,7 @@ type RecordModeInput struct {
 // RecordMode writes a conversation's mode down for the support inbox,
 // tells the open streams and logs who changed it.
 func (a *Activities) RecordMode(ctx context.Context, in RecordModeInput) error {
-	mode, err := domain.ParseMode(in.Mode)
+	mode, err := domain.ParseMode(string(in.Mode))
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (a *Activities) RecordMode(ctx context.Context, in RecordModeInput) error {
 		Mode: mode, Reason: in.Reason, AgentID: in.AgentID, Since: in.Since}); err != nil {
 		return err
 	}
-	a.publish(ctx, events.Event{Kind: events.KindMode, ConversationID: in.ConversationID, Text: in.Mode})
+	a.publish(ctx, events.Event{Kind: events.KindMode, ConversationID: in.ConversationID, Text: string(in.Mode)})
 	msg := "conversation handed to a person"
 	if mode == domain.ModeAI {
 		msg = "conversation handed back to the AI"

@@ -12,48 +12,49 @@ import (
 	"github.com/aimsg/aimsg/domain"
 )
 
-// Hand-overs: once a message is committed and the client answered, the
-// message goes to its conversation's workflow (Conversations.HandOver). They queue in shards by
-// conversation, each drained by at most one goroutine, so one
-// conversation's messages are handed over in the order they were stored,
-// a burst waits in a queue instead of in thousands of goroutines, and a
-// slow Temporal holds at most handoverShards calls at once (more would
-// only pile signals on a server already behind, and take the cores the
-// requests need). What does not fit in the queue, or fails, is left to the
-// worker's reconciler, which starts every turn still pending.
+// Dispatching: once a message is committed and the client answered, the
+// message goes to its conversation's workflow (dispatch.Conversations).
+// Messages queue in shards by conversation, each drained by at most one
+// goroutine, so one conversation's messages are dispatched in the order
+// they were stored, a burst waits in a queue instead of in thousands of
+// goroutines, and a slow Temporal holds at most dispatchShards calls at
+// once (more would only pile signals on a server already behind, and take
+// the cores the requests need). What does not fit in the queue, or fails,
+// is left to the worker's reconciler, which starts every turn still
+// pending.
 const (
-	handoverShards   = 16
-	handoverPerShard = 256
-	// handoverTimeout bounds one hand-over: Temporal down must not hold a
+	dispatchShards   = 16
+	dispatchPerShard = 256
+	// dispatchTimeout bounds one dispatch: Temporal down must not hold a
 	// shard for long.
-	handoverTimeout = 5 * time.Second
+	dispatchTimeout = 5 * time.Second
 )
 
-// handover is one queued message, with its request's context (trace and
+// queued is one queued message, with its request's context (trace and
 // values, not its cancellation: the request is answered by then).
-type handover struct {
+type queued struct {
 	ctx context.Context
 	m   *domain.Message
 	log *slog.Logger
 }
 
-type handoverShard struct {
-	queue   chan handover
+type dispatchShard struct {
+	queue   chan queued
 	running atomic.Bool
 }
 
-type handovers [handoverShards]handoverShard
+type dispatches [dispatchShards]dispatchShard
 
-func newHandovers() *handovers {
-	h := &handovers{}
+func newDispatches() *dispatches {
+	h := &dispatches{}
 	for i := range h {
-		h[i].queue = make(chan handover, handoverPerShard)
+		h[i].queue = make(chan queued, dispatchPerShard)
 	}
 	return h
 }
 
-// queueHandover queues a stored message for its hand-over.
-func (s *Server) queueHandover(c *gin.Context, m *domain.Message) {
+// queueDispatch queues a stored message for its dispatch.
+func (s *Server) queueDispatch(c *gin.Context, m *domain.Message) {
 	s.metrics.Inbound.WithLabelValues(string(m.Channel)).Inc()
 	log := s.log(c)
 	conv := ""
@@ -62,25 +63,25 @@ func (s *Server) queueHandover(c *gin.Context, m *domain.Message) {
 	}
 	f := fnv.New32a()
 	_, _ = f.Write([]byte(conv))
-	sh := &s.handovers[f.Sum32()%handoverShards]
+	sh := &s.dispatches[f.Sum32()%dispatchShards]
 	select {
-	case sh.queue <- handover{ctx: context.WithoutCancel(c.Request.Context()), m: m, log: log}:
+	case sh.queue <- queued{ctx: context.WithoutCancel(c.Request.Context()), m: m, log: log}:
 	default:
-		log.Warn("hand-over queue full; the reconciler will hand this one over", "message_id", m.ID)
+		log.Warn("dispatch queue full; the reconciler will dispatch this one", "message_id", m.ID)
 		return
 	}
 	if sh.running.CompareAndSwap(false, true) {
-		go s.drainHandovers(sh)
+		go s.drainDispatches(sh)
 	}
 }
 
-// drainHandovers hands over a shard's queue until it is empty.
-func (s *Server) drainHandovers(sh *handoverShard) {
+// drainDispatches dispatches a shard's queue until it is empty.
+func (s *Server) drainDispatches(sh *dispatchShard) {
 	for {
 		for done := false; !done; {
 			select {
 			case h := <-sh.queue:
-				s.handOverQueued(h)
+				s.dispatchQueued(h)
 			default:
 				done = true
 			}
@@ -95,12 +96,12 @@ func (s *Server) drainHandovers(sh *handoverShard) {
 	}
 }
 
-// handOverQueued hands over one queued message; what fails is left to
+// dispatchQueued dispatches one queued message; what fails is left to
 // the reconciler.
-func (s *Server) handOverQueued(h handover) {
-	ctx, cancel := context.WithTimeout(h.ctx, handoverTimeout)
+func (s *Server) dispatchQueued(h queued) {
+	ctx, cancel := context.WithTimeout(h.ctx, dispatchTimeout)
 	defer cancel()
-	if err := s.conversations.HandOver(ctx, h.m); err != nil {
-		h.log.Warn("message not handed over; the reconciler will", "message_id", h.m.ID, "error", err)
+	if err := s.conversations.Dispatch(ctx, h.m); err != nil {
+		h.log.Warn("message not dispatched; the reconciler will", "message_id", h.m.ID, "error", err)
 	}
 }

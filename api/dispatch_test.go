@@ -21,9 +21,9 @@ import (
 	"github.com/aimsg/aimsg/workflows"
 )
 
-// handoverLog records the order of the hand-overs the API makes and passes
-// them on to the real hand-over, optionally held until release is closed.
-type handoverLog struct {
+// dispatchLog records the order of the dispatches the API makes and passes
+// them on to the real dispatch, optionally held until release is closed.
+type dispatchLog struct {
 	next     api.Conversations
 	temporal *fakeTemporal
 	release  chan struct{}
@@ -31,27 +31,27 @@ type handoverLog struct {
 	ids      []int64
 }
 
-func (l *handoverLog) HandOver(ctx context.Context, m *domain.Message) error {
+func (l *dispatchLog) Dispatch(ctx context.Context, m *domain.Message) error {
 	if l.release != nil {
 		<-l.release
 	}
 	l.mu.Lock()
 	l.ids = append(l.ids, m.ID)
 	l.mu.Unlock()
-	return l.next.HandOver(ctx, m)
+	return l.next.Dispatch(ctx, m)
 }
 
-func (l *handoverLog) SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error {
+func (l *dispatchLog) SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error {
 	return l.next.SetMode(ctx, userID, r)
 }
 
-func (l *handoverLog) started() []int64 {
+func (l *dispatchLog) started() []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]int64(nil), l.ids...)
 }
 
-func handoverHarness(t *testing.T, l *handoverLog) *harness {
+func dispatchHarness(t *testing.T, l *dispatchLog) *harness {
 	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	logSet, err := logs.New(io.Discard, "", -8)
@@ -74,9 +74,9 @@ func (hs *harness) ask(tk tokens, text string) int64 {
 // A conversation's messages reach Temporal in the order they were stored,
 // however fast they come, and each exactly once; several conversations at
 // once all get through.
-func TestHandOversKeepEachConversationsOrder(t *testing.T) {
-	l := &handoverLog{}
-	hs := handoverHarness(t, l)
+func TestDispatchesKeepEachConversationsOrder(t *testing.T) {
+	l := &dispatchLog{}
+	hs := dispatchHarness(t, l)
 	users := []tokens{hs.user("first"), hs.user("second"), hs.user("third")}
 	posted := make([][]int64, len(users))
 	var wg sync.WaitGroup
@@ -90,7 +90,7 @@ func TestHandOversKeepEachConversationsOrder(t *testing.T) {
 	wg.Wait()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Len(c, l.started(), 180)
-	}, 30*time.Second, 10*time.Millisecond, "every message handed over, none left in a queue")
+	}, 30*time.Second, 10*time.Millisecond, "every message dispatched, none left in a queue")
 	byConversation := map[int64]int{}
 	for i, ids := range posted {
 		for _, id := range ids {
@@ -100,7 +100,7 @@ func TestHandOversKeepEachConversationsOrder(t *testing.T) {
 	got := make([][]int64, len(users))
 	for _, id := range l.started() {
 		i, ok := byConversation[id]
-		require.True(t, ok, "a message handed over that nobody posted: %d", id)
+		require.True(t, ok, "a message dispatched that nobody posted: %d", id)
 		got[i] = append(got[i], id)
 	}
 	assert.Equal(t, posted, got, "each conversation in order, once")
@@ -112,24 +112,24 @@ func TestHandOversKeepEachConversationsOrder(t *testing.T) {
 
 // When a conversation's queue is full (Temporal is slow or down), the API
 // still stores and answers; what did not fit is left to the reconciler.
-func TestAFullHandOverQueueLeavesTheRestToTheReconciler(t *testing.T) {
-	l := &handoverLog{release: make(chan struct{})}
-	hs := handoverHarness(t, l)
+func TestAFullDispatchQueueLeavesTheRestToTheReconciler(t *testing.T) {
+	l := &dispatchLog{release: make(chan struct{})}
+	hs := dispatchHarness(t, l)
 	u := hs.user("hasty")
-	// One hand-over held in flight, a full queue behind it, two more.
-	n := api.HandoverQueue + 3
+	// One dispatch held in flight, a full queue behind it, two more.
+	n := api.DispatchQueue + 3
 	for i := range n {
 		hs.ask(u, fmt.Sprintf("message %d", i))
 	}
 	close(l.release)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Len(c, l.started(), api.HandoverQueue+1)
+		assert.Len(c, l.started(), api.DispatchQueue+1)
 	}, 30*time.Second, 10*time.Millisecond)
-	assert.Len(t, l.started(), api.HandoverQueue+1, "the two that did not fit are not handed over")
+	assert.Len(t, l.started(), api.DispatchQueue+1, "the two that did not fit are not dispatched")
 	pending, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("turn_status = ?", domain.TurnPending).Count(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, n, pending, "all stored, waiting for their turn")
-	marked, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("handed_over_at IS NOT NULL").Count(context.Background())
+	marked, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("dispatched_at IS NOT NULL").Count(context.Background())
 	require.NoError(t, err)
-	assert.EqualValues(t, api.HandoverQueue+1, marked, "those handed over are marked, the reconciler takes the rest")
+	assert.EqualValues(t, api.DispatchQueue+1, marked, "those dispatched are marked, the reconciler takes the rest")
 }

@@ -1,4 +1,4 @@
 package api
 
-// HandoverQueue is how many messages of one shard wait for their hand-over.
-const HandoverQueue = handoverPerShard
+// DispatchQueue is how many messages of one shard wait for their dispatch.
+const DispatchQueue = dispatchPerShard

@@ -101,7 +101,7 @@ func (s *Server) send(c *gin.Context, in domain.NewMessage) {
 	s.messagesLog(c).Info("message sent", "message_id", m.ID, "sender_id", m.SenderID,
 		"recipient_id", m.RecipientID, "conversation_id", *m.ConversationID, "awaits_ai", m.TurnStatus != nil)
 	if m.TurnStatus != nil {
-		s.queueHandover(c, m)
+		s.queueDispatch(c, m)
 	}
 	c.JSON(http.StatusCreated, m)
 }
@@ -236,11 +236,5 @@ func (s *Server) storeInbound(c *gin.Context, in domain.NewMessage) (m *domain.M
 	if in.RecipientID, err = s.assistantID(c); err != nil {
 		return nil, false, err
 	}
-	ctx := c.Request.Context()
-	m, err = domain.SendMessage(ctx, s.db, in)
-	if errors.Is(err, domain.ErrConflict) && in.ExternalID != nil {
-		m, err = domain.MessageByExternalID(ctx, s.db, in.Channel, *in.ExternalID)
-		return m, true, err
-	}
-	return m, false, err
+	return domain.ReceiveMessage(c.Request.Context(), s.db, in)
 }

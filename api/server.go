@@ -29,10 +29,11 @@ type TemporalHealth interface {
 	CheckHealth(ctx context.Context, req *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
 
-// Conversations take stored messages for the assistant: HandOver gives
-// one to its conversation's workflow and records that it did.
+// Conversations are the conversation workflows (dispatch.Conversations):
+// Dispatch gives a stored message to its conversation's workflow and
+// records that it did; SetMode asks it to change who answers.
 type Conversations interface {
-	HandOver(ctx context.Context, m *domain.Message) error
+	Dispatch(ctx context.Context, m *domain.Message) error
 	SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error
 }
 
@@ -49,8 +50,8 @@ type Server struct {
 	loginLimits   domain.LoginLimits
 	// assistant caches the AI's user id once read (it never changes).
 	assistant atomic.Int64
-	// handovers queue stored messages for their conversation.
-	handovers *handovers
+	// dispatches queue stored messages for their conversation.
+	dispatches *dispatches
 	// sessions remembers live sessions for a moment.
 	sessions *sessionCache
 	// live fans the live path's events out to the event streams.
@@ -84,8 +85,8 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		loginLimits: domain.LoginLimits{Window: cfg.LoginFailureWindow,
 			PerAccountAddress: cfg.LoginMaxFailures, PerAddress: cfg.LoginMaxFailuresPerAddress,
 			DelayAfter: cfg.LoginAccountDelayAfter, FirstDelay: cfg.LoginAccountDelay, MaxDelay: cfg.LoginAccountMaxDelay},
-		handovers: newHandovers(),
-		sessions:  newSessionCache(cfg.AuthCacheTTL),
+		dispatches: newDispatches(),
+		sessions:   newSessionCache(cfg.AuthCacheTTL),
 		streams: streamSet{db: db, log: logSet.Root, process: auth.RandomToken(12),
 			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
 				Stale: streamStale, RetryAfter: eventKeepAlive}},

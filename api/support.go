@@ -138,7 +138,7 @@ type agentReplyRequest struct {
 }
 
 // agentReply stores a person's answer in the user's conversation with the
-// assistant, for the channel they last wrote from, and hands it to the
+// assistant, for the channel they last wrote from, and dispatches it to the
 // conversation's workflow, which delivers it (and takes the conversation
 // from the AI if it had it).
 func (s *Server) agentReply(c *gin.Context) {
@@ -157,13 +157,13 @@ func (s *Server) agentReply(c *gin.Context) {
 		return
 	}
 	s.supportLog(c).Info("agent message", "conversation_id", conv.ID(), "message_id", m.ID, "channel", m.Channel)
-	// Handed over before the answer, not queued: a resume the person asks
+	// Dispatched before the answer, not queued: a resume the person asks
 	// for next must reach the workflow after this message, or the message
 	// would take the conversation from the AI again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), handoverTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), dispatchTimeout)
 	defer cancel()
-	if err := s.conversations.HandOver(ctx, m); err != nil {
-		s.log(c).Warn("agent message not handed over; the reconciler will", "message_id", m.ID, "error", err)
+	if err := s.conversations.Dispatch(ctx, m); err != nil {
+		s.log(c).Warn("agent message not dispatched; the reconciler will", "message_id", m.ID, "error", err)
 	}
 	c.JSON(http.StatusCreated, m)
 }
@@ -175,22 +175,22 @@ type modeRequest struct {
 // modeAccepted is the answer to a takeover or a resume: the workflow
 // applies it (in order with the conversation's messages).
 type modeAccepted struct {
-	ConversationID string `json:"conversation_id"`
-	Mode           string `json:"mode"`
-	AgentID        int64  `json:"agent_id"`
+	ConversationID string      `json:"conversation_id"`
+	Mode           domain.Mode `json:"mode"`
+	AgentID        int64       `json:"agent_id"`
 }
 
 // takeover hands the conversation to the person asking.
 func (s *Server) takeover(c *gin.Context) {
-	s.setMode(c, workflows.ModeHuman, "taken over by a person")
+	s.setMode(c, domain.ModeHuman, "taken over by a person")
 }
 
 // resume gives the conversation back to the AI.
 func (s *Server) resume(c *gin.Context) {
-	s.setMode(c, workflows.ModeAI, "handed back by a person")
+	s.setMode(c, domain.ModeAI, "handed back by a person")
 }
 
-func (s *Server) setMode(c *gin.Context, mode, defaultReason string) {
+func (s *Server) setMode(c *gin.Context, mode domain.Mode, defaultReason string) {
 	conv, ok := s.supportConversation(c)
 	if !ok {
 		return
@@ -211,7 +211,7 @@ func (s *Server) setMode(c *gin.Context, mode, defaultReason string) {
 	}
 	s.supportLog(c).Info("mode requested", "conversation_id", conv.ID(), "mode", mode, "reason", reason)
 	action := domain.AuditTakeover
-	if mode == workflows.ModeAI {
+	if mode == domain.ModeAI {
 		action = domain.AuditResume
 	}
 	s.audit(c, action, "conversation", conv.ID(), map[string]any{"mode": mode, "reason": reason})

@@ -148,7 +148,7 @@ func assistantID(hs *harness) int64 {
 	return a.ID
 }
 
-// newHandlerWith is the API with its hand-overs and mode requests going to tp.
+// newHandlerWith is the API with its dispatches and mode requests going to tp.
 func newHandlerWith(t testing.TB, cfg config.Config, db *bun.DB, tp *fakeTemporal) http.Handler {
 	t.Helper()
 	logSet, err := logs.New(io.Discard, "", -8)

@@ -127,7 +127,7 @@ func (s *Server) telegramWebhook(c *gin.Context) {
 	s.messagesLog(c).Info("telegram message stored", "message_id", m.ID, "user_id", user.ID, "update_id", up.UpdateID,
 		"awaits_ai", m.TurnStatus != nil)
 	if m.TurnStatus != nil {
-		s.queueHandover(c, m)
+		s.queueDispatch(c, m)
 	}
 	if notice != "" {
 		botReply(c, chatID, notice)

@@ -7,12 +7,12 @@ import (
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
-	"github.com/aimsg/aimsg/handover"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/workflows"
 )
 
 // fakeTemporal is the Temporal client as the API uses it, in memory: it
-// answers health checks as told and records the signals the hand-overs
+// answers health checks as told and records the signals the dispatches
 // send (no workflow runs; the end-to-end tests run them).
 type fakeTemporal struct {
 	mu      sync.Mutex
@@ -45,7 +45,7 @@ func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, workflowID, na
 		return nil, f.down
 	}
 	if opts.ID != workflowID || opts.TaskQueue == "" {
-		panic("hand-over signalled " + workflowID + " with inconsistent options")
+		panic("dispatch signalled " + workflowID + " with inconsistent options")
 	}
 	switch name {
 	case workflows.InboundSignal:
@@ -53,16 +53,16 @@ func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, workflowID, na
 		f.others = append(f.others, signal{name: name, workflowID: workflowID, arg: arg})
 		return nil, nil
 	default:
-		panic("hand-over sent an unexpected signal: " + name + " to " + workflowID)
+		panic("dispatch sent an unexpected signal: " + name + " to " + workflowID)
 	}
 	f.signals = append(f.signals, arg.(workflows.Inbound))
 	f.ids = append(f.ids, workflowID)
 	return nil, nil
 }
 
-// conversations are the real hand-over, into tp.
-func conversations(db bun.IDB, tp *fakeTemporal) *handover.Conversations {
-	return &handover.Conversations{Temporal: tp, TaskQueue: "api-tests", DB: db}
+// conversations are the real dispatch, into tp.
+func conversations(db bun.IDB, tp *fakeTemporal) *dispatch.Conversations {
+	return &dispatch.Conversations{Temporal: tp, TaskQueue: "api-tests", DB: db}
 }
 
 // otherSignals lists the mode requests and agent replies signalled, in order.
@@ -72,7 +72,7 @@ func (f *fakeTemporal) otherSignals() []signal {
 	return append([]signal(nil), f.others...)
 }
 
-// signalled lists the message ids handed over, in order.
+// signalled lists the message ids dispatched, in order.
 func (f *fakeTemporal) signalled() []int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()

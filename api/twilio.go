@@ -152,7 +152,7 @@ func (s *Server) twilioWebhook(c *gin.Context) {
 	}
 	log.Info("twilio message stored", "message_id", m.ID, "message_sid", sid, "user_id", user.ID, "awaits_ai", m.TurnStatus != nil)
 	if m.TurnStatus != nil && *m.TurnStatus == domain.TurnPending {
-		s.queueHandover(c, m)
+		s.queueDispatch(c, m)
 	}
 	twiml(c, notice)
 }

@@ -182,7 +182,7 @@ func TestConversationLinesFollowTheirMessages(t *testing.T) {
 		require.NoError(t, err)
 		q := send(ann.ID, ai.ID)
 		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(ann.ID), UserID: ann.ID,
-			AnswersUpTo: q.ID, Content: "answer", Channel: domain.ChannelWeb})
+			AnswersUpTo: q.ID, Content: "answer"})
 		require.NoError(t, err)
 
 		fromBob := send(bob.ID, ann.ID)

@@ -22,7 +22,7 @@ func TestDeliveryStatusReports(t *testing.T) {
 			Channel: domain.ChannelTwilio})
 		require.NoError(t, err)
 		reply, err := domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
-			AnswersUpTo: in.ID, Content: "hi", Channel: domain.ChannelTwilio})
+			AnswersUpTo: in.ID, Content: "hi"})
 		require.NoError(t, err)
 		assert.Equal(t, a.ID, reply.SenderID)
 		status := func() domain.DeliveryStatus {
@@ -82,10 +82,10 @@ func TestAnEarlyReceiptIsNotOverwrittenBySent(t *testing.T) {
 		db := testenv.Migrated(t, url)
 		u := newUser(t, db, "sms", false)
 		in, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: assistant(t, db).ID,
-			Content: "hello", Channel: domain.ChannelTwilio})
+			Content: "hello"})
 		require.NoError(t, err)
 		reply, err := domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
-			AnswersUpTo: in.ID, Content: "hi", Channel: domain.ChannelTwilio})
+			AnswersUpTo: in.ID, Content: "hi"})
 		require.NoError(t, err)
 
 		parts, err := domain.StartDeliveries(ctx, db, reply.ID, 1)

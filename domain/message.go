@@ -49,7 +49,7 @@ type TurnStatus string
 
 // Turn states: pending until the AI's reply is saved (or the turn gave
 // up), or until the message is left to a person (human: the conversation
-// is handed over).
+// is handed off to the support team).
 const (
 	TurnPending TurnStatus = "pending"
 	TurnReplied TurnStatus = "replied"
@@ -79,11 +79,11 @@ type Message struct {
 	Address *string `bun:"address,type:varchar(64)" json:"-"`
 	// TurnStatus is set on messages to the assistant: the AI's turn for them.
 	TurnStatus *TurnStatus `bun:"turn_status,type:varchar(20)" json:"turn_status,omitempty"`
-	// HandedOverAt is when the message was handed to its conversation's
-	// workflow; the reconciler hands over the others.
-	HandedOverAt *time.Time `bun:"handed_over_at" json:"-"`
+	// DispatchedAt is when the message was dispatched to its conversation's
+	// workflow; the reconciler dispatches the others.
+	DispatchedAt *time.Time `bun:"dispatched_at" json:"-"`
 	// AgentID is the person on the support team who wrote a message sent
-	// as the assistant while the conversation was handed over.
+	// as the assistant while a person had the conversation.
 	AgentID *int64 `bun:"agent_id" json:"agent_id,omitempty"`
 	// Model is the LLM model that wrote an AI reply.
 	Model *string `bun:"model,type:varchar(255)" json:"model,omitempty"`
@@ -255,21 +255,36 @@ var ErrRecipientNotFound = fmt.Errorf("recipient not found: %w", ErrNotFound)
 
 // SendMessage stores a message in the conversation of its two users. A
 // message to the assistant is an inbound turn for the AI and is marked
-// pending until its reply is saved.
+// pending until its reply is saved. One that a channel delivered before
+// (its external id is stored) is a conflict.
 func SendMessage(ctx context.Context, db bun.IDB, in NewMessage) (*Message, error) {
-	if err := CheckContent(in.Content); err != nil {
+	m, repeated, err := ReceiveMessage(ctx, db, in)
+	if err != nil {
 		return nil, err
 	}
+	if repeated {
+		return nil, conflict("message already received")
+	}
+	return m, nil
+}
+
+// ReceiveMessage stores a message as SendMessage does, once per external
+// id: a channel that delivers it again (a retried webhook) gets the
+// message stored the first time, and repeated.
+func ReceiveMessage(ctx context.Context, db bun.IDB, in NewMessage) (m *Message, repeated bool, err error) {
+	if err := CheckContent(in.Content); err != nil {
+		return nil, false, err
+	}
 	if in.SenderID == in.RecipientID {
-		return nil, invalid("you cannot send a message to yourself")
+		return nil, false, invalid("you cannot send a message to yourself")
 	}
 	recipient := new(User)
-	err := db.NewSelect().Model(recipient).Where("id = ? AND is_active = ?", in.RecipientID, true).Scan(ctx)
+	err = db.NewSelect().Model(recipient).Where("id = ? AND is_active = ?", in.RecipientID, true).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrRecipientNotFound
+		return nil, false, ErrRecipientNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read recipient: %w", err)
+		return nil, false, fmt.Errorf("read recipient: %w", err)
 	}
 	convID := DirectConversationID(in.SenderID, in.RecipientID)
 	var turn *TurnStatus
@@ -283,25 +298,81 @@ func SendMessage(ctx context.Context, db bun.IDB, in NewMessage) (*Message, erro
 	if in.ParentID != nil {
 		parent, err := MessageFor(ctx, db, in.SenderID, *in.ParentID)
 		if errors.Is(err, ErrNotFound) || (err == nil && (parent.ConversationID == nil || *parent.ConversationID != convID)) {
-			return nil, invalid("parent_id must be a message of the same conversation")
+			return nil, false, invalid("parent_id must be a message of the same conversation")
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if in.Channel == "" {
 		in.Channel = ChannelWeb
 	}
-	m := &Message{SenderID: in.SenderID, RecipientID: in.RecipientID, Content: in.Content,
+	m = &Message{SenderID: in.SenderID, RecipientID: in.RecipientID, Content: in.Content,
 		ParentID: in.ParentID, ConversationID: &convID, Channel: in.Channel, ExternalID: in.ExternalID,
 		Address: in.Address, TurnStatus: turn}
-	if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
-		if isUniqueViolation(err) {
-			return nil, conflict("message already received")
+	return storeOnce(ctx, db, m)
+}
+
+// storeOnce inserts m, once: a message with an external id already stored
+// for its channel (a retried webhook, a retried save of a reply or a
+// notice) is not stored again; the stored one is returned, and repeated.
+// Every message aimsg stores is stored here.
+func storeOnce(ctx context.Context, db bun.IDB, m *Message) (stored *Message, repeated bool, err error) {
+	if m.ExternalID == nil {
+		if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
+			return nil, false, fmt.Errorf("insert message: %w", err)
 		}
-		return nil, fmt.Errorf("insert message: %w", err)
+		return m, false, nil
 	}
-	return m, nil
+	res, err := db.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert message: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return m, false, nil
+	}
+	stored, err = MessageByExternalID(ctx, db, m.Channel, *m.ExternalID)
+	if err != nil {
+		return nil, false, err
+	}
+	return stored, true, nil
+}
+
+// Route is where a message from the assistant's side goes: a channel,
+// and the address on it (a phone number, a Telegram chat) when the
+// channel has several.
+type Route struct {
+	Channel Channel `bun:"channel"`
+	Address *string `bun:"address"`
+}
+
+// routeTo decides where a message from the assistant's side to userID
+// goes, for the reply and every other message alike: back where the
+// message it answers came from (answering, when not zero and still
+// stored), else where the user last wrote to the assistant from, else
+// the web.
+func routeTo(ctx context.Context, db bun.IDB, userID, answering int64) (Route, error) {
+	var r Route
+	q := db.NewSelect().Model((*Message)(nil)).Column("channel", "address")
+	if answering != 0 {
+		err := q.Where("id = ?", answering).Scan(ctx, &r)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Route{}, fmt.Errorf("route of the answer to %d: %w", answering, err)
+		}
+		q = db.NewSelect().Model((*Message)(nil)).Column("channel", "address")
+	}
+	err := q.Where("conversation_id = ? AND sender_id = ?", AIConversationID(userID), userID).
+		Order("id DESC").Limit(1).Scan(ctx, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Route{Channel: ChannelWeb}, nil
+	}
+	if err != nil {
+		return Route{}, fmt.Errorf("last channel of user %d: %w", userID, err)
+	}
+	return r, nil
 }
 
 // EditMessage changes the content of a message its sender wrote. The

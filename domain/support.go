@@ -149,37 +149,22 @@ func SaveOutbound(ctx context.Context, db bun.IDB, in Outbound) (*Message, error
 		return nil, err
 	}
 	conv := AIConversationID(in.UserID)
-	var last struct {
-		Channel Channel `bun:"channel"`
-		Address *string `bun:"address"`
-	}
-	err = db.NewSelect().Model((*Message)(nil)).Column("channel", "address").
-		Where("conversation_id = ? AND sender_id = ?", conv, in.UserID).
-		Order("id DESC").Limit(1).Scan(ctx, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		last.Channel = ChannelWeb
-	} else if err != nil {
-		return nil, fmt.Errorf("last channel of user %d: %w", in.UserID, err)
+	to, err := routeTo(ctx, db, in.UserID, 0)
+	if err != nil {
+		return nil, err
 	}
 	pending := DeliveryPending
 	m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content, ConversationID: &conv,
-		Channel: last.Channel, Address: last.Address, DeliveryStatus: &pending}
+		Channel: to.Channel, Address: to.Address, DeliveryStatus: &pending}
 	if in.AgentID != 0 {
 		m.AgentID = &in.AgentID
 	}
-	if in.Key == "" {
-		if _, err := db.NewInsert().Model(m).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("save outbound message: %w", err)
-		}
-		return m, nil
+	if in.Key != "" {
+		m.ExternalID = &in.Key
 	}
-	m.ExternalID = &in.Key
-	if _, err := db.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
-		return nil, fmt.Errorf("save notice: %w", err)
-	}
-	out := new(Message)
-	if err := db.NewSelect().Model(out).Where("channel = ? AND external_id = ?", m.Channel, in.Key).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("read notice: %w", err)
+	out, _, err := storeOnce(ctx, db, m)
+	if err != nil {
+		return nil, fmt.Errorf("save outbound message: %w", err)
 	}
 	return out, nil
 }
@@ -191,15 +176,15 @@ func HoldForPerson(ctx context.Context, db bun.IDB, conversationID string, upTo 
 }
 
 // PendingAgentReplies lists people's answers still waiting for delivery
-// whose hand-over may have been lost, as PendingTurns does for inbound
+// whose dispatch may have been lost, as PendingTurns does for inbound
 // messages.
 func PendingAgentReplies(ctx context.Context, db bun.IDB, olderThan, staleBefore time.Time, limit int) ([]Message, error) {
 	var msgs []Message
 	err := db.NewSelect().Model(&msgs).
 		Where("agent_id IS NOT NULL AND delivery_status = ?", DeliveryPending).
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("handed_over_at IS NULL AND created_at < ?", olderThan.UTC()).
-				WhereOr("handed_over_at < ?", staleBefore.UTC())
+			return q.Where("dispatched_at IS NULL AND created_at < ?", olderThan.UTC()).
+				WhereOr("dispatched_at < ?", staleBefore.UTC())
 		}).
 		Order("id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {

@@ -50,7 +50,6 @@ type Reply struct {
 	// AnswersUpTo is the newest inbound message the reply answers.
 	AnswersUpTo int64
 	Content     string
-	Channel     Channel
 	// Failed marks an apology: the AI could not really answer.
 	Failed bool
 	// Model is the LLM model that wrote it; empty when none did.
@@ -58,8 +57,9 @@ type Reply struct {
 }
 
 // SaveReply stores the AI's reply once per turn: a retried save finds the
-// reply it stored before (same channel and external id) and returns it. The
-// inbound messages it answers, and any earlier ones still waiting in the
+// reply it stored before (same channel and external id) and returns it. It
+// goes back where the message it answers came from (routeTo). The inbound
+// messages it answers, and any earlier ones still waiting in the
 // conversation, stop waiting.
 func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 	assistant, err := Assistant(ctx, db)
@@ -69,35 +69,29 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 	key := "reply:" + strconv.FormatInt(in.AnswersUpTo, 10)
 	conv := in.ConversationID
 	parent := in.AnswersUpTo
-	// A web reply is delivered once saved: the client reads it here.
-	delivery := DeliveryPending
-	if in.Channel == ChannelWeb {
-		delivery = DeliveryDelivered
-	}
 	status := TurnReplied
 	if in.Failed {
 		status = TurnFailed
 	}
 	var reply *Message
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		// The reply goes back to where the last message came from.
-		var address *string
-		if err := tx.NewSelect().Model((*Message)(nil)).Column("address").Where("id = ?", in.AnswersUpTo).
-			Scan(ctx, &address); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("read inbound address: %w", err)
+		to, err := routeTo(ctx, tx, in.UserID, in.AnswersUpTo)
+		if err != nil {
+			return err
+		}
+		// A web reply is delivered once saved: the client reads it here.
+		delivery := DeliveryPending
+		if to.Channel == ChannelWeb {
+			delivery = DeliveryDelivered
 		}
 		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
-			ConversationID: &conv, ParentID: &parent, Channel: in.Channel, ExternalID: &key,
-			DeliveryStatus: &delivery, Address: address}
+			ConversationID: &conv, ParentID: &parent, Channel: to.Channel, ExternalID: &key,
+			DeliveryStatus: &delivery, Address: to.Address}
 		if in.Model != "" {
 			m.Model = &in.Model
 		}
-		if _, err := tx.NewInsert().Model(m).On("CONFLICT (channel, external_id) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("insert reply: %w", err)
-		}
-		reply = new(Message)
-		if err := tx.NewSelect().Model(reply).Where("channel = ? AND external_id = ?", in.Channel, key).Scan(ctx); err != nil {
-			return fmt.Errorf("read reply: %w", err)
+		if reply, _, err = storeOnce(ctx, tx, m); err != nil {
+			return err
 		}
 		return settleTurns(ctx, tx, conv, in.AnswersUpTo, status)
 	})
@@ -133,16 +127,16 @@ func MessageByID(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
 }
 
 // PendingTurns lists inbound messages to the assistant still waiting for a
-// reply whose turn may never have started: never handed over and stored
-// before olderThan, or handed over before staleBefore (the workflow may
-// have lost it; handing over again is harmless).
+// reply whose turn may never have started: never dispatched and stored
+// before olderThan, or dispatched before staleBefore (the workflow may
+// have lost it; dispatching again is harmless).
 func PendingTurns(ctx context.Context, db bun.IDB, olderThan, staleBefore time.Time, limit int) ([]Message, error) {
 	var msgs []Message
 	err := db.NewSelect().Model(&msgs).
 		Where("turn_status = ?", TurnPending).
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("handed_over_at IS NULL AND created_at < ?", olderThan.UTC()).
-				WhereOr("handed_over_at < ?", staleBefore.UTC())
+			return q.Where("dispatched_at IS NULL AND created_at < ?", olderThan.UTC()).
+				WhereOr("dispatched_at < ?", staleBefore.UTC())
 		}).
 		Order("id").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
@@ -151,12 +145,12 @@ func PendingTurns(ctx context.Context, db bun.IDB, olderThan, staleBefore time.T
 	return msgs, nil
 }
 
-// MarkHandedOver records that a message was handed to its workflow.
-func MarkHandedOver(ctx context.Context, db bun.IDB, id int64) error {
-	_, err := db.NewUpdate().Model((*Message)(nil)).Set("handed_over_at = ?", Now()).
+// MarkDispatched records that a message was dispatched to its workflow.
+func MarkDispatched(ctx context.Context, db bun.IDB, id int64) error {
+	_, err := db.NewUpdate().Model((*Message)(nil)).Set("dispatched_at = ?", Now()).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("mark message %d handed over: %w", id, err)
+		return fmt.Errorf("mark message %d dispatched: %w", id, err)
 	}
 	return nil
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
-// The reconciler's list: messages never handed over once the API had its
-// grace, and messages handed over so long ago their workflow may have lost
-// them; not the ones handed over lately, not the answered ones.
-func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
+// The reconciler's list: messages never dispatched once the API had its
+// grace, and messages dispatched so long ago their workflow may have lost
+// them; not the ones dispatched lately, not the answered ones.
+func TestPendingTurnsAreTheOnesNotDispatched(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
@@ -29,13 +29,13 @@ func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
 		// A reply answers every message up to the one it names: the
 		// answered one comes first.
 		answered, never, lately, long := ask(), ask(), ask(), ask()
-		require.NoError(t, domain.MarkHandedOver(ctx, db, lately))
-		require.NoError(t, domain.MarkHandedOver(ctx, db, long))
-		_, err := db.NewUpdate().Table("messages").Set("handed_over_at = ?", time.Now().UTC().Add(-time.Hour)).
+		require.NoError(t, domain.MarkDispatched(ctx, db, lately))
+		require.NoError(t, domain.MarkDispatched(ctx, db, long))
+		_, err := db.NewUpdate().Table("messages").Set("dispatched_at = ?", time.Now().UTC().Add(-time.Hour)).
 			Where("id = ?", long).Exec(ctx)
 		require.NoError(t, err)
 		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
-			AnswersUpTo: answered, Content: "hi", Channel: domain.ChannelWeb})
+			AnswersUpTo: answered, Content: "hi"})
 		require.NoError(t, err)
 
 		ids := func(olderThan, staleBefore time.Time) []int64 {
@@ -49,8 +49,8 @@ func TestPendingTurnsAreTheOnesNotHandedOver(t *testing.T) {
 		}
 		now := time.Now()
 		assert.Empty(t, ids(now.Add(-time.Minute), time.Time{}), "the API still has its grace")
-		assert.Equal(t, []int64{never}, ids(now.Add(time.Second), time.Time{}), "handed over: left alone")
+		assert.Equal(t, []int64{never}, ids(now.Add(time.Second), time.Time{}), "dispatched: left alone")
 		assert.Equal(t, []int64{never, long}, ids(now.Add(time.Second), now.Add(-10*time.Minute)),
-			"handed over an hour ago and still unanswered: again")
+			"dispatched an hour ago and still unanswered: again")
 	})
 }

@@ -44,7 +44,7 @@ func BenchmarkTurnLatency(b *testing.B) {
 				if w.Code != http.StatusCreated {
 					b.Fatalf("post: %d %s", w.Code, w.Body.String())
 				}
-				waitReply(b, s, apitest.ID(apitest.Decode(b, w)), time.Millisecond)
+				awaitReply(b, []*apitest.Client{s.Client}, u, apitest.ID(apitest.Decode(b, w)), 30*time.Second, time.Millisecond)
 				lat = append(lat, time.Since(start))
 			}
 			b.StopTimer()
@@ -55,23 +55,6 @@ func BenchmarkTurnLatency(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
 		})
 	}
-}
-
-// waitReply polls the database for the reply to a message.
-func waitReply(b *testing.B, s *stack, messageID int64, every time.Duration) {
-	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		n, err := s.db.NewSelect().Model((*domain.Message)(nil)).Where("parent_id = ?", messageID).Count(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		time.Sleep(every)
-	}
-	b.Fatalf("no reply to %d", messageID)
 }
 
 func newBenchStack(b *testing.B, url string) *stack {
@@ -104,7 +87,7 @@ func BenchmarkTurnThroughput(b *testing.B) {
 						return
 					}
 					// Fifty pollers at 20 ms stay light beside the system measured.
-					waitReply(b, s, apitest.ID(apitest.Decode(b, w)), 20*time.Millisecond)
+					awaitReply(b, []*apitest.Client{s.Client}, u, apitest.ID(apitest.Decode(b, w)), 30*time.Second, 20*time.Millisecond)
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
@@ -194,7 +177,7 @@ func BenchmarkLLMCostPerTurn(b *testing.B) {
 				if w.Code != http.StatusCreated {
 					b.Fatalf("post: %d %s", w.Code, w.Body.String())
 				}
-				waitReply(b, s, apitest.ID(apitest.Decode(b, w)), time.Millisecond)
+				awaitReply(b, []*apitest.Client{s.Client}, u, apitest.ID(apitest.Decode(b, w)), 30*time.Second, time.Millisecond)
 			}
 			b.StopTimer()
 			reqs := s.llm.Requests()

@@ -141,7 +141,7 @@ func TestTheClusterSurvivesFaults(t *testing.T) {
 					ct.Errorf("neither API took the message")
 				}, 30*time.Second, 100*time.Millisecond)
 				asked[i] = append(asked[i], text)
-				waitForReply(t, clients, tk, id, 90*time.Second)
+				awaitReply(t, clients, tk, id, 90*time.Second, 50*time.Millisecond)
 			}
 		}()
 	}
@@ -213,28 +213,6 @@ func TestTheClusterSurvivesFaults(t *testing.T) {
 		assert.Equal(t, 1, n, "turn %s ran %d times", id, n)
 	}
 	t.Logf("%d messages from %d users answered once each through the faults", total, users)
-}
-
-// waitForReply waits for the assistant's reply to message id, asking
-// whichever API answers.
-func waitForReply(t *testing.T, clients []*apitest.Client, tk apitest.Tokens, id int64, within time.Duration) {
-	t.Helper()
-	path := "/auth/conversations/" + domain.AIConversationID(tk.UserID()) + "/messages?limit=5"
-	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		for _, api := range clients {
-			w := api.Call("GET", path, nil, tk.AccessToken)
-			if w.Code != http.StatusOK {
-				continue
-			}
-			for _, m := range apitest.DecodeList(t, w) {
-				if p, ok := m["parent_id"].(float64); ok && int64(p) == id {
-					return
-				}
-			}
-			break
-		}
-		ct.Errorf("no reply to %d yet", id)
-	}, within, 50*time.Millisecond)
 }
 
 // Two APIs share what a user does: a session ended through one is refused

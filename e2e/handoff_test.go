@@ -189,7 +189,7 @@ func TestATakeoverStopsTheAIReplyInFlight(t *testing.T) {
 		require.NoError(t, err)
 		var mode workflows.ConversationMode
 		require.NoError(t, v.Get(&mode))
-		assert.Equal(t, workflows.ModeHuman, mode.Mode, "the workflow says so too")
+		assert.Equal(t, domain.ModeHuman, mode.Mode, "the workflow says so too")
 	})
 }
 

@@ -34,9 +34,9 @@ import (
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
-	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
@@ -140,13 +140,13 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 }
 
 // newAPI is an API process of the stack: its own hub, fed by the
-// stack's database, its own hand-over queue.
+// stack's database, its own dispatch queue.
 func (s *stack) newAPI() http.Handler {
 	logSet, err := logs.New(io.Discard, "", 0)
 	require.NoError(s.t, err)
 	hub := events.NewHub(s.db, testenv.Logger())
 	h, err := api.NewServer(s.cfg, logSet, s.db, s.tc,
-		&handover.Conversations{Temporal: s.tc, TaskQueue: s.cfg.TemporalTaskQueue, DB: s.db}, hub, s.metrics)
+		&dispatch.Conversations{Temporal: s.tc, TaskQueue: s.cfg.TemporalTaskQueue, DB: s.db}, hub, s.metrics)
 	require.NoError(s.t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	fed := events.Feed(ctx, s.cfg.DatabaseURL, s.db, hub, testenv.Logger())
@@ -166,17 +166,32 @@ func (s *stack) ask(tk apitest.Tokens, text string) map[string]any {
 // replyTo waits for the assistant's reply to a message, read through the API.
 func (s *stack) replyTo(tk apitest.Tokens, messageID int64, within time.Duration) map[string]any {
 	s.t.Helper()
+	return awaitReply(s.t, []*apitest.Client{s.Client}, tk, messageID, within, 20*time.Millisecond)
+}
+
+// awaitReply waits until the assistant's reply to messageID (or to a later
+// message its turn took in) shows in tk's conversation, as the user reads
+// it from any of apis, polling every poll, and returns it. It is the one
+// way the tests and benchmarks here wait for a reply.
+func awaitReply(t testing.TB, apis []*apitest.Client, tk apitest.Tokens, messageID int64, within, poll time.Duration) map[string]any {
+	t.Helper()
+	path := "/auth/conversations/" + domain.AIConversationID(tk.UserID()) + "/messages?limit=10"
 	var reply map[string]any
-	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
-		w := s.Call("GET", "/auth/conversations/"+domain.AIConversationID(tk.UserID())+"/messages", nil, tk.AccessToken)
-		require.Equal(c, http.StatusOK, w.Code)
-		for _, m := range apitest.DecodeList(s.t, w) {
-			if p, ok := m["parent_id"].(float64); ok && int64(p) >= messageID && m["sender_id"] != float64(tk.UserID()) {
-				reply = m
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		for _, api := range apis {
+			w := api.Call("GET", path, nil, tk.AccessToken)
+			if w.Code != http.StatusOK {
+				continue // that API is down: ask the next
 			}
+			for _, m := range apitest.DecodeList(t, w) {
+				if p, ok := m["parent_id"].(float64); ok && int64(p) >= messageID && m["sender_id"] != float64(tk.UserID()) {
+					reply = m
+				}
+			}
+			break
 		}
-		require.NotNil(c, reply, "no reply yet")
-	}, within, 20*time.Millisecond)
+		require.NotNil(c, reply, "no reply to %d yet", messageID)
+	}, within, poll)
 	return reply
 }
 

@@ -10,20 +10,20 @@ import (
 
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
-	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/webhooks"
 )
 
-// reconcileGrace leaves the API time to hand a new message over itself
+// reconcileGrace leaves the API time to dispatch a new message itself
 // before the reconciler does.
 const reconcileGrace = 10 * time.Second
 
-// reconcileStale hands a message over again when its reply is this late
-// (see handover.Reconciler.Stale): far above any backlog a healthy stack has.
+// reconcileStale dispatches a message again when its reply is this late
+// (see dispatch.Reconciler.Stale): far above any backlog a healthy stack has.
 const reconcileStale = 10 * time.Minute
 
 // TurnPolicy is how this worker's configuration says turns run (the
@@ -80,7 +80,7 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 }
 
 // Start runs a worker as the configuration describes it, publishing live
-// events to live, and the reconciler that hands over what the API could
+// events to live, and the reconciler that dispatches what the API could
 // not. stop ends the reconciler and drains running tasks.
 func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB, live events.Publisher,
 	logSet *logs.Set, m *metrics.Metrics) (stop func(), err error) {
@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	rec := &handover.Reconciler{Conversations: &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db},
+	rec := &dispatch.Reconciler{Conversations: &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db},
 		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
 	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/aimsg/aimsg/domain"
 )
 
 // This file is the workflows' side of the Temporal contract: the names,
@@ -143,15 +145,10 @@ type Inbound struct {
 	AsksForHuman bool `json:"asks_for_human,omitempty"`
 }
 
-// The modes of a conversation: who answers it.
-const (
-	ModeAI    = "ai"
-	ModeHuman = "human"
-)
-
-// ModeRequest asks a conversation to change who answers it.
+// ModeRequest asks a conversation to change who answers it (the modes
+// are domain.Mode's).
 type ModeRequest struct {
-	Mode   string `json:"mode"`
+	Mode   domain.Mode `json:"mode"`
 	Reason string `json:"reason,omitempty"`
 	// AgentID is the person who asked (0: an operator or the system).
 	AgentID int64 `json:"agent_id,omitempty"`
@@ -165,7 +162,7 @@ type AgentReply struct {
 
 // ConversationMode is who answers a conversation, as ModeQuery tells it.
 type ConversationMode struct {
-	Mode string `json:"mode"`
+	Mode domain.Mode `json:"mode"`
 	// Reason, AgentID and Since describe the handoff in human mode.
 	Reason  string    `json:"reason,omitempty"`
 	AgentID int64     `json:"agent_id,omitempty"`

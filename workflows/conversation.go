@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/domain"
 )
 
 // ConversationWorkflow serialises the turns of one conversation: inbound
@@ -25,7 +26,7 @@ import (
 // no person has answered for the worker's HandoffIdle.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID,
-		mode: ConversationMode{Mode: ModeAI}}
+		mode: ConversationMode{Mode: domain.ModeAI}}
 	if in.Mode != nil {
 		c.mode = *in.Mode
 	}
@@ -134,12 +135,12 @@ func (c *conversation) run(ctx workflow.Context) error {
 		if err := c.handleControl(ctx); err != nil {
 			return err
 		}
-		if c.mode.Mode == ModeAI && slices.ContainsFunc(c.pending, func(m Inbound) bool { return m.AsksForHuman }) {
-			if err := c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: "the user asked for a person"}, "keyword", true); err != nil {
+		if c.mode.Mode == domain.ModeAI && slices.ContainsFunc(c.pending, func(m Inbound) bool { return m.AsksForHuman }) {
+			if err := c.handOff(ctx, ModeRequest{Mode: domain.ModeHuman, Reason: "the user asked for a person"}, "keyword", true); err != nil {
 				return err
 			}
 		}
-		if c.mode.Mode == ModeHuman {
+		if c.mode.Mode == domain.ModeHuman {
 			if err := c.hold(ctx); err != nil {
 				return err
 			}
@@ -150,7 +151,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 				return c.continueAsNew(ctx)
 			}
 			if !c.waitAsHuman(ctx) {
-				if err := c.resume(ctx, ModeRequest{Mode: ModeAI, Reason: "no answer from a person"}, "idle"); err != nil {
+				if err := c.resume(ctx, ModeRequest{Mode: domain.ModeAI, Reason: "no answer from a person"}, "idle"); err != nil {
 					return err
 				}
 			}
@@ -181,7 +182,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 func (c *conversation) continueAsNew(ctx workflow.Context) error {
 	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
 		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision}
-	if c.mode.Mode != ModeAI {
+	if c.mode.Mode != domain.ModeAI {
 		mode := c.mode
 		next.Mode = &mode
 	}
@@ -269,9 +270,9 @@ func (c *conversation) handleControl(ctx workflow.Context) error {
 		switch {
 		case next.reply != nil:
 			err = c.deliverAgentReply(ctx, *next.reply)
-		case next.mode.Mode == ModeHuman:
+		case next.mode.Mode == domain.ModeHuman:
 			err = c.handOff(ctx, *next.mode, "takeover", true)
-		case next.mode.Mode == ModeAI:
+		case next.mode.Mode == domain.ModeAI:
 			err = c.resume(ctx, *next.mode, "resume")
 		default:
 			workflow.GetLogger(ctx).Warn("unknown mode requested", "mode", next.mode.Mode)
@@ -291,14 +292,14 @@ func (c *conversation) handOff(ctx workflow.Context, r ModeRequest, cause string
 	if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy); err != nil {
 		return err
 	}
-	if c.mode.Mode == ModeHuman {
+	if c.mode.Mode == domain.ModeHuman {
 		// Already with a person: another one takes it.
 		if r.AgentID == 0 || r.AgentID == c.mode.AgentID {
 			return nil
 		}
 		c.mode.AgentID = r.AgentID
 	} else {
-		c.mode = ConversationMode{Mode: ModeHuman, Reason: r.Reason, AgentID: r.AgentID, Since: workflow.Now(ctx),
+		c.mode = ConversationMode{Mode: domain.ModeHuman, Reason: r.Reason, AgentID: r.AgentID, Since: workflow.Now(ctx),
 			Acknowledged: !ack}
 	}
 	return c.record(ctx, cause)
@@ -306,10 +307,10 @@ func (c *conversation) handOff(ctx workflow.Context, r ModeRequest, cause string
 
 // resume gives the conversation back to the AI.
 func (c *conversation) resume(ctx workflow.Context, r ModeRequest, cause string) error {
-	if c.mode.Mode == ModeAI {
+	if c.mode.Mode == domain.ModeAI {
 		return nil
 	}
-	c.mode = ConversationMode{Mode: ModeAI, AgentID: r.AgentID, Reason: r.Reason, Since: workflow.Now(ctx)}
+	c.mode = ConversationMode{Mode: domain.ModeAI, AgentID: r.AgentID, Reason: r.Reason, Since: workflow.Now(ctx)}
 	return c.record(ctx, cause)
 }
 
@@ -353,8 +354,8 @@ func (c *conversation) hold(ctx workflow.Context) error {
 // deliverAgentReply sends a person's answer; a reply to a conversation
 // the AI has takes it over first.
 func (c *conversation) deliverAgentReply(ctx workflow.Context, r AgentReply) error {
-	if c.mode.Mode == ModeAI {
-		if err := c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: "a person answered", AgentID: r.AgentID}, "agent_reply", false); err != nil {
+	if c.mode.Mode == domain.ModeAI {
+		if err := c.handOff(ctx, ModeRequest{Mode: domain.ModeHuman, Reason: "a person answered", AgentID: r.AgentID}, "agent_reply", false); err != nil {
 			return err
 		}
 	}
@@ -416,9 +417,9 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 		// Older than what the reply answers: answered with it.
 		c.pending = slices.DeleteFunc(c.pending, func(p Inbound) bool { return p.MessageID <= c.last })
 	}
-	if err == nil && res.Handoff != "" && c.mode.Mode == ModeAI {
+	if err == nil && res.Handoff != "" && c.mode.Mode == domain.ModeAI {
 		// The turn's reply told the user a person will answer.
-		return c.handOff(ctx, ModeRequest{Mode: ModeHuman, Reason: res.Handoff}, handoffCause(res.Outcome), false)
+		return c.handOff(ctx, ModeRequest{Mode: domain.ModeHuman, Reason: res.Handoff}, handoffCause(res.Outcome), false)
 	}
 	return err
 }
@@ -427,7 +428,7 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 // conversation to a person.
 func (c *conversation) handoffRequested() bool {
 	return slices.ContainsFunc(c.control, func(x control) bool {
-		return x.reply != nil || x.mode.Mode == ModeHuman
+		return x.reply != nil || x.mode.Mode == domain.ModeHuman
 	})
 }
 

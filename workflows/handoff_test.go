@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -61,7 +62,7 @@ func (h *humanSide) modeNames() []string {
 	defer h.mu.Unlock()
 	var out []string
 	for _, m := range h.modes {
-		out = append(out, m.Mode+":"+m.Cause)
+		out = append(out, string(m.Mode)+":"+m.Cause)
 	}
 	return out
 }
@@ -141,7 +142,7 @@ func TestAHandedOffConversationWaitsForAPersonThenResumes(t *testing.T) {
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	assert.Equal(t, workflows.ModeHuman, during.Mode)
+	assert.Equal(t, domain.ModeHuman, during.Mode)
 	assert.Equal(t, "the user asked for a person", during.Reason)
 	assert.Equal(t, []string{"human:keyword", "ai:idle"}, human.modeNames())
 	require.Len(t, human.holds, 3, "the person's answer found nothing waiting: no hold")
@@ -164,8 +165,8 @@ func TestATakeoverCancelsTheTurnInFlight(t *testing.T) {
 	env, saved, human := handoffEnv(t)
 	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).After(time.Minute).Return(activities.CallLLMResult{Content: "too late"}, nil)
 	signalAt(env, time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "web"})
-	signalAt(env, 10*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeHuman, Reason: "vip", AgentID: 9})
-	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeAI, AgentID: 9})
+	signalAt(env, 10*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeHuman, Reason: "vip", AgentID: 9})
+	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeAI, AgentID: 9})
 	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.True(t, env.IsWorkflowCompleted())
@@ -186,8 +187,8 @@ func TestATurnPastItsSaveDeliversDespiteAHandoff(t *testing.T) {
 	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{Content: "answered"}, nil)
 	env.OnActivity(a.Deliver, mock.Anything, mock.Anything).After(time.Minute).Return(human.deliver)
 	signalAt(env, time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "twilio"})
-	signalAt(env, 30*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeHuman, AgentID: 9})
-	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: workflows.ModeAI, AgentID: 9})
+	signalAt(env, 30*time.Second, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeHuman, AgentID: 9})
+	signalAt(env, 20*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeAI, AgentID: 9})
 	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision})
 
 	require.NoError(t, env.GetWorkflowError())
@@ -202,7 +203,7 @@ func TestAContinuedHandoffKeepsItsModeAndItsTimer(t *testing.T) {
 	env, _, human := handoffEnv(t)
 	since := env.Now().Add(-2 * time.Hour)
 	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision,
-		Mode: &workflows.ConversationMode{Mode: workflows.ModeHuman, Since: since, Acknowledged: true}})
+		Mode: &workflows.ConversationMode{Mode: domain.ModeHuman, Since: since, Acknowledged: true}})
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())

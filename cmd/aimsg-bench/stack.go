@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/faketwilio"
+	"github.com/aimsg/aimsg/internal/freeport"
 )
 
 // The fake providers' credentials, known to the stack and the load.
@@ -147,15 +147,15 @@ func startStack(ctx context.Context, o options, log *slog.Logger) (_ *stack, err
 	st.cleanup = append(st.cleanup, func() { _ = srv.Stop() })
 	st.tc = srv.Client()
 
-	port, err := freePort()
+	port, err := freeport.Find(0)
 	if err != nil {
 		return nil, err
 	}
-	st.apiURL = "http://127.0.0.1:" + port
+	st.apiURL = "http://127.0.0.1:" + strconv.Itoa(port)
 	st.setEnv(work)
 	st.env["DATABASE_URL"] = dbURL
 	st.env["TEMPORAL_ADDRESS"] = srv.FrontendHostPort()
-	st.env["AI_MESSAGE_HOST"], st.env["AI_MESSAGE_PORT"] = "127.0.0.1", port
+	st.env["AI_MESSAGE_HOST"], st.env["AI_MESSAGE_PORT"] = "127.0.0.1", strconv.Itoa(port)
 	if out, err := st.command(ctx, o.aimsgBin, "migrate", "up").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("migrate: %w: %s", err, out)
 	}
@@ -245,15 +245,14 @@ func (st *stack) startCluster(ctx context.Context, o options, log *slog.Logger, 
 	if err := opts.PickFreePorts(); err != nil {
 		return err
 	}
+	first, err := freeport.Find(0, 1)
+	if err != nil {
+		return err
+	}
 	opts.APIPorts = nil
-	for range 2 {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		n, _ := strconv.Atoi(port)
-		opts.APIPorts = append(opts.APIPorts, n)
-		st.apiURLs = append(st.apiURLs, "http://127.0.0.1:"+port)
+	for _, port := range []int{first, first + 1} {
+		opts.APIPorts = append(opts.APIPorts, port)
+		st.apiURLs = append(st.apiURLs, "http://127.0.0.1:"+strconv.Itoa(port))
 	}
 	st.apiURL = st.apiURLs[0] // the public URL Twilio signs
 	st.setEnv(work)
@@ -304,18 +303,18 @@ func (st *stack) start(ctx context.Context, bin, sub string, env ...string) (*pr
 	cmd := st.command(ctx, bin, sub)
 	cmd.Env = append(cmd.Env, env...)
 	// Each process serves its profiles on a port of its own.
-	port, err := freePort()
+	port, err := freeport.Find(0)
 	if err != nil {
 		return nil, err
 	}
-	cmd.Env = append(cmd.Env, "PPROF_ADDR=127.0.0.1:"+port)
+	cmd.Env = append(cmd.Env, "PPROF_ADDR=127.0.0.1:"+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start aimsg %s: %w", sub, err)
 	}
-	p := &process{name: sub, pid: cmd.Process.Pid, profiles: "http://127.0.0.1:" + port + "/debug/pprof/"}
+	p := &process{name: sub, pid: cmd.Process.Pid, profiles: "http://127.0.0.1:" + strconv.Itoa(port) + "/debug/pprof/"}
 	st.cleanup = append(st.cleanup, func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
@@ -345,16 +344,6 @@ func (st *stack) close() {
 	for i := len(st.cleanup) - 1; i >= 0; i-- {
 		st.cleanup[i]()
 	}
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port, nil
 }
 
 // benchUser is an account of the load with a live session.

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/internal/freeport"
 )
 
 // Postgres is a PostgreSQL server of the test's own, for tests that crash
@@ -48,10 +49,8 @@ func StartPostgres(t testing.TB) *Postgres {
 		gid, _ := strconv.Atoi(u.Gid)
 		require.NoError(t, os.Chown(dir, uid, gid))
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Find(0)
 	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
 
 	p := &Postgres{t: t, bin: bin, data: filepath.Join(dir, "data"), log: filepath.Join(dir, "server.log"),
 		URL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)}

@@ -1,7 +1,20 @@
-// Package handover gives stored inbound messages to their conversation's
-// workflow: the API as it accepts a message, and the reconciler for what
-// the API could not hand over. Both call Conversations.HandOver.
-package handover
+// Package dispatch gives a user's conversation with the assistant what
+// its ConversationWorkflow acts on, by SignalWithStart (starting the
+// workflow when none runs):
+//
+//   - Conversations.Dispatch: a stored message, either the user's (to be
+//     answered) or a person's answer (to be delivered). The API calls it
+//     once it has stored a message and answered the client, the `chat` CLI
+//     for its messages, and the worker's Reconciler for every message the
+//     API could not dispatch (Temporal was unreachable) or whose workflow
+//     lost it.
+//   - Conversations.SetMode: who answers, the AI or a person (the human
+//     handoff). The support routes (takeover, resume) and the
+//     `conversations` CLI call it; the workflow decides and records the mode.
+//
+// Nothing here stores messages or decides a mode: it only carries them
+// to the workflow, which does both once and in order.
+package dispatch
 
 import (
 	"context"
@@ -16,28 +29,28 @@ import (
 	"github.com/aimsg/aimsg/workflows"
 )
 
-// Signaler is the part of the Temporal client a hand-over uses.
+// Signaler is the part of the Temporal client dispatching uses.
 type Signaler interface {
 	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg any,
 		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
 }
 
 // Conversations are the conversation workflows, as the place stored
-// messages are handed over to.
+// messages and mode requests are dispatched to.
 type Conversations struct {
 	Temporal  Signaler
 	TaskQueue string
 	DB        bun.IDB
 }
 
-// HandOver signals a stored message into its conversation's workflow
+// Dispatch signals a stored message into its conversation's workflow
 // (starting it when none runs): a user's message to answer, or a person's
-// answer to deliver. Then it marks the message handed over so the
+// answer to deliver. Then it marks the message dispatched so the
 // reconciler leaves it alone. Doing it twice is harmless: the workflow
 // ignores messages it has seen, and delivers a message once.
-func (c *Conversations) HandOver(ctx context.Context, m *domain.Message) error {
+func (c *Conversations) Dispatch(ctx context.Context, m *domain.Message) error {
 	if m.ConversationID == nil {
-		return fmt.Errorf("hand over message %d: it has no conversation", m.ID)
+		return fmt.Errorf("dispatch message %d: it has no conversation", m.ID)
 	}
 	userID := m.SenderID
 	var signal string
@@ -51,10 +64,10 @@ func (c *Conversations) HandOver(ctx context.Context, m *domain.Message) error {
 		signal, arg = workflows.InboundSignal, workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel), AsksForHuman: keyword}
 	}
 	if err := c.signal(ctx, *m.ConversationID, userID, signal, arg); err != nil {
-		return fmt.Errorf("hand over message %d: %w", m.ID, err)
+		return fmt.Errorf("dispatch message %d: %w", m.ID, err)
 	}
-	if err := domain.MarkHandedOver(ctx, c.DB, m.ID); err != nil {
-		return fmt.Errorf("hand over message %d: %w", m.ID, err)
+	if err := domain.MarkDispatched(ctx, c.DB, m.ID); err != nil {
+		return fmt.Errorf("dispatch message %d: %w", m.ID, err)
 	}
 	return nil
 }
@@ -76,15 +89,15 @@ func (c *Conversations) signal(ctx context.Context, conversationID string, userI
 }
 
 // Reconciler finds inbound messages and people's answers that were never
-// handed over (the API answered while Temporal was unreachable) and hands
-// them over.
+// dispatched (the API answered while Temporal was unreachable) and
+// dispatches them.
 type Reconciler struct {
 	Conversations *Conversations
 	DB            bun.IDB
-	// Grace leaves the API time to hand a message over itself.
+	// Grace leaves the API time to dispatch a message itself.
 	Grace time.Duration
-	// Stale is how long a handed-over message may wait for its reply
-	// before it is handed over again, in case its workflow lost it (a
+	// Stale is how long a dispatched message may wait for its reply
+	// before it is dispatched again, in case its workflow lost it (a
 	// Temporal server whose state was reset). Zero never does.
 	Stale    time.Duration
 	Interval time.Duration
@@ -95,9 +108,9 @@ type Reconciler struct {
 func (r *Reconciler) Run(ctx context.Context) {
 	for {
 		if n, err := r.Once(ctx); err != nil {
-			r.Logger.Warn("hand-over reconciler", "error", err, "handed_over", n)
+			r.Logger.Warn("dispatch reconciler", "error", err, "dispatched", n)
 		} else if n > 0 {
-			r.Logger.Info("hand-over reconciler handed over waiting messages", "count", n)
+			r.Logger.Info("dispatch reconciler dispatched waiting messages", "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -107,8 +120,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
-// Once hands over every waiting message older than Grace that was never
-// handed over, or was handed over longer than Stale ago, and says how many.
+// Once dispatches every waiting message older than Grace that was never
+// dispatched, or was dispatched longer than Stale ago, and says how many.
 func (r *Reconciler) Once(ctx context.Context) (int, error) {
 	now := time.Now()
 	staleBefore := time.Time{}
@@ -125,7 +138,7 @@ func (r *Reconciler) Once(ctx context.Context) (int, error) {
 	}
 	msgs = append(msgs, replies...)
 	for i := range msgs {
-		if err := r.Conversations.HandOver(ctx, &msgs[i]); err != nil {
+		if err := r.Conversations.Dispatch(ctx, &msgs[i]); err != nil {
 			return i, err
 		}
 	}

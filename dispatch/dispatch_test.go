@@ -1,4 +1,4 @@
-package handover_test
+package dispatch_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -51,7 +51,7 @@ func (s *signals) SignalWithStartWorkflow(_ context.Context, id, signal string, 
 	return nil, nil
 }
 
-func TestHandOverSignalsThenMarks(t *testing.T) {
+func TestDispatchSignalsThenMarks(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := testenv.Migrated(t, url)
@@ -59,17 +59,17 @@ func TestHandOverSignalsThenMarks(t *testing.T) {
 		m := msgs[0]
 
 		sig := &signals{down: true}
-		conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
-		require.Error(t, conv.HandOver(ctx, m))
+		conv := &dispatch.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+		require.Error(t, conv.Dispatch(ctx, m))
 		stored, err := domain.MessageByID(ctx, db, m.ID)
 		require.NoError(t, err)
-		assert.Nil(t, stored.HandedOverAt, "not marked when the signal failed")
+		assert.Nil(t, stored.DispatchedAt, "not marked when the signal failed")
 
 		sig.down = false
-		require.NoError(t, conv.HandOver(ctx, m))
+		require.NoError(t, conv.Dispatch(ctx, m))
 		stored, err = domain.MessageByID(ctx, db, m.ID)
 		require.NoError(t, err)
-		assert.NotNil(t, stored.HandedOverAt)
+		assert.NotNil(t, stored.DispatchedAt)
 		require.Len(t, sig.got, 1)
 		assert.Equal(t, workflows.Inbound{MessageID: m.ID, Channel: "web"}, sig.got[0])
 		assert.Equal(t, workflows.ConversationWorkflowID(domain.AIConversationID(u.ID)), sig.opts[0].ID)
@@ -79,18 +79,18 @@ func TestHandOverSignalsThenMarks(t *testing.T) {
 	})
 }
 
-func TestTheReconcilerHandsOverWhatWasLeft(t *testing.T) {
+func TestTheReconcilerDispatchesWhatWasLeft(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	_, msgs := testenv.AskAssistant(t, db, "alice", domain.ChannelWeb, "", "one", "two", "three")
 	ids := []int64{msgs[0].ID, msgs[1].ID, msgs[2].ID}
 	sig := &signals{}
-	conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+	conv := &dispatch.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
 	m, err := domain.MessageByID(ctx, db, ids[1])
 	require.NoError(t, err)
-	require.NoError(t, conv.HandOver(ctx, m), "the API handed the second over")
+	require.NoError(t, conv.Dispatch(ctx, m), "the API dispatched the second")
 
-	rec := &handover.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
+	rec := &dispatch.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
 	n, err := rec.Once(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
@@ -99,12 +99,12 @@ func TestTheReconcilerHandsOverWhatWasLeft(t *testing.T) {
 
 	n, err = rec.Once(ctx)
 	require.NoError(t, err)
-	assert.Zero(t, n, "nothing handed over twice")
+	assert.Zero(t, n, "nothing dispatched twice")
 }
 
-// A person's answer the API could not hand over is delivered all the
+// A person's answer the API could not dispatch is delivered all the
 // same; an SMS that is just the keyword asks for a person.
-func TestTheReconcilerHandsOverAnswersAndKeywords(t *testing.T) {
+func TestTheReconcilerDispatchesAnswersAndKeywords(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	u, msgs := testenv.AskAssistant(t, db, "texter", domain.ChannelTwilio, "+14155552671", "hello", " Human ")
@@ -112,8 +112,8 @@ func TestTheReconcilerHandsOverAnswersAndKeywords(t *testing.T) {
 	answer, err := domain.SaveOutbound(ctx, db, domain.Outbound{UserID: u.ID, Content: "a person here", AgentID: agent.ID})
 	require.NoError(t, err)
 	sig := &signals{}
-	conv := &handover.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
-	rec := &handover.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
+	conv := &dispatch.Conversations{Temporal: sig, TaskQueue: "q", DB: db}
+	rec := &dispatch.Reconciler{Conversations: conv, DB: db, Grace: -time.Second, Logger: testenv.Logger()}
 	n, err := rec.Once(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
@@ -125,5 +125,5 @@ func TestTheReconcilerHandsOverAnswersAndKeywords(t *testing.T) {
 
 	n, err = rec.Once(ctx)
 	require.NoError(t, err)
-	assert.Zero(t, n, "nothing handed over twice")
+	assert.Zero(t, n, "nothing dispatched twice")
 }
