@@ -4,41 +4,60 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/uptrace/bun"
 
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/handover"
 )
 
-// chatCmd talks to the assistant as a user from the terminal, through the
+// chatFlags say who talks, and what.
+type chatFlags struct {
+	username, message string
+	wait              time.Duration
+}
+
+func newChatCmd(p *program) *cobra.Command {
+	var f chatFlags
+	cmd := &cobra.Command{
+		Use:   "chat --user NAME [--message TEXT]",
+		Short: "Talk to the assistant as a user, through the real pipeline",
+		Long: `Talk to the assistant as a user from the terminal, through the real
+pipeline: each line is stored as the user's message, handed to Temporal like
+a web message, and the reply is printed once saved.`,
+		GroupID: groupAdmin,
+		Args:    positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, _ []string) error {
+			return runChat(ctx, e, f)
+		}),
+	}
+	cmd.Flags().StringVar(&f.username, "user", "", "the user to talk as, by `NAME` (required)")
+	cmd.Flags().StringVar(&f.message, "message", "", "send one message, `TEXT`, and print the reply (otherwise read lines from stdin)")
+	cmd.Flags().DurationVar(&f.wait, "wait", 2*time.Minute, "how long to wait for a reply")
+	return cmd
+}
+
+// runChat talks to the assistant as a user from the terminal, through the
 // real pipeline: each line is stored as the user's message, handed to
 // Temporal like a web message, and the reply is printed once saved.
-func chatCmd(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	username := fs.String("user", "", "the user to talk as")
-	message := fs.String("message", "", "send one message and print the reply (otherwise read lines from stdin)")
-	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for a reply")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *username == "" {
-		return usageError("usage: aimsg chat --user NAME [--message TEXT]")
+func runChat(ctx context.Context, e *env, f chatFlags) error {
+	if f.username == "" {
+		return usageError("chat needs --user")
 	}
 	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	user, err := domain.UserByUsername(ctx, db, *username)
+	user, err := domain.UserByUsername(ctx, db, f.username)
 	if err != nil || user.IsSystem {
-		return fmt.Errorf("user %q: %w", *username, domain.ErrNotFound)
+		return fmt.Errorf("user %q: %w", f.username, domain.ErrNotFound)
 	}
 	assistant, err := domain.Assistant(ctx, db)
 	if err != nil {
@@ -49,24 +68,24 @@ func chatCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	conversations := &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
+	conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
 	say := func(text string) error {
 		m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: user.ID, RecipientID: assistant.ID, Content: text})
 		if err != nil {
 			return err
 		}
-		if err := conversations.HandOver(ctx, m); err != nil {
+		if err := conversations.Dispatch(ctx, m); err != nil {
 			return err
 		}
-		reply, err := awaitReply(ctx, e, db, m.ID, *wait)
+		reply, err := awaitReply(ctx, e, db, m.ID, f.wait)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "assistant: %s\n", reply.Content)
 		return nil
 	}
-	if *message != "" {
-		return say(*message)
+	if f.message != "" {
+		return say(f.message)
 	}
 	sc := bufio.NewScanner(os.Stdin)
 	fmt.Fprint(e.stdout, "you: ")

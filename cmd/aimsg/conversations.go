@@ -5,75 +5,112 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/workflows"
 )
 
-const conversationsUsage = `usage: aimsg conversations <command>
-
-  list [--mode ai|human]     conversations with the assistant, latest first
-  takeover USER [REASON]     hand USER's conversation to a person (the AI stops)
-  resume USER                give USER's conversation back to the AI`
-
-// conversationsCmd runs `aimsg conversations ...`: the support inbox from
-// the database, mode changes by signal to the conversation's workflow.
-func conversationsCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) < 1 {
-		return usageError(conversationsUsage)
+func newConversationsCmd(p *program) *cobra.Command {
+	var mode string
+	list := &cobra.Command{
+		Use:   "list [--mode ai|human]",
+		Short: "Conversations with the assistant, latest first",
+		Args:  positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, _ []string) error {
+			return conversationsList(ctx, e, mode)
+		}),
 	}
-	cfg, db, err := e.open(ctx)
+	list.Flags().StringVar(&mode, "mode", "", "only the conversations in this `MODE`: ai or human")
+	_ = list.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"ai", "human"}, cobra.ShellCompDirectiveNoFileComp))
+	return group(&cobra.Command{
+		Use:   "conversations",
+		Short: "The support inbox, takeover and resume",
+		Long: `The support inbox, from the database; takeover and resume signal the
+conversation's workflow, which applies the change in order with the messages.`,
+		GroupID: groupAdmin,
+	},
+		list,
+		&cobra.Command{
+			Use:   "takeover USER [REASON]",
+			Short: "Hand USER's conversation to a person (the AI stops)",
+			Args:  positional(cobra.RangeArgs(1, 2)),
+			RunE:  p.needs(config.NoTokens, conversationsMode(true)),
+		},
+		&cobra.Command{
+			Use:   "resume USER",
+			Short: "Give USER's conversation back to the AI",
+			Args:  positional(cobra.ExactArgs(1)),
+			RunE:  p.needs(config.NoTokens, conversationsMode(false)),
+		},
+	)
+}
+
+// conversationsList prints the support inbox, in one mode or all.
+func conversationsList(ctx context.Context, e *env, mode string) error {
+	f := domain.InboxFilter{Page: domain.Page{Limit: domain.MaxPageSize}}
+	if mode != "" {
+		m, err := domain.ParseMode(mode)
+		if err != nil {
+			return usageError(fmt.Sprintf("--mode is ai or human, not %q", mode))
+		}
+		f.Mode = &m
+	}
+	_, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	switch {
-	case args[0] == "list" && (len(args) == 1 || len(args) == 3 && args[1] == "--mode"):
-		f := domain.InboxFilter{Page: domain.Page{Limit: domain.MaxPageSize}}
-		if len(args) == 3 {
-			m, err := domain.ParseMode(args[2])
-			if err != nil {
-				return usageError(conversationsUsage)
-			}
-			f.Mode = &m
+	list, total, err := domain.SupportInbox(ctx, db, f)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "CONVERSATION\tUSER\tMODE\tHANDED OFF\tREASON\tUNREAD")
+	for _, c := range list {
+		user, since, reason := "", "", ""
+		if c.User != nil {
+			user = c.User.Username
 		}
-		list, total, err := domain.SupportInbox(ctx, db, f)
+		if c.HandedOffAt != nil {
+			since = c.HandedOffAt.Format("2006-01-02 15:04:05")
+		}
+		if c.Reason != nil {
+			reason = *c.Reason
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", c.ConversationID, user, c.Mode, since, reason, c.UnreadCount)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if total > len(list) {
+		fmt.Fprintf(e.stdout, "(%d of %d)\n", len(list), total)
+	}
+	return nil
+}
+
+// conversationsMode is the action of takeover (a person answers) and resume (the AI
+// does): a signal to the conversation's workflow, which applies it in
+// order with the messages.
+func conversationsMode(takeover bool) action {
+	return func(ctx context.Context, e *env, args []string) error {
+		cfg, db, err := e.open(ctx)
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "CONVERSATION\tUSER\tMODE\tHANDED OFF\tREASON\tUNREAD")
-		for _, c := range list {
-			user, since, reason := "", "", ""
-			if c.User != nil {
-				user = c.User.Username
-			}
-			if c.HandedOffAt != nil {
-				since = c.HandedOffAt.Format("2006-01-02 15:04:05")
-			}
-			if c.Reason != nil {
-				reason = *c.Reason
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", c.ConversationID, user, c.Mode, since, reason, c.UnreadCount)
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		if total > len(list) {
-			fmt.Fprintf(e.stdout, "(%d of %d)\n", len(list), total)
-		}
-		return nil
-	case (args[0] == "takeover" && (len(args) == 2 || len(args) == 3)) || (args[0] == "resume" && len(args) == 2):
-		u, err := domain.UserByUsername(ctx, db, args[1])
+		defer db.Close()
+		u, err := domain.UserByUsername(ctx, db, args[0])
 		if err != nil {
-			return fmt.Errorf("user %q: %w", args[1], err)
+			return fmt.Errorf("user %q: %w", args[0], err)
 		}
-		r := workflows.ModeRequest{Mode: workflows.ModeAI, Reason: "handed back by an operator"}
-		if args[0] == "takeover" {
-			r = workflows.ModeRequest{Mode: workflows.ModeHuman, Reason: "taken over by an operator"}
-			if len(args) == 3 {
-				r.Reason = args[2]
+		r, action := workflows.ModeRequest{Mode: "ai", Reason: "handed back by an operator"}, domain.AuditResume
+		if takeover {
+			r, action = workflows.ModeRequest{Mode: "human", Reason: "taken over by an operator"}, domain.AuditTakeover
+			if len(args) == 2 {
+				r.Reason = args[1]
 			}
 		}
 		tc, err := dialOnce(ctx, e, cfg)
@@ -81,20 +118,15 @@ func conversationsCmd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer tc.Close()
-		conversations := &handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
+		conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
 		if err := conversations.SetMode(ctx, u.ID, r); err != nil {
 			return err
 		}
 		e.logs.Area(logs.Support).Info("mode requested by an operator", "conversation_id", domain.AIConversationID(u.ID),
 			"mode", r.Mode, "reason", r.Reason)
-		action := domain.AuditTakeover
-		if r.Mode == workflows.ModeAI {
-			action = domain.AuditResume
-		}
 		auditCLI(ctx, e, db, action, "conversation", domain.AIConversationID(u.ID), map[string]any{"mode": r.Mode, "reason": r.Reason})
 		fmt.Fprintf(e.stdout, "%s: %s requested; its workflow applies it in order with the messages\n",
 			domain.AIConversationID(u.ID), r.Mode)
 		return nil
 	}
-	return usageError(conversationsUsage)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/spf13/cobra"
+
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
@@ -16,10 +18,23 @@ import (
 	"github.com/aimsg/aimsg/schema"
 )
 
-// devCmd runs the whole stack in one process for a laptop: the Temporal dev
+func newDevCmd(p *program) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Run the Temporal dev server (if none answers), migrations, API and worker",
+		Long: `Run the whole stack in one process, for a laptop: the Temporal dev server
+(unless one already answers), migrations, the worker and the API (what make
+run does). Ctrl-C stops all of it.`,
+		GroupID: groupRun,
+		Args:    positional(cobra.NoArgs),
+		RunE:    p.needs(config.Dev, runDev),
+	}
+}
+
+// runDev runs the whole stack in one process for a laptop: the Temporal dev
 // server (unless one already answers), migrations, the worker and the API.
 // Ctrl-C stops all of it.
-func devCmd(ctx context.Context, e *env) error {
+func runDev(ctx context.Context, e *env, _ []string) error {
 	cfg := e.cfg
 	if err := os.MkdirAll(cfg.TemporalDataDir, 0o750); err != nil {
 		return fmt.Errorf("create %s: %w", cfg.TemporalDataDir, err)
@@ -83,7 +98,7 @@ func devCmd(ctx context.Context, e *env) error {
 	defer flush()
 	// API and worker share one hub: on SQLite the worker publishes into it.
 	hub := events.NewHub(db, e.logs.Root)
-	tc, stop, err := runWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, hub), m)
+	tc, stop, err := startWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, hub), m)
 	if err != nil {
 		return err
 	}

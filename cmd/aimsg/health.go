@@ -8,11 +8,25 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aimsg/aimsg/config"
 )
 
-// healthCmd probes the local API's /health, for container health checks in
+func newHealthCmd(p *program) *cobra.Command {
+	return &cobra.Command{
+		Use:     "health",
+		Short:   "Exit 0 if the local API answers /health with 200 (container probes)",
+		GroupID: groupRun,
+		Args:    positional(cobra.NoArgs),
+		RunE:    p.needs(config.NoTokens, runHealth),
+	}
+}
+
+// runHealth probes the local API's /health, for container health checks in
 // an image without a shell or curl. It fails unless the API answers 200.
-func healthCmd(ctx context.Context, e *env) error {
+func runHealth(ctx context.Context, e *env, _ []string) error {
 	cfg := e.cfg
 	scheme := "http"
 	if cfg.TLSFiles() {

@@ -89,6 +89,99 @@ func TestUsage(t *testing.T) {
 	require.ErrorAs(t, runWith(context.Background(), nil, &out, "migrate", "sideways"), &u)
 }
 
+// noConfig is a getenv for commands that must not read the configuration.
+func noConfig(t *testing.T) config.Getenv {
+	return func(k string) string {
+		t.Errorf("the configuration was read (%s)", k)
+		return ""
+	}
+}
+
+// commands is every command and subcommand, by the group that holds it.
+var commands = map[string][]string{
+	"": {"serve", "worker", "dev", "migrate", "health", "createsuperuser", "users", "conversations", "turns",
+		"chat", "telegram", "payload-key", "completion", "help"},
+	"migrate":       {"up", "down", "status", "diff", "downs", "hash"},
+	"telegram":      {"set-webhook"},
+	"turns":         {"list", "show", "retry"},
+	"users":         {"list", "disable", "enable", "superuser", "usage"},
+	"conversations": {"list", "takeover", "resume"},
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	ctx := context.Background()
+	for group, names := range commands {
+		path := strings.Fields(group)
+		for _, args := range [][]string{append([]string{"help"}, path...), append(path, "--help")} {
+			var out output
+			require.NoError(t, run(ctx, append([]string{"aimsg"}, args...), noConfig(t), &out), args)
+			for _, name := range names {
+				assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(name)+` +\S`, out.String(), "%v lists %s", args, name)
+			}
+		}
+		for _, name := range names {
+			if name == "help" {
+				continue
+			}
+			var out output
+			args := append(append([]string{"aimsg"}, path...), name, "-h")
+			require.NoError(t, run(ctx, args, noConfig(t), &out), args)
+			assert.Contains(t, out.String(), "Usage:\n  "+strings.Join(args[:len(args)-1], " "), args)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	ctx := context.Background()
+	for shell, marker := range map[string]string{
+		"bash": "__start_aimsg", "zsh": "#compdef aimsg", "fish": "complete -c aimsg", "powershell": "Register-ArgumentCompleter",
+	} {
+		var out output
+		require.NoError(t, run(ctx, []string{"aimsg", "completion", shell}, noConfig(t), &out), shell)
+		assert.Contains(t, out.String(), marker, shell)
+	}
+	// What the scripts ask the binary for: subcommands, and the values of a flag.
+	var out output
+	require.NoError(t, run(ctx, []string{"aimsg", "__complete", "migrate", ""}, noConfig(t), &out))
+	assert.Regexp(t, `(?m)^up\t`, out.String())
+	out = output{}
+	require.NoError(t, run(ctx, []string{"aimsg", "__complete", "conversations", "list", "--mode", ""}, noConfig(t), &out))
+	assert.Equal(t, []string{"ai", "human", ":4"}, strings.Fields(out.String()))
+}
+
+// A wrong command line is a usage error carrying the command's usage,
+// found before any configuration is read.
+func TestUnknownCommandOrFlagIsAUsageError(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		usage string
+	}{
+		{nil, "aimsg [command]"},
+		{[]string{"fly"}, "aimsg [command]"},
+		{[]string{"--bogus"}, "aimsg [command]"},
+		{[]string{"migrate"}, "aimsg migrate [command]"},
+		{[]string{"migrate", "sideways"}, "aimsg migrate [command]"},
+		{[]string{"completion", "tcsh"}, "aimsg completion [command]"},
+		{[]string{"serve", "--bogus"}, "aimsg serve [flags]"},
+		{[]string{"serve", "extra"}, "aimsg serve [flags]"},
+		{[]string{"migrate", "down", "--to"}, "aimsg migrate down [flags]"},
+		{[]string{"chat", "-user", "alice"}, "aimsg chat --user NAME"},
+		{[]string{"turns", "show"}, "aimsg turns show MESSAGE_ID"},
+		{[]string{"users", "superuser", "alice"}, "aimsg users superuser NAME on|off"},
+	} {
+		var out output
+		err := run(context.Background(), append([]string{"aimsg"}, c.args...), noConfig(t), &out)
+		var u usageError
+		require.ErrorAs(t, err, &u, c.args)
+		assert.Contains(t, err.Error(), "Usage:\n  "+c.usage, c.args)
+		assert.Empty(t, out.String(), "usage errors go to stderr, through main")
+	}
+	var u usageError
+	err := runWith(context.Background(), testEnv(t, "sqlite:///:memory:", nil), &output{}, "turns", "show", "abc")
+	require.ErrorAs(t, err, &u, "a command's own check of its arguments")
+	assert.Contains(t, err.Error(), "Usage:\n  aimsg turns show MESSAGE_ID")
+}
+
 func TestPayloadKeyPrintsAKeyConfigAccepts(t *testing.T) {
 	var out output
 	require.NoError(t, runWith(context.Background(), nil, &out, "payload-key", "2027-01"))

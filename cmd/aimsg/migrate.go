@@ -1,9 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,47 +11,105 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
+	"github.com/spf13/cobra"
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/schema"
 )
 
-const migrateUsage = `usage: aimsg migrate <command>
-
-  up                 apply pending migrations to DATABASE_URL
-  down [--to VERSION] [--force]
-                     undo the last migration, or every one after VERSION (0: all);
-                     refuses to drop tables holding rows without --force
-  status             list migrations, applied and pending, and what down would undo
-  diff [flags] NAME  write the next migration of both dialects from the models,
-                     with its reverse file
-  downs [flags]      write the reverse files that are missing, planned with atlas
-  hash               rewrite atlas.sum after editing an unapplied migration`
-
-// migrateCmd runs `aimsg migrate ...`.
-func migrateCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError(migrateUsage)
+func newMigrateCmd(p *program) *cobra.Command {
+	var down struct {
+		to    string
+		force bool
 	}
-	switch args[0] {
-	case "up":
-		return migrateUp(ctx, e)
-	case "status":
-		return migrateStatus(ctx, e)
-	case "down":
-		return migrateDown(ctx, e, args[1:])
-	case "diff":
-		return migrateDiff(ctx, e, args[1:])
-	case "downs":
-		return migrateDowns(ctx, e, args[1:])
-	case "hash":
-		return migrateHash(e, args[1:])
+	downCmd := &cobra.Command{
+		Use:   "down",
+		Short: "Undo the last migration, or every one after --to",
+		Long: `Undo the last migration, or every one after --to VERSION (0: all).
+It refuses to drop tables holding rows without --force.`,
+		Args: positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, _ []string) error {
+			return migrateDown(ctx, e, down.to, down.force)
+		}),
 	}
-	return usageError(migrateUsage)
+	downCmd.Flags().StringVar(&down.to, "to", "", "undo every migration after `VERSION` (0: all); default: the last one")
+	downCmd.Flags().BoolVar(&down.force, "force", false, "drop tables even when they hold rows")
+
+	var diff planFlags
+	diffCmd := &cobra.Command{
+		Use:   "diff NAME",
+		Short: "Write the next migration of both dialects from the models, with its reverse file",
+		Args:  positional(cobra.ExactArgs(1)),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, a []string) error {
+			return migrateDiff(ctx, e, diff, a[0])
+		}),
+	}
+	diff.add(diffCmd)
+
+	var downs planFlags
+	downsCmd := &cobra.Command{
+		Use:   "downs",
+		Short: "Write the reverse files that are missing, planned with atlas",
+		Args:  positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, _ []string) error {
+			return migrateDowns(ctx, e, downs)
+		}),
+	}
+	downs.add(downsCmd)
+
+	var hashDir string
+	hashCmd := &cobra.Command{
+		Use:   "hash",
+		Short: "Rewrite atlas.sum after editing an unapplied migration",
+		Args:  positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(_ context.Context, e *env, _ []string) error {
+			return migrateHash(e, hashDir)
+		}),
+	}
+	addDirFlag(hashCmd, &hashDir)
+
+	return group(&cobra.Command{
+		Use:     "migrate",
+		Short:   "Apply or inspect database migrations",
+		GroupID: groupRun,
+	},
+		&cobra.Command{
+			Use:   "up",
+			Short: "Apply pending migrations to DATABASE_URL",
+			Args:  positional(cobra.NoArgs),
+			RunE:  p.needs(config.NoTokens, migrateUp),
+		},
+		downCmd,
+		&cobra.Command{
+			Use:   "status",
+			Short: "List migrations, applied and pending, and what down would undo",
+			Args:  positional(cobra.NoArgs),
+			RunE:  p.needs(config.NoTokens, migrateStatus),
+		},
+		diffCmd, downsCmd, hashCmd,
+	)
 }
 
-func migrateUp(ctx context.Context, e *env) error {
+// planFlags are the flags of the commands that plan migrations on scratch
+// databases.
+type planFlags struct {
+	devURL, dir string
+}
+
+func (f *planFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.devURL, "dev-url", "", "PostgreSQL database to plan on, at `URL` (scratch schemas are created and dropped); default: DEV_DATABASE_URL")
+	addDirFlag(cmd, &f.dir)
+}
+
+// addDirFlag is --dir, where the migrations' source lives: a folder per
+// dialect.
+func addDirFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "dir", filepath.Join("schema", "migrations"), "source `DIR` of the migrations, a folder per dialect")
+	_ = cmd.MarkFlagDirname("dir")
+}
+
+func migrateUp(ctx context.Context, e *env, _ []string) error {
 	cfg := e.cfg
 	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
 	if err != nil {
@@ -72,7 +130,7 @@ func migrateUp(ctx context.Context, e *env) error {
 	return nil
 }
 
-func migrateStatus(ctx context.Context, e *env) error {
+func migrateStatus(ctx context.Context, e *env, _ []string) error {
 	cfg := e.cfg
 	db, err := database.Open(ctx, cfg.DatabaseURL, e.logs.Root)
 	if err != nil {
@@ -113,20 +171,13 @@ func migrateStatus(ctx context.Context, e *env) error {
 }
 
 // migrateDown undoes the last migration, or those after --to.
-func migrateDown(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("migrate down", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	to := fs.String("to", "", "undo every migration after this version (0: all); default: the last one")
-	force := fs.Bool("force", false, "drop tables even when they hold rows")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return usageError("usage: aimsg migrate down [--to VERSION] [--force]")
-	}
+func migrateDown(ctx context.Context, e *env, to string, force bool) error {
 	db, err := database.Open(ctx, e.cfg.DatabaseURL, e.logs.Root)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	undone, err := schema.Down(ctx, db, schema.Migrations(database.Dialect(db)), *to, *force, e.logs.Root)
+	undone, err := schema.Down(ctx, db, schema.Migrations(database.Dialect(db)), to, force, e.logs.Root)
 	for _, name := range undone {
 		fmt.Fprintln(e.stdout, "undid", name)
 	}
@@ -141,27 +192,18 @@ func migrateDown(ctx context.Context, e *env, args []string) error {
 
 // migrateDiff plans the difference between the migrations and the models
 // on scratch databases, the same version for both dialects.
-func migrateDiff(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("migrate diff", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	devURL := fs.String("dev-url", e.getenv("DEV_DATABASE_URL"), "PostgreSQL database to plan on (scratch schemas are created and dropped)")
-	dir := fs.String("dir", filepath.Join("schema", "migrations"), "source folder of the migrations")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError("usage: aimsg migrate diff [--dev-url URL] [--dir DIR] NAME")
-	}
-	if *devURL == "" {
+func migrateDiff(ctx context.Context, e *env, f planFlags, name string) error {
+	devURL := cmp.Or(f.devURL, e.getenv("DEV_DATABASE_URL"))
+	if devURL == "" {
 		return errors.New("migrate diff needs a PostgreSQL dev database: --dev-url or DEV_DATABASE_URL")
 	}
-	name, version := fs.Arg(0), time.Now().UTC().Format("20060102150405")
-	for _, base := range []string{*devURL, "sqlite:///:memory:"} {
+	version := time.Now().UTC().Format("20060102150405")
+	for _, base := range []string{devURL, "sqlite:///:memory:"} {
 		dialect, _, err := config.ParseDatabaseURL(base)
 		if err != nil {
 			return fmt.Errorf("dev url: %w", err)
 		}
-		path := filepath.Join(*dir, string(dialect))
+		path := filepath.Join(f.dir, string(dialect))
 		written, err := diffOne(ctx, e, base, path, version, name)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dialect, err)
@@ -179,23 +221,17 @@ func migrateDiff(ctx context.Context, e *env, args []string) error {
 }
 
 // migrateDowns writes the reverse files that are missing.
-func migrateDowns(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("migrate downs", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	devURL := fs.String("dev-url", e.getenv("DEV_DATABASE_URL"), "PostgreSQL database to plan on (scratch schemas are created and dropped)")
-	dir := fs.String("dir", filepath.Join("schema", "migrations"), "source folder of the migrations")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *devURL == "" {
+func migrateDowns(ctx context.Context, e *env, f planFlags) error {
+	devURL := cmp.Or(f.devURL, e.getenv("DEV_DATABASE_URL"))
+	if devURL == "" {
 		return errors.New("migrate downs needs a PostgreSQL dev database: --dev-url or DEV_DATABASE_URL")
 	}
-	for _, base := range []string{*devURL, "sqlite:///:memory:"} {
+	for _, base := range []string{devURL, "sqlite:///:memory:"} {
 		dialect, _, err := config.ParseDatabaseURL(base)
 		if err != nil {
 			return fmt.Errorf("dev url: %w", err)
 		}
-		if err := writeDowns(ctx, e, base, filepath.Join(*dir, string(dialect))); err != nil {
+		if err := writeDowns(ctx, e, base, filepath.Join(f.dir, string(dialect))); err != nil {
 			return fmt.Errorf("%s: %w", dialect, err)
 		}
 	}
@@ -251,15 +287,10 @@ func diffOne(ctx context.Context, e *env, baseURL, path, version, name string) (
 	return schema.WriteMigration(ctx, migrated, path, version, name, changes)
 }
 
-func migrateHash(e *env, args []string) error {
-	fs := flag.NewFlagSet("migrate hash", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
-	dir := fs.String("dir", filepath.Join("schema", "migrations"), "source folder of the migrations")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
+// migrateHash rewrites the atlas.sum of both dialects under dir.
+func migrateHash(e *env, dir string) error {
 	for _, d := range []config.Dialect{config.Postgres, config.SQLite} {
-		path := filepath.Join(*dir, string(d))
+		path := filepath.Join(dir, string(d))
 		if err := schema.Rehash(path); err != nil {
 			return fmt.Errorf("%s: %w", d, err)
 		}
@@ -267,8 +298,3 @@ func migrateHash(e *env, args []string) error {
 	}
 	return nil
 }
-
-// usageError is a wrong command line; run prints it and exits with 2.
-type usageError string
-
-func (u usageError) Error() string { return string(u) }

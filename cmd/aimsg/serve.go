@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
@@ -18,8 +19,8 @@ import (
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/events"
-	"github.com/aimsg/aimsg/handover"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
 	"github.com/aimsg/aimsg/tracing"
@@ -28,8 +29,19 @@ import (
 // shutdownTimeout is how long in-flight requests get to finish on stop.
 const shutdownTimeout = 15 * time.Second
 
-// serveCmd runs the API alone (production: scale it out behind a proxy).
-func serveCmd(ctx context.Context, e *env) error {
+func newServeCmd(p *program) *cobra.Command {
+	return &cobra.Command{
+		Use:     "serve",
+		Short:   "Run the HTTP API",
+		Long:    "Run the HTTP API alone (production: scale it out behind a proxy). It refuses to start while migrations are pending.",
+		GroupID: groupRun,
+		Args:    positional(cobra.NoArgs),
+		RunE:    p.needs(config.Production, runServe),
+	}
+}
+
+// runServe runs the API alone (production: scale it out behind a proxy).
+func runServe(ctx context.Context, e *env, _ []string) error {
 	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -126,7 +138,7 @@ func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc cl
 	m *metrics.Metrics, ready chan<- net.Addr) error {
 	auth.KeepPsForRequests()
 	handler, err := api.NewServer(cfg, e.logs, db, tc,
-		&handover.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, hub, m)
+		&dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, hub, m)
 	if err != nil {
 		return err
 	}

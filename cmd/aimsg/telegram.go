@@ -7,20 +7,31 @@ import (
 	"fmt"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"github.com/spf13/cobra"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/config"
 )
 
-const telegramUsage = `usage: aimsg telegram set-webhook
+func newTelegramCmd(p *program) *cobra.Command {
+	return group(&cobra.Command{
+		Use:     "telegram",
+		Short:   "Set up the Telegram bot: set-webhook",
+		GroupID: groupAdmin,
+	},
+		&cobra.Command{
+			Use:   "set-webhook",
+			Short: "Register the bot's webhook with its secret token",
+			Long: `Register <AI_MESSAGE_PUBLIC_URL>/telegram_webhook with the bot, with
+TELEGRAM_WEBHOOK_SECRET as its secret token.`,
+			Args: positional(cobra.NoArgs),
+			RunE: p.needs(config.NoTokens, telegramSetWebhook),
+		},
+	)
+}
 
-  set-webhook   register <AI_MESSAGE_PUBLIC_URL>/telegram_webhook with the bot,
-                with TELEGRAM_WEBHOOK_SECRET as its secret token`
-
-// telegramCmd runs `aimsg telegram ...`.
-func telegramCmd(_ context.Context, e *env, args []string) error {
-	if len(args) != 1 || args[0] != "set-webhook" {
-		return usageError(telegramUsage)
-	}
+// telegramSetWebhook registers the bot's webhook with Telegram.
+func telegramSetWebhook(_ context.Context, e *env, _ []string) error {
 	cfg := e.cfg
 	if cfg.TelegramBotToken == "" || cfg.TelegramWebhookSecret == "" {
 		return errors.New("TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET must be set")

@@ -8,72 +8,91 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/uptrace/bun"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/aimsg/aimsg/codec"
+	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/workflows"
 )
 
-const turnsUsage = `usage: aimsg turns <command>
-
-  list --user NAME      a user's recent turns and their outcome
-  show MESSAGE_ID       the turn that answers a message: state, step, activities
-  retry MESSAGE_ID      run the turn of a message again if it failed or never ran`
-
-// turnsCmd runs `aimsg turns ...` against Temporal and the database.
-func turnsCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) < 1 {
-		return usageError(turnsUsage)
+func newTurnsCmd(p *program) *cobra.Command {
+	var user string
+	list := &cobra.Command{
+		Use:   "list --user NAME",
+		Short: "A user's recent turns and their outcome",
+		Args:  positional(cobra.NoArgs),
+		RunE: p.needs(config.NoTokens, func(ctx context.Context, e *env, _ []string) error {
+			return turnsList(ctx, e, user)
+		}),
 	}
-	cfg, db, err := e.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	tc, err := dialOnce(ctx, e, cfg)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	switch {
-	case args[0] == "list" && len(args) == 3 && args[1] == "--user":
-		u, err := domain.UserByUsername(ctx, db, args[2])
-		if err != nil {
-			return fmt.Errorf("user %q: %w", args[2], err)
-		}
-		return listTurns(ctx, e, tc, u.ID)
-	case args[0] == "show" && len(args) == 2:
-		id, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil {
-			return usageError(turnsUsage)
-		}
-		payloads, err := codec.Parse(cfg.TemporalPayloadKey)
-		if err != nil {
-			return err
-		}
-		return showTurn(ctx, e, tc, codec.DataConverter(payloads), id)
-	case args[0] == "retry" && len(args) == 2:
-		id, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil {
-			return usageError(turnsUsage)
-		}
-		m, err := domain.MessageByID(ctx, db, id)
-		if err != nil {
-			return fmt.Errorf("message %d: %w", id, err)
-		}
-		return retryTurn(ctx, e, tc, cfg.TemporalTaskQueue, m)
-	}
-	return usageError(turnsUsage)
+	list.Flags().StringVar(&user, "user", "", "the user whose turns to list, by `NAME` (required)")
+	return group(&cobra.Command{
+		Use:     "turns",
+		Short:   "List, show and retry AI turns",
+		GroupID: groupAdmin,
+	},
+		list,
+		&cobra.Command{
+			Use:   "show MESSAGE_ID",
+			Short: "The turn that answers a message: state, step, activities",
+			Args:  positional(cobra.ExactArgs(1)),
+			RunE:  p.needs(config.NoTokens, turnsShow),
+		},
+		&cobra.Command{
+			Use:   "retry MESSAGE_ID",
+			Short: "Run the turn of a message again if it failed or never ran",
+			Args:  positional(cobra.ExactArgs(1)),
+			RunE:  p.needs(config.NoTokens, turnsRetry),
+		},
+	)
 }
 
-func listTurns(ctx context.Context, e *env, tc client.Client, userID int64) error {
+// parseMessageID reads the MESSAGE_ID argument of `turns show` and `turns retry`.
+func parseMessageID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil {
+		return 0, usageError(fmt.Sprintf("MESSAGE_ID %q is not a number", arg))
+	}
+	return id, nil
+}
+
+// openTurns opens what the turns commands work on, the database and
+// Temporal; done closes both.
+func openTurns(ctx context.Context, e *env) (db *bun.DB, tc client.Client, done func(), err error) {
+	_, db, err = e.open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tc, err = dialOnce(ctx, e, e.cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, tc, func() { tc.Close(); db.Close() }, nil
+}
+
+// turnsList lists a user's recent turns, found by search attribute.
+func turnsList(ctx context.Context, e *env, username string) error {
+	if username == "" {
+		return usageError("turns list needs --user")
+	}
+	db, tc, done, err := openTurns(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, err := domain.UserByUsername(ctx, db, username)
+	if err != nil {
+		return fmt.Errorf("user %q: %w", username, err)
+	}
 	resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query:    fmt.Sprintf(`WorkflowType = %q AND %s = "%d"`, workflows.TurnWorkflowName, workflows.UserIDKey.GetName(), userID),
+		Query:    fmt.Sprintf(`WorkflowType = %q AND %s = "%d"`, workflows.TurnWorkflowName, workflows.UserIDKey.GetName(), u.ID),
 		PageSize: 50,
 	})
 	if err != nil {
@@ -98,7 +117,23 @@ func keyword(data []byte) string {
 	return "-"
 }
 
-func showTurn(ctx context.Context, e *env, tc client.Client, dc converter.DataConverter, messageID int64) error {
+// turnsShow prints the turn that answers a message: its state, its step
+// while it runs, its outcome once it ended, and the steps it took.
+func turnsShow(ctx context.Context, e *env, args []string) error {
+	messageID, err := parseMessageID(args[0])
+	if err != nil {
+		return err
+	}
+	payloads, err := codec.Parse(e.cfg.TemporalPayloadKey)
+	if err != nil {
+		return err
+	}
+	dc := codec.DataConverter(payloads)
+	_, tc, done, err := openTurns(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
 	id := workflows.TurnWorkflowID(messageID)
 	desc, err := tc.DescribeWorkflow(ctx, id, "")
 	if err != nil {
@@ -140,17 +175,30 @@ func showTurn(ctx context.Context, e *env, tc client.Client, dc converter.DataCo
 	return nil
 }
 
-// retryTurn runs the turn of a message again, on its own: a turn that
+// turnsRetry runs the turn of a message again, on its own: a turn that
 // completed is not run twice (its reply is saved), one that failed or never
 // ran is. Saving the reply is idempotent, so a retry never doubles it.
-func retryTurn(ctx context.Context, e *env, tc client.Client, taskQueue string, m *domain.Message) error {
+func turnsRetry(ctx context.Context, e *env, args []string) error {
+	messageID, err := parseMessageID(args[0])
+	if err != nil {
+		return err
+	}
+	db, tc, done, err := openTurns(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer done()
+	m, err := domain.MessageByID(ctx, db, messageID)
+	if err != nil {
+		return fmt.Errorf("message %d: %w", messageID, err)
+	}
 	if m.TurnStatus == nil || m.ConversationID == nil {
 		return fmt.Errorf("message %d is not a message to the assistant", m.ID)
 	}
 	in := workflows.TurnInput{ConversationID: *m.ConversationID, UserID: m.SenderID, Channel: string(m.Channel),
 		MessageIDs: []int64{m.ID}, Revision: workflows.TurnRevision}
 	id := workflows.TurnWorkflowID(m.ID)
-	_, err := tc.ExecuteWorkflow(ctx, workflows.TurnStartOptions(in, taskQueue), workflows.TurnWorkflowName, in)
+	_, err = tc.ExecuteWorkflow(ctx, workflows.TurnStartOptions(in, e.cfg.TemporalTaskQueue), workflows.TurnWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		fmt.Fprintf(e.stdout, "%s already ran (or is running); nothing to retry\n", id)

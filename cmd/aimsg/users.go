@@ -6,96 +6,155 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
 	"github.com/uptrace/bun"
 
+	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/logs"
 )
 
-const usersUsage = `usage: aimsg users <command>
+func newUsersCmd(p *program) *cobra.Command {
+	return group(&cobra.Command{
+		Use:   "users",
+		Short: "List, disable, enable, superuser, usage",
+		Long: `The common admin tasks on people, run on the database directly with the
+same rules as the admin API (the last active superuser stays).`,
+		GroupID: groupAdmin,
+	},
+		&cobra.Command{
+			Use:   "list [SEARCH]",
+			Short: "People, with their state",
+			Args:  positional(cobra.MaximumNArgs(1)),
+			RunE:  p.needs(config.NoTokens, usersList),
+		},
+		&cobra.Command{
+			Use:   "disable NAME",
+			Short: "Disable an account (ends its sessions)",
+			Args:  positional(cobra.ExactArgs(1)),
+			RunE:  p.needs(config.NoTokens, usersChange("disable")),
+		},
+		&cobra.Command{
+			Use:   "enable NAME",
+			Short: "Enable it again",
+			Args:  positional(cobra.ExactArgs(1)),
+			RunE:  p.needs(config.NoTokens, usersChange("enable")),
+		},
+		&cobra.Command{
+			Use:   "superuser NAME on|off",
+			Short: "Grant or withdraw superuser rights",
+			Args:  positional(cobra.ExactArgs(2)),
+			ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+				if len(args) == 1 {
+					return []cobra.Completion{"on", "off"}, cobra.ShellCompDirectiveNoFileComp
+				}
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			},
+			RunE: p.needs(config.NoTokens, usersChange("superuser")),
+		},
+		&cobra.Command{
+			Use:   "usage NAME [DAYS]",
+			Short: "LLM tokens per UTC day (7 days by default)",
+			Args:  positional(cobra.RangeArgs(1, 2)),
+			RunE:  p.needs(config.NoTokens, usersUsage),
+		},
+	)
+}
 
-  list [SEARCH]            people, with their state
-  disable NAME             disable an account (ends its sessions)
-  enable NAME              enable it again
-  superuser NAME on|off    grant or withdraw superuser rights
-  usage NAME [DAYS]        LLM tokens per UTC day (7 days by default)`
-
-// usersCmd runs the common admin tasks on the database directly, with the
-// same rules as the admin API (the last active superuser stays).
-func usersCmd(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError(usersUsage)
-	}
-	cfg, db, err := e.open(ctx)
+// usersList lists people, with their state; system users are left out.
+func usersList(ctx context.Context, e *env, args []string) error {
+	_, db, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if args[0] == "list" && len(args) <= 2 {
-		search := ""
-		if len(args) == 2 {
-			search = args[1]
-		}
-		users, total, err := domain.ListUsers(ctx, db, domain.UserFilter{Search: search, Page: domain.Page{Limit: domain.MaxPageSize}})
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tUSERNAME\tEMAIL\tACTIVE\tSUPERUSER")
-		for _, u := range users {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%t\t%t\n", u.ID, u.Username, u.Email, u.IsActive, u.IsSuperuser)
-		}
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%d of %d\n", len(users), total)
-		return nil
+	search := ""
+	if len(args) == 1 {
+		search = args[0]
 	}
-	if len(args) < 2 {
-		return usageError(usersUsage)
-	}
-	u, err := domain.UserByUsername(ctx, db, args[1])
-	if err != nil || u.IsSystem {
-		return fmt.Errorf("user %q: %w", args[1], domain.ErrNotFound)
-	}
-	if args[0] == "usage" && len(args) <= 3 {
-		return printUsage(ctx, e, db, u, cfg.LLMUserDailyTokens, args[2:])
-	}
-	var (
-		action  domain.AuditAction
-		changes map[string]any
-	)
-	switch {
-	case args[0] == "disable" && len(args) == 2:
-		_, err = domain.SetActive(ctx, db, u.ID, false)
-		action, changes = domain.AuditUserDisable, map[string]any{"is_active": false}
-	case args[0] == "enable" && len(args) == 2:
-		_, err = domain.SetActive(ctx, db, u.ID, true)
-		action, changes = domain.AuditUserEnable, map[string]any{"is_active": true}
-	case args[0] == "superuser" && len(args) == 3 && (args[2] == "on" || args[2] == "off"):
-		_, err = domain.SetSuperuser(ctx, db, u.ID, args[2] == "on")
-		action, changes = domain.AuditUserSuperuser, map[string]any{"is_superuser": args[2] == "on"}
-	default:
-		return usageError(usersUsage)
-	}
+	users, total, err := domain.ListUsers(ctx, db, domain.UserFilter{Search: search, Page: domain.Page{Limit: domain.MaxPageSize}})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", args[0], u.Username, err)
+		return err
 	}
-	auditCLI(ctx, e, db, action, "user", u.ID, changes)
-	fmt.Fprintf(e.stdout, "%s: %s done\n", u.Username, args[0])
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tUSERNAME\tEMAIL\tACTIVE\tSUPERUSER")
+	for _, u := range users {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%t\t%t\n", u.ID, u.Username, u.Email, u.IsActive, u.IsSuperuser)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d of %d\n", len(users), total)
 	return nil
 }
 
-// printUsage shows a user's LLM tokens per UTC day, today last.
-func printUsage(ctx context.Context, e *env, db bun.IDB, u *domain.User, dailyLimit int64, args []string) error {
+// openUser opens the database and finds the user NAME; the caller closes
+// the database.
+func openUser(ctx context.Context, e *env, name string) (*bun.DB, *domain.User, error) {
+	_, db, err := e.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := domain.UserByUsername(ctx, db, name)
+	if err != nil || u.IsSystem {
+		db.Close()
+		return nil, nil, fmt.Errorf("user %q: %w", name, domain.ErrNotFound)
+	}
+	return db, u, nil
+}
+
+// usersChange is the action of disable, enable and superuser: it makes
+// the change, with the admin API's rules, and records it in the audit log.
+func usersChange(change string) action {
+	return func(ctx context.Context, e *env, args []string) error {
+		if change == "superuser" && args[1] != "on" && args[1] != "off" {
+			return usageError(fmt.Sprintf("superuser takes on or off, not %q", args[1]))
+		}
+		db, u, err := openUser(ctx, e, args[0])
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		var (
+			action  domain.AuditAction
+			changes map[string]any
+		)
+		switch change {
+		case "disable":
+			_, err = domain.SetActive(ctx, db, u.ID, false)
+			action, changes = domain.AuditUserDisable, map[string]any{"is_active": false}
+		case "enable":
+			_, err = domain.SetActive(ctx, db, u.ID, true)
+			action, changes = domain.AuditUserEnable, map[string]any{"is_active": true}
+		case "superuser":
+			_, err = domain.SetSuperuser(ctx, db, u.ID, args[1] == "on")
+			action, changes = domain.AuditUserSuperuser, map[string]any{"is_superuser": args[1] == "on"}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", change, u.Username, err)
+		}
+		auditCLI(ctx, e, db, action, "user", u.ID, changes)
+		fmt.Fprintf(e.stdout, "%s: %s done\n", u.Username, change)
+		return nil
+	}
+}
+
+// usersUsage shows a user's LLM tokens per UTC day, today last.
+func usersUsage(ctx context.Context, e *env, args []string) error {
 	days := 7
-	if len(args) == 1 {
-		n, err := strconv.Atoi(args[0])
+	if len(args) == 2 {
+		n, err := strconv.Atoi(args[1])
 		if err != nil || n < 1 || n > 366 {
-			return usageError(usersUsage)
+			return usageError(fmt.Sprintf("DAYS is from 1 to 366, not %q", args[1]))
 		}
 		days = n
 	}
+	db, u, err := openUser(ctx, e, args[0])
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dailyLimit := e.cfg.LLMUserDailyTokens
 	byDay, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), days)
 	if err != nil {
 		return err

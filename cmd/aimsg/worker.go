@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
@@ -15,8 +16,19 @@ import (
 	"github.com/aimsg/aimsg/worker"
 )
 
-// workerCmd runs the Temporal worker alone (production: scale it out).
-func workerCmd(ctx context.Context, e *env) error {
+func newWorkerCmd(p *program) *cobra.Command {
+	return &cobra.Command{
+		Use:     "worker",
+		Short:   "Run the Temporal worker",
+		Long:    "Run the Temporal worker alone (production: scale it out). It refuses to start while migrations are pending.",
+		GroupID: groupRun,
+		Args:    positional(cobra.NoArgs),
+		RunE:    p.needs(config.NoTokens, runWorker),
+	}
+}
+
+// runWorker runs the Temporal worker alone (production: scale it out).
+func runWorker(ctx context.Context, e *env, _ []string) error {
 	cfg, db, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -27,7 +39,7 @@ func workerCmd(ctx context.Context, e *env) error {
 		return err
 	}
 	defer flush()
-	_, stop, err := runWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, nil), m)
+	_, stop, err := startWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, nil), m)
 	if err != nil {
 		return err
 	}
@@ -85,9 +97,9 @@ func observability(ctx context.Context, e *env, service string) (*metrics.Metric
 	}, nil
 }
 
-// runWorker connects to Temporal and starts the worker with its turn
+// startWorker connects to Temporal and starts the worker with its turn
 // reconciler; stop drains the worker and closes the client.
-func runWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, live events.Publisher, m *metrics.Metrics) (client.Client, func(), error) {
+func startWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, live events.Publisher, m *metrics.Metrics) (client.Client, func(), error) {
 	tc, err := dialTemporal(ctx, e, cfg, m)
 	if err != nil {
 		return nil, nil, err
