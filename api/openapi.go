@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,22 +22,10 @@ import (
 
 // The OpenAPI 3 document is built from the very request and response types
 // the handlers bind and answer with, so a renamed field or a new one shows
-// in the document without anyone editing it; operations lists what the
-// types cannot tell (paths, access, statuses). A test checks it against the
+// in the document without anyone editing it; the route table (routes.go)
+// adds what the types cannot tell (paths, access, statuses), and the router
+// is built from the same table. A test checks the document against the
 // router both ways, and every response the tests receive against it.
-
-// access is who may call an operation.
-type access int
-
-const (
-	public access = iota
-	signedIn
-	superuserOnly
-	// staff: a permission of a role (the agent role), or a superuser.
-	staff
-	twilioSigned
-	telegramSigned
-)
 
 // reply is one documented response.
 type reply struct {
@@ -44,22 +33,6 @@ type reply struct {
 	body   any    // a value of the body's type; nil: no body
 	media  string // "" is JSON
 	desc   string
-}
-
-// operation is one route as the document describes it.
-type operation struct {
-	method, path string
-	tag, summary string
-	description  string
-	access       access
-	params       []*openapi3.Parameter
-	body         any  // request body type (JSON); nil: none
-	form         bool // the body is (also) a form: OAuth2 login, Twilio
-	optionalBody bool
-	paged        bool // limit/offset in, X-Total-Count out
-	ok           reply
-	more         []reply // other answers with a body of their own
-	errors       []int   // error statuses beyond those implied
 }
 
 // Media types of the answers that are not JSON.
@@ -96,272 +69,6 @@ const streamLimitNote = "A user holds at most STREAMS_PER_USER open streams (8 b
 
 // inboundLimitNote says how messages to the assistant are limited.
 const inboundLimitNote = "Past INBOUND_MAX_PER_MINUTE messages to the assistant in a minute (20 by default) the answer is 429 with Retry-After and nothing is stored."
-
-// operations is every route of the API, in the order of routes.go.
-var operations = []operation{
-	{method: "GET", path: "/", tag: "meta", summary: "Greeting", ok: reply{body: messageResponse{}}},
-	{method: "GET", path: "/health", tag: "meta", summary: "Health of the API, its database and Temporal",
-		ok:   reply{body: healthReport{}},
-		more: []reply{{status: 503, body: healthReport{}, desc: "A dependency is down"}}},
-	{method: "GET", path: "/db-test", tag: "meta", summary: "Database connection test",
-		description: "Runs a query on the database. The answer says only whether it succeeded, not the database's type or version.",
-		ok:          reply{body: dbTestResponse{}}, errors: []int{503}},
-	{method: "GET", path: "/metrics", tag: "meta", summary: "Prometheus metrics",
-		ok: reply{media: mediaMetrics, body: "", desc: "Prometheus text exposition format"}},
-	{method: "GET", path: "/openapi.json", tag: "meta", summary: "This document",
-		ok: reply{body: map[string]any{}, desc: "The OpenAPI 3 document"}},
-	{method: "GET", path: "/docs", tag: "meta", summary: "Interactive API documentation (Swagger UI)",
-		ok: reply{media: mediaHTML, body: ""}},
-	{method: "GET", path: "/docs/{file}", tag: "meta", summary: "A file of the documentation page",
-		params: []*openapi3.Parameter{fileParam},
-		ok:     reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The page itself"}}, errors: []int{404}},
-	{method: "GET", path: "/app", tag: "meta", summary: "The web app",
-		ok: reply{media: mediaHTML, body: ""}},
-	{method: "GET", path: "/app/{file}", tag: "meta", summary: "A file of the web app",
-		params: []*openapi3.Parameter{fileParam},
-		ok:     reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The app itself"}}, errors: []int{404}},
-
-	{method: "POST", path: "/twilio_webhook", tag: "channels", access: twilioSigned,
-		summary:     "Inbound SMS or WhatsApp message from Twilio",
-		description: "Stored once per MessageSid and answered by the assistant through the Messages API; the TwiML answer is empty except for HELP. STOP and START opt out and in.",
-		body:        twilioInbound{}, form: true,
-		ok: reply{media: mediaTwiML, body: "", desc: "TwiML"}},
-	{method: "POST", path: "/twilio_status", tag: "channels", access: twilioSigned,
-		summary: "Delivery status callback from Twilio",
-		body:    twilioStatusReport{}, form: true,
-		ok: reply{status: 204}},
-	{method: "POST", path: "/telegram_webhook", tag: "channels", access: telegramSigned,
-		summary:     "Update from the Telegram Bot API",
-		description: "Linked chats talk to the assistant; /start <code> links a chat to an account. The answer may carry a Bot API call.",
-		body:        telegramUpdate{},
-		ok:          reply{body: botCall{}, desc: "A sendMessage call for Telegram to make (the bot's own short answers)"},
-		more:        []reply{{status: 204, desc: "Taken; nothing to send back in the answer"}}},
-
-	{method: "POST", path: "/auth/register", tag: "auth", summary: "Create an account",
-		description: "Registrations are limited per client address (429 with Retry-After).",
-		body:        newAccount{}, ok: reply{status: 201, body: domain.User{}}, errors: []int{409, 429}},
-	{method: "POST", path: "/auth/login", tag: "auth", summary: "Log in",
-		description: "JSON or an OAuth2 password form. Failed attempts are limited per account and client address, per address, " +
-			"and per account with growing delays for the addresses that failed for it (429 with Retry-After).",
-		body: loginRequest{}, form: true, ok: reply{body: authResponse{}}, errors: []int{401, 403, 429}},
-	{method: "POST", path: "/auth/refresh", tag: "auth", summary: "Exchange a refresh token for new tokens",
-		description: "The refresh token is single-use: presenting a spent one ends its session.",
-		body:        refreshRequest{}, ok: reply{body: authResponse{}}, errors: []int{401}},
-	{method: "POST", path: "/auth/logout", tag: "auth", access: signedIn, summary: "End this session",
-		ok: reply{body: messageResponse{}}},
-	{method: "POST", path: "/auth/logout-all", tag: "auth", access: signedIn, summary: "End every session of the user",
-		ok: reply{body: logoutAllResponse{}}},
-	{method: "GET", path: "/auth/me/permissions", tag: "auth", access: signedIn,
-		summary:     "What the user's roles let them do",
-		description: "support: the support inbox (/support); triage_reports: every report, comment, resolve. A superuser holds every permission.",
-		ok:          reply{body: permissionsResponse{}}},
-	{method: "GET", path: "/auth/me/usage", tag: "auth", access: signedIn,
-		summary:     "The user's LLM tokens today (UTC) and what is left of the daily limit",
-		description: "daily_limit is LLM_USER_DAILY_TOKENS (null: none). Past it the assistant answers with a fixed message until the next UTC day.",
-		params:      []*openapi3.Parameter{usageDaysParam}, ok: reply{body: usageResponse{}}},
-	{method: "GET", path: "/auth/me", tag: "auth", access: signedIn, summary: "The signed-in user",
-		ok: reply{body: domain.User{}}},
-	{method: "PUT", path: "/auth/me", tag: "auth", access: signedIn, summary: "Update the profile",
-		body: profileRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
-	{method: "DELETE", path: "/auth/me", tag: "auth", access: signedIn, summary: "Erase the account, confirmed with the password",
-		description: "Deletes the user with everything that is theirs (sessions, messages sent and received, reports, links, usage), as the admin delete does; every session ends at once. " +
-			"400 for a wrong password, 403 for the last active superuser. Wrong passwords count with the account's failed logins " +
-			"from the client's address (429 with Retry-After) and are audited.",
-		body: deleteMeRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 403, 429}},
-	{method: "GET", path: "/auth/me/export", tag: "auth", access: signedIn,
-		summary:     "Everything aimsg holds about the user, as one JSON document",
-		description: "Profile, roles, sessions, every message sent or received, reports with their comments, the Telegram link, the assistant's conversation summaries and LLM usage. Sent as an attachment.",
-		ok:          reply{body: domain.Export{}}},
-	{method: "PUT", path: "/auth/me/phone", tag: "auth", access: signedIn, summary: "Set or clear the phone number used by SMS",
-		body: phoneRequest{}, ok: reply{body: domain.User{}}, errors: []int{409}},
-	{method: "PUT", path: "/auth/me/password", tag: "auth", access: signedIn, summary: "Change the password; other sessions end",
-		description: "400 for a wrong current password. Wrong passwords count with the account's failed logins from the client's " +
-			"address (429 with Retry-After) and are audited.",
-		body: passwordRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 429}},
-	{method: "POST", path: "/auth/me/telegram/link", tag: "auth", access: signedIn, summary: "A one-time link that connects a Telegram chat",
-		ok: reply{body: telegramLinkResponse{}}, errors: []int{503}},
-	{method: "GET", path: "/auth/sessions", tag: "auth", access: signedIn, summary: "The user's active sessions",
-		ok: reply{body: []sessionResponse{}}},
-	{method: "DELETE", path: "/auth/sessions/{id}", tag: "auth", access: signedIn, summary: "End one session",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
-
-	{method: "GET", path: "/auth/conversations", tag: "conversations", access: signedIn,
-		summary:     "The user's conversations, the assistant's first, then by latest message",
-		description: "The conversation with the assistant is the first entry of the first page and counts in X-Total-Count; other_user.badge marks the real assistant and staff.",
-		paged:       true, ok: reply{body: []domain.ConversationSummary{}}},
-	{method: "GET", path: "/auth/conversations/{id}/messages", tag: "conversations", access: signedIn,
-		summary: "Messages of a conversation, newest first",
-		params:  []*openapi3.Parameter{conversationParam}, paged: true,
-		ok: reply{body: []domain.Message{}}, errors: []int{404}},
-	{method: "POST", path: "/auth/conversations/{id}/messages", tag: "conversations", access: signedIn,
-		summary: "Write in a conversation",
-		description: "In the conversation with the assistant the message starts a turn; the reply arrives in the conversation (see the events stream). " +
-			inboundLimitNote,
-		params: []*openapi3.Parameter{conversationParam}, body: conversationSendRequest{},
-		ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 429}},
-	{method: "PUT", path: "/auth/conversations/{id}/read", tag: "conversations", access: signedIn,
-		summary: "Mark the conversation read",
-		params:  []*openapi3.Parameter{conversationParam}, ok: reply{body: readAllResponse{}}, errors: []int{404}},
-	{method: "GET", path: "/auth/conversations/{id}/events", tag: "conversations", access: signedIn,
-		summary: "Server-sent events: the conversation's messages, and the reply as it is written",
-		description: "Event \"message\" with the message as JSON and its id as the event id; resumes after Last-Event-ID (or ?after=). " +
-			"\"typing\" {conversation_id, active}: a turn started or stopped working. " +
-			"\"delta\" {conversation_id, turn_id, seq, text}: the reply's text as it is written, in order from seq 1 (a preview: the saved reply arrives as a message). " +
-			"\"reset\" {conversation_id, turn_id}: drop the text streamed so far. " +
-			"\"mode\" {conversation_id, mode}: who answers changed (ai, or human: a person). The stream ends with the session. " +
-			streamLimitNote,
-		params: []*openapi3.Parameter{conversationParam,
-			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
-			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
-		ok: reply{media: mediaSSE, body: ""}, errors: []int{404, 429}},
-
-	{method: "GET", path: "/messages", tag: "messages", access: signedIn, summary: "Messages sent or received, newest first",
-		params: []*openapi3.Parameter{conversationQuery}, paged: true, ok: reply{body: []domain.Message{}}},
-	{method: "GET", path: "/messages/sent", tag: "messages", access: signedIn, summary: "Messages sent",
-		params: []*openapi3.Parameter{conversationQuery}, paged: true, ok: reply{body: []domain.Message{}}},
-	{method: "GET", path: "/messages/received", tag: "messages", access: signedIn, summary: "Messages received",
-		params: []*openapi3.Parameter{conversationQuery}, paged: true, ok: reply{body: []domain.Message{}}},
-	{method: "GET", path: "/messages/unread/count", tag: "messages", access: signedIn, summary: "How many received messages are unread",
-		ok: reply{body: unreadCountResponse{}}},
-	{method: "PUT", path: "/messages/read-all", tag: "messages", access: signedIn, summary: "Mark every received message read",
-		ok: reply{body: readAllResponse{}}},
-	{method: "POST", path: "/messages", tag: "messages", access: signedIn, summary: "Send a message",
-		description: "To another user, or to the assistant: then it starts a turn and the reply is saved as a message to the sender. " +
-			inboundLimitNote,
-		body: sendRequest{}, ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 429}},
-	{method: "GET", path: "/messages/{id}", tag: "messages", access: signedIn, summary: "One message",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Message{}}, errors: []int{404}},
-	{method: "PUT", path: "/messages/{id}", tag: "messages", access: signedIn, summary: "Edit a message (sender only)",
-		params: []*openapi3.Parameter{idParam}, body: editRequest{}, ok: reply{body: domain.Message{}}, errors: []int{403, 404}},
-	{method: "PUT", path: "/messages/{id}/read", tag: "messages", access: signedIn, summary: "Mark a message read (recipient only)",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Message{}}, errors: []int{403, 404}},
-	{method: "DELETE", path: "/messages/{id}", tag: "messages", access: signedIn, summary: "Delete a message (sender only)",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{403, 404}},
-
-	{method: "POST", path: "/reports", tag: "reports", access: signedIn, summary: "File a report",
-		body: reportRequest{}, ok: reply{status: 201, body: domain.Report{}}},
-	{method: "GET", path: "/reports", tag: "reports", access: signedIn, summary: "The user's reports, newest first",
-		params: []*openapi3.Parameter{reportStatusQuery}, paged: true, ok: reply{body: []domain.Report{}}},
-	{method: "GET", path: "/reports/admin/all", tag: "reports", access: staff, summary: "Every report (support staff)",
-		params: []*openapi3.Parameter{reportStatusQuery,
-			openapi3.NewQueryParameter("reporter_id").WithSchema(openapi3.NewInt64Schema().WithMin(1))},
-		paged: true, ok: reply{body: []domain.Report{}}},
-	{method: "GET", path: "/reports/{id}", tag: "reports", access: signedIn, summary: "One report (its reporter or support staff)",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Report{}}, errors: []int{404}},
-	{method: "PUT", path: "/reports/{id}", tag: "reports", access: signedIn, summary: "Edit an open report (reporter only)",
-		params: []*openapi3.Parameter{idParam}, body: reportUpdateRequest{}, ok: reply{body: domain.Report{}}, errors: []int{403, 404, 409}},
-	{method: "POST", path: "/reports/{id}/comment", tag: "reports", access: staff, summary: "Comment; may move an open report to in_progress (support staff)",
-		params: []*openapi3.Parameter{idParam}, body: commentRequest{}, ok: reply{body: domain.Report{}}, errors: []int{404, 409}},
-	{method: "PUT", path: "/reports/{id}/resolve", tag: "reports", access: staff, summary: "Resolve a report (final; support staff)",
-		params: []*openapi3.Parameter{idParam}, body: resolveRequest{}, optionalBody: true,
-		ok: reply{body: domain.Report{}}, errors: []int{404, 409}},
-
-	{method: "GET", path: "/support/conversations", tag: "support", access: staff,
-		summary:     "The support inbox: conversations with the assistant, latest first",
-		description: "Each with its user, who answers it (mode ai or human), the handoff's time, reason and agent, the last message and the user's messages the support team has not read.",
-		params: []*openapi3.Parameter{openapi3.NewQueryParameter("mode").
-			WithSchema(openapi3.NewStringSchema().WithEnum("ai", "human"))},
-		paged: true, ok: reply{body: []domain.InboxEntry{}}},
-	{method: "GET", path: "/support/events", tag: "support", access: staff,
-		summary: "Server-sent events for a live inbox",
-		description: "\"message\" (a message of any conversation with the assistant) and \"mode\" {conversation_id, mode}; it starts now. The stream ends with the session. " +
-			streamLimitNote,
-		ok: reply{media: mediaSSE, body: ""}, errors: []int{429}},
-	{method: "GET", path: "/support/conversations/{id}/messages", tag: "support", access: staff,
-		summary: "A conversation with the assistant, newest first; marks it read for the support team",
-		params:  []*openapi3.Parameter{conversationParam}, paged: true,
-		ok: reply{body: []domain.Message{}}, errors: []int{404}},
-	{method: "POST", path: "/support/conversations/{id}/messages", tag: "support", access: staff,
-		summary:     "Answer the user as a person",
-		description: "Stored in the user's conversation with the assistant (agent_id says who wrote it) and delivered by its workflow through the channel the user last wrote from. A conversation the AI has is taken over.",
-		params:      []*openapi3.Parameter{conversationParam}, body: agentReplyRequest{},
-		ok: reply{status: 201, body: domain.Message{}}, errors: []int{404}},
-	{method: "POST", path: "/support/conversations/{id}/takeover", tag: "support", access: staff,
-		summary:     "Take the conversation over: the AI stops answering",
-		description: "Accepted for the conversation's workflow, which applies it in order with the messages; a turn in flight is cancelled unless its reply is saved. The user is told a person will answer.",
-		params:      []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
-		ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
-	{method: "POST", path: "/support/conversations/{id}/resume", tag: "support", access: staff,
-		summary: "Give the conversation back to the AI",
-		params:  []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
-		ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
-	{method: "GET", path: "/support/conversations/{id}/events", tag: "support", access: staff,
-		summary:     "Server-sent events of one conversation, as on /auth/conversations/{id}/events, plus \"mode\"",
-		description: streamLimitNote,
-		params: []*openapi3.Parameter{conversationParam,
-			openapi3.NewHeaderParameter("Last-Event-ID").WithSchema(openapi3.NewInt64Schema().WithMin(0)),
-			openapi3.NewQueryParameter("after").WithSchema(openapi3.NewInt64Schema().WithMin(0))},
-		ok: reply{media: mediaSSE, body: ""}, errors: []int{404, 429}},
-
-	{method: "GET", path: "/auth/users", tag: "admin", access: superuserOnly, summary: "Users, with search",
-		params: []*openapi3.Parameter{openapi3.NewQueryParameter("search").WithSchema(openapi3.NewStringSchema()).
-			WithDescription("Part of the username, email or full name")},
-		paged: true, ok: reply{body: []domain.User{}}},
-	{method: "POST", path: "/auth/users", tag: "admin", access: superuserOnly, summary: "Create a user",
-		body: newAccount{}, ok: reply{status: 201, body: domain.User{}}, errors: []int{409}},
-	{method: "GET", path: "/auth/users/{id}", tag: "admin", access: superuserOnly, summary: "One user",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.User{}}, errors: []int{404}},
-	{method: "DELETE", path: "/auth/users/{id}", tag: "admin", access: superuserOnly, summary: "Delete a user",
-		description: "Their sessions, roles and messages go with them; their reports stay.",
-		params:      []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
-	{method: "PUT", path: "/auth/users/{id}/disable", tag: "admin", access: superuserOnly, summary: "Disable a user; their sessions stop working",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.User{}}, errors: []int{404, 409}},
-	{method: "PUT", path: "/auth/users/{id}/enable", tag: "admin", access: superuserOnly, summary: "Enable a user",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.User{}}, errors: []int{404, 409}},
-	{method: "PUT", path: "/auth/users/{id}/superuser", tag: "admin", access: superuserOnly, summary: "Set, or without a body toggle, superuser",
-		params: []*openapi3.Parameter{idParam}, body: superuserRequest{}, optionalBody: true,
-		ok: reply{body: domain.User{}}, errors: []int{404, 409}},
-	{method: "GET", path: "/auth/users/{id}/roles", tag: "admin", access: superuserOnly, summary: "A user's roles",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: []domain.Role{}}, errors: []int{404}},
-	{method: "GET", path: "/auth/users/{id}/usage", tag: "admin", access: superuserOnly,
-		summary: "A user's LLM tokens today, and per day with ?days=",
-		params:  []*openapi3.Parameter{idParam, usageDaysParam}, ok: reply{body: usageResponse{}}, errors: []int{404}},
-	{method: "PUT", path: "/auth/users/{id}/roles", tag: "admin", access: superuserOnly, summary: "Replace a user's roles",
-		params: []*openapi3.Parameter{idParam}, body: rolesRequest{}, ok: reply{body: []domain.Role{}}, errors: []int{404}},
-	{method: "GET", path: "/auth/roles", tag: "admin", access: superuserOnly, summary: "Roles",
-		ok: reply{body: []domain.Role{}}},
-	{method: "POST", path: "/auth/roles", tag: "admin", access: superuserOnly, summary: "Create a role",
-		body: roleRequest{}, ok: reply{status: 201, body: domain.Role{}}, errors: []int{409}},
-	{method: "DELETE", path: "/auth/roles/{id}", tag: "admin", access: superuserOnly, summary: "Delete a role; its users lose it (built-in roles stay: 409)",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
-	{method: "GET", path: "/auth/audit", tag: "admin", access: superuserOnly,
-		summary:     "The audit log: administrative and support actions, newest first",
-		description: "Each entry: who (actor_id), what (action), to which thing (target_type, target_id), from where (ip), changing what (changes).",
-		params: []*openapi3.Parameter{
-			openapi3.NewQueryParameter("actor_id").WithSchema(openapi3.NewInt64Schema().WithMin(1)),
-			openapi3.NewQueryParameter("action").WithSchema(enumSchema(domain.AuditActions...)),
-			openapi3.NewQueryParameter("since").WithSchema(openapi3.NewDateTimeSchema()).WithDescription("Entries at or after this time (RFC 3339)"),
-		},
-		paged: true, ok: reply{body: []domain.AuditEntry{}}},
-	{method: "POST", path: "/auth/codec-session", tag: "admin", access: superuserOnly,
-		summary: "Let this browser decode Temporal payloads in the Temporal Web UI",
-		description: "Sets an HttpOnly, same-site cookie for /codec holding the session's access token; it stops working when the session ends. " +
-			"In the Web UI, set the codec server to <API>/codec with \"include cross-origin credentials\"; the UI's origin must be in TEMPORAL_CODEC_CORS_ORIGINS.",
-		ok: reply{body: messageResponse{}}},
-	{method: "POST", path: "/auth/webhooks", tag: "webhooks", access: superuserOnly,
-		summary: "Subscribe a URL to events; the signing secret is in this answer only",
-		description: "Events: " + webhookEventNames() + ". Each event is POSTed as {id, type, created_at, data}, " +
-			"signed X-Aimsg-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" under the secret>, retried with backoff for WEBHOOK_GIVE_UP_MINUTES (24 h). " +
-			"https and public addresses only, unless WEBHOOK_ALLOW_PRIVATE.",
-		body: webhookRequest{}, ok: reply{status: 201, body: webhookCreated{}}},
-	{method: "GET", path: "/auth/webhooks", tag: "webhooks", access: superuserOnly, summary: "Every subscription",
-		ok: reply{body: []domain.WebhookSubscription{}}},
-	{method: "GET", path: "/auth/webhooks/{id}", tag: "webhooks", access: superuserOnly, summary: "One subscription",
-		params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.WebhookSubscription{}}, errors: []int{404}},
-	{method: "DELETE", path: "/auth/webhooks/{id}", tag: "webhooks", access: superuserOnly,
-		summary: "End a subscription; its deliveries stop", params: []*openapi3.Parameter{idParam},
-		ok: reply{body: messageResponse{}}, errors: []int{404}},
-	{method: "GET", path: "/auth/webhooks/{id}/deliveries", tag: "webhooks", access: superuserOnly,
-		summary: "A subscription's deliveries, newest first: state, attempts, the receiver's last answer",
-		params:  []*openapi3.Parameter{idParam}, paged: true, ok: reply{body: []domain.WebhookDelivery{}}, errors: []int{404}},
-	{method: "POST", path: "/codec/decode", tag: "admin", access: superuserOnly,
-		summary:     "Temporal remote codec: payloads in clear",
-		description: "Temporal's remote codec protocol (the Web UI's codec server, the CLI's --codec-endpoint). Payloads encrypted under any configured TEMPORAL_PAYLOAD_KEY key come back decrypted; others unchanged. Bearer token or the codec cookie.",
-		body:        codecPayloads{}, ok: reply{body: codecPayloads{}}, errors: []int{400}},
-	{method: "POST", path: "/codec/encode", tag: "admin", access: superuserOnly,
-		summary: "Temporal remote codec: payloads encrypted with the current key",
-		body:    codecPayloads{}, ok: reply{body: codecPayloads{}}, errors: []int{400}},
-}
 
 func webhookEventNames() string {
 	names := make([]string, len(domain.WebhookEvents))
@@ -459,14 +166,27 @@ func enumSchema[T ~string](values ...T) *openapi3.Schema {
 	return s
 }
 
+// servedDoc holds the document as served once it is built. (Not a
+// sync.OnceValues variable: the table it is built from serves it, and Go
+// refuses a variable whose initialization refers to itself.)
+var servedDoc struct {
+	once sync.Once
+	raw  []byte
+	err  error
+}
+
 // openAPIJSON is the document as served, built once.
-var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
-	doc, err := buildOpenAPI()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(doc)
-})
+func openAPIJSON() ([]byte, error) {
+	servedDoc.once.Do(func() {
+		doc, err := buildOpenAPI()
+		if err != nil {
+			servedDoc.err = err
+			return
+		}
+		servedDoc.raw, servedDoc.err = json.Marshal(doc)
+	})
+	return servedDoc.raw, servedDoc.err
+}
 
 // OpenAPI is the document of the API as a client reads it: the served JSON,
 // loaded with its references resolved.
@@ -511,9 +231,10 @@ func buildOpenAPI() (*openapi3.T, error) {
 			},
 		},
 	}}
-	for _, op := range operations {
-		if err := b.add(op); err != nil {
-			return nil, fmt.Errorf("openapi: %s %s: %w", op.method, op.path, err)
+	// A zero Server: the table's handlers are never called here.
+	for _, rt := range (&Server{}).routeTable() {
+		if err := b.add(rt); err != nil {
+			return nil, fmt.Errorf("openapi: %s %s: %w", rt.method, rt.path, err)
 		}
 	}
 	return b.doc, nil
@@ -523,11 +244,12 @@ type docBuilder struct {
 	doc *openapi3.T
 }
 
-func (b *docBuilder) add(op operation) error {
+func (b *docBuilder) add(op route) error {
 	o := openapi3.NewOperation()
 	o.Tags = []string{op.tag}
 	o.Summary, o.Description = op.summary, op.description
-	o.OperationID = operationID(op.method, op.path)
+	path := docPath(op.path)
+	o.OperationID = operationID(op.method, path)
 	o.Parameters = openapi3.NewParameters()
 	for _, p := range op.params {
 		o.Parameters = append(o.Parameters, &openapi3.ParameterRef{Value: p})
@@ -539,12 +261,12 @@ func (b *docBuilder) add(op operation) error {
 			&openapi3.ParameterRef{Value: openapi3.NewQueryParameter("offset").
 				WithSchema(openapi3.NewIntegerSchema().WithMin(0).WithDefault(0))})
 	}
-	switch op.access {
-	case signedIn, superuserOnly, staff:
+	switch {
+	case op.access.bearer():
 		o.Security = &openapi3.SecurityRequirements{{"HTTPBearer": {}}, {"OAuth2PasswordBearer": {}}}
-	case twilioSigned:
+	case op.access == twilioSigned:
 		o.Security = &openapi3.SecurityRequirements{{"TwilioSignature": {}}}
-	case telegramSigned:
+	case op.access == telegramSigned:
 		o.Security = &openapi3.SecurityRequirements{{"TelegramSecretToken": {}}}
 	default:
 		o.Security = &openapi3.SecurityRequirements{}
@@ -587,15 +309,30 @@ func (b *docBuilder) add(op operation) error {
 		}
 		o.Responses.Set(strconv.Itoa(a.status), &openapi3.ResponseRef{Value: resp})
 	}
-	b.doc.AddOperation(op.path, op.method, o)
+	b.doc.AddOperation(path, op.method, o)
 	return nil
+}
+
+// bearer says whether an access asks for a bearer token (the codec also
+// takes its cookie, which the document leaves to the description).
+func (a access) bearer() bool {
+	return a == signedIn || a == superuserOnly || a == staff || a == codecSuperuser
+}
+
+// ginParam is a parameter of a path in gin's form: :id, or *file for the
+// rest of the path.
+var ginParam = regexp.MustCompile(`[:*](\w+)`)
+
+// docPath is a route's path as the document writes it: /users/{id}.
+func docPath(path string) string {
+	return ginParam.ReplaceAllString(path, "{$1}")
 }
 
 // errorStatuses are the error answers an operation can give: those its
 // inputs and access imply, then its own.
-func (b *docBuilder) errorStatuses(op operation) []int {
+func (b *docBuilder) errorStatuses(op route) []int {
 	var out []int
-	if op.access == signedIn || op.access == superuserOnly || op.access == staff {
+	if op.access.bearer() {
 		out = append(out, http.StatusUnauthorized)
 	}
 	if op.access != public && op.access != signedIn {
@@ -627,7 +364,7 @@ func (b *docBuilder) errorBodyFor(status int) any {
 	return errorBody{}
 }
 
-func (b *docBuilder) response(a reply, op operation) (*openapi3.Response, error) {
+func (b *docBuilder) response(a reply, op route) (*openapi3.Response, error) {
 	resp := openapi3.NewResponse().WithDescription(a.desc)
 	if a.body != nil {
 		if a.media != "" {
