@@ -26,12 +26,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/interceptor"
-	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/aimsg/aimsg/api"
-	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/dispatch"
@@ -43,7 +40,7 @@ import (
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
-	"github.com/aimsg/aimsg/tracing"
+	"github.com/aimsg/aimsg/temporalclient"
 	"github.com/aimsg/aimsg/worker"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -114,14 +111,9 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 	require.NoError(t, err)
 	testenv.SpreadIDs(t, db, "users", "messages", "webhook_deliveries")
 	m := metrics.New()
-	tracer, err := tracing.TemporalInterceptor()
+	// The client the API and the worker of `aimsg serve` and `aimsg worker` make.
+	opts, err := temporalclient.Options(cfg, testenv.Logger(), m)
 	require.NoError(t, err)
-	opts := client.Options{HostPort: o.temporal.HostPort, Namespace: "default",
-		Logger: sdklog.NewStructuredLogger(testenv.Logger()), MetricsHandler: m.Temporal(),
-		Interceptors: []interceptor.ClientInterceptor{tracer}}
-	payloads, err := codec.Parse(cfg.TemporalPayloadKey)
-	require.NoError(t, err)
-	codec.Use(&opts, payloads)
 	tc, err := client.Dial(opts)
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)

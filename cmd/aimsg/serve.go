@@ -11,19 +11,16 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/auth"
-	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/dispatch"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/schema"
-	"github.com/aimsg/aimsg/tracing"
+	"github.com/aimsg/aimsg/temporalclient"
 )
 
 // shutdownTimeout is how long in-flight requests get to finish on stop.
@@ -52,7 +49,7 @@ func runServe(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	defer flush()
-	opts, err := temporalOptions(e, cfg, m)
+	opts, err := temporalclient.Options(cfg, e.logs.Root, m)
 	if err != nil {
 		return err
 	}
@@ -104,31 +101,6 @@ func openMigrated(ctx context.Context, e *env, cfg config.Config) (*bun.DB, erro
 		return nil, fmt.Errorf("the database has %d pending migrations: run `aimsg migrate up`", pending)
 	}
 	return db, nil
-}
-
-// temporalOptions configures a Temporal client: logs, metrics and traces
-// go where the process's own go.
-func temporalOptions(e *env, cfg config.Config, m *metrics.Metrics) (client.Options, error) {
-	tracer, err := tracing.TemporalInterceptor()
-	if err != nil {
-		return client.Options{}, err
-	}
-	payloads, err := codec.Parse(cfg.TemporalPayloadKey)
-	if err != nil {
-		return client.Options{}, err
-	}
-	opts := client.Options{
-		HostPort:       cfg.TemporalAddress,
-		Namespace:      cfg.TemporalNamespace,
-		Logger:         sdklog.NewStructuredLogger(e.logs.Root),
-		MetricsHandler: m.Temporal(),
-		Interceptors:   []interceptor.ClientInterceptor{tracer},
-	}
-	codec.Use(&opts, payloads)
-	if !cfg.TemporalGzip {
-		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
-	}
-	return opts, nil
 }
 
 // serveHTTP serves the API until ctx ends, then drains in-flight requests;

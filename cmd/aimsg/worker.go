@@ -12,6 +12,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/temporalclient"
 	"github.com/aimsg/aimsg/tracing"
 	"github.com/aimsg/aimsg/worker"
 )
@@ -61,7 +62,7 @@ func runWorker(ctx context.Context, e *env, _ []string) error {
 
 // dialTemporal connects to Temporal, retrying while the server comes up.
 func dialTemporal(ctx context.Context, e *env, cfg config.Config, m *metrics.Metrics) (client.Client, error) {
-	opts, err := temporalOptions(e, cfg, m)
+	opts, err := temporalclient.Options(cfg, e.logs.Root, m)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func startWorker(ctx context.Context, e *env, cfg config.Config, db *bun.DB, liv
 
 // dialOnce connects to Temporal for a short command, without retrying.
 func dialOnce(ctx context.Context, e *env, cfg config.Config) (client.Client, error) {
-	opts, err := temporalOptions(e, cfg, metrics.New())
+	opts, err := temporalclient.Options(cfg, e.logs.Root, metrics.New())
 	if err != nil {
 		return nil, err
 	}
