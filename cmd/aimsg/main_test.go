@@ -25,6 +25,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/freeport"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/schema"
 )
@@ -422,33 +423,14 @@ func TestWorkerPollsAndStops(t *testing.T) {
 	assert.Contains(t, out.String(), "Stopped Worker")
 }
 
-// freePort finds a port nobody listens on, with a free port 1000 above it
-// for the Web UI.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port+1000 > 65535 {
-			continue
-		}
-		if ui, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1000)); err == nil {
-			ui.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
-}
-
 // TestDevRunsTheWholeStack is `make run`: no Temporal server answers, so dev
 // starts one from bin/temporal, with its Web UI, migrates SQLite and serves.
 func TestDevRunsTheWholeStack(t *testing.T) {
 	root, err := testenv.RepoRoot()
 	require.NoError(t, err)
-	port := freePort(t)
+	// A port nobody listens on, with a free one 1000 above it for the Web UI.
+	port, err := freeport.Find(0, 1000)
+	require.NoError(t, err)
 	dataDir := t.TempDir()
 	dbPath := filepath.Join(t.TempDir(), "dev.db")
 	env := testEnv(t, "sqlite:///:memory:", map[string]string{
