@@ -11,6 +11,9 @@ import (
 	"github.com/aimsg/aimsg/events"
 )
 
+// The support side of a conversation (see domain/support.go): recording
+// who answers it, holding messages for a person, and telling the user.
+
 // RecordModeInput is a conversation's new mode, as its workflow decided it.
 type RecordModeInput struct {
 	ConversationID string      `json:"conversation_id"`

@@ -14,7 +14,12 @@ import (
 
 // The human side of a conversation with the assistant: who answers it
 // (the AI or a person on the support team), the support inbox, and the
-// messages people write as the assistant.
+// messages people write as the assistant. The support feature lives in a
+// file named support.go in each layer: here (rules and queries),
+// api/support.go (the /support routes), activities/support.go (what the
+// conversation workflow records and tells), with the mode itself decided
+// by workflows/conversation.go and carried there by dispatch.SetMode.
+// Mode is the one owner of the mode words.
 
 // Mode says who answers a conversation with the assistant.
 type Mode string
