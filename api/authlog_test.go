@@ -21,7 +21,7 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	dir := t.TempDir()
 	logSet, err := logs.New(io.Discard, dir, 0)
 	require.NoError(t, err)
-	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
+	cfg := testConfig(t, nil)
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, conversations(db, &fakeTemporal{}), events.NewHub(db, testenv.Logger()), metrics.New())
 	require.NoError(t, err)

@@ -52,7 +52,7 @@ func (l *dispatchLog) started() []int64 {
 }
 
 func dispatchHarness(t *testing.T, l *dispatchLog) *harness {
-	cfg := testConfig(t, map[string]string{"BCRYPT_COST": "10"})
+	cfg := testConfig(t, nil)
 	db := testenv.Migrated(t, "sqlite:///:memory:")
 	logSet, err := logs.New(io.Discard, "", -8)
 	require.NoError(t, err)

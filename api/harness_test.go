@@ -30,11 +30,7 @@ type harness struct {
 
 func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	t.Helper()
-	merged := map[string]string{"BCRYPT_COST": "10"}
-	for k, v := range env {
-		merged[k] = v
-	}
-	cfg := testConfig(t, merged)
+	cfg := testConfig(t, env)
 	db := testenv.Migrated(t, baseURL)
 	return &harness{t: t, h: newHandler(t, cfg, db, &fakeTemporal{}), db: db, cfg: cfg}
 }
@@ -77,10 +73,11 @@ var (
 	itoa       = apitest.Itoa
 )
 
-// superuser creates a superuser the way createsuperuser does and logs in.
+// superuser creates a superuser the way createsuperuser does, at the
+// harness's cost, and logs in.
 func (hs *harness) superuser(username string) tokens {
 	hs.t.Helper()
-	hash, err := auth.HashPassword(username+"-password", 10)
+	hash, err := (&auth.Passwords{Cost: hs.cfg.BcryptCost}).Hash(username + "-password")
 	require.NoError(hs.t, err)
 	_, _, err = domain.EnsureSuperuser(context.Background(), hs.db, domain.SuperuserInput{
 		Username: username, Email: username + "@example.com", HashedPassword: hash})

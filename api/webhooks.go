@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"net"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -32,7 +35,11 @@ func (s *Server) createWebhook(c *gin.Context) {
 		invalidInput(c, bodyError("events", domain.Reason(err), "value_error"))
 		return
 	}
-	if err := domain.CheckWebhookURL(c.Request.Context(), in.URL, s.cfg.WebhookAllowPrivate); err != nil {
+	name, err := domain.CheckWebhookURL(in.URL, s.cfg.WebhookAllowPrivate)
+	if err == nil && name != "" {
+		err = checkWebhookHost(c.Request.Context(), name)
+	}
+	if err != nil {
 		invalidInput(c, bodyError("url", domain.Reason(err), "value_error"))
 		return
 	}
@@ -44,6 +51,23 @@ func (s *Server) createWebhook(c *gin.Context) {
 	}
 	s.audit(c, domain.AuditWebhookCreate, "webhook", sub.ID, map[string]any{"url": sub.URL, "events": sub.Events})
 	c.JSON(http.StatusCreated, webhookCreated{WebhookSubscription: *sub, Secret: secret})
+}
+
+// checkWebhookHost resolves the host name of a new subscription's URL and
+// refuses it when one of its addresses is one domain.CheckWebhookAddress
+// refuses. The sender checks again at each connection: a name can point
+// elsewhere later.
+func checkWebhookHost(ctx context.Context, name string) error {
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+	if err != nil || len(addrs) == 0 {
+		return errors.New("url's host does not resolve")
+	}
+	for _, a := range addrs {
+		if err := domain.CheckWebhookAddress(a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) listWebhooks(c *gin.Context) {

@@ -37,7 +37,8 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
-// HashPassword checks the rules and hashes pw with bcrypt at cost.
+// HashPassword checks the rules and hashes pw with bcrypt at cost, which
+// may not be below MinBcryptCost.
 func HashPassword(pw string, cost int) (string, error) {
 	if err := CheckPassword(pw); err != nil {
 		return "", err
@@ -45,6 +46,11 @@ func HashPassword(pw string, cost int) (string, error) {
 	if cost < MinBcryptCost {
 		return "", fmt.Errorf("bcrypt cost %d is below the minimum %d", cost, MinBcryptCost)
 	}
+	return generate(pw, cost)
+}
+
+// generate hashes pw at cost, as given.
+func generate(pw string, cost int) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
@@ -66,6 +72,10 @@ func VerifyPassword(hash, pw string) bool {
 // time on a login for an unknown user as on a wrong password, so the two
 // cannot be told apart by timing.
 type Passwords struct {
+	// Cost is bcrypt's cost, used as given: a deployment's comes from
+	// config, which refuses one below MinBcryptCost, and tests under the
+	// race detector hash at bcrypt.MinCost (it needs concurrency, not slow
+	// hashes).
 	Cost  int
 	once  sync.Once
 	dummy []byte
@@ -111,8 +121,11 @@ func (p *Passwords) Hash(pw string) (string, error) {
 		hash string
 		err  error
 	}
+	if err := CheckPassword(pw); err != nil {
+		return "", err
+	}
 	r := withHashSlot(func() result {
-		h, err := HashPassword(pw, p.Cost)
+		h, err := generate(pw, p.Cost)
 		return result{h, err}
 	})
 	return r.hash, r.err

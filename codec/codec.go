@@ -11,18 +11,17 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/aimsg/aimsg/codec/keyring"
 )
 
 // The metadata of an encrypted payload.
@@ -33,9 +32,6 @@ const (
 	KeyIDKey = "encryption-key-id"
 )
 
-// KeySize is AES-256's key length in bytes.
-const KeySize = 32
-
 // Codec seals and opens payloads; it implements converter.PayloadCodec.
 type Codec struct {
 	current string
@@ -45,41 +41,21 @@ type Codec struct {
 // ErrUnknownKey is a payload sealed with a key no longer configured.
 var ErrUnknownKey = errors.New("payload encrypted with a key that is not configured")
 
-// Parse reads TEMPORAL_PAYLOAD_KEY: comma-separated keys, each
-// "id:base64" or a bare base64 key (its id is then derived from it), of
-// 32 bytes. The first one encrypts; all of them decrypt. Empty gives nil:
-// no encryption.
+// Parse reads TEMPORAL_PAYLOAD_KEY (see keyring.Parse) into a codec: the
+// first key encrypts; all of them decrypt. Empty gives nil: no encryption.
 func Parse(spec string) (*Codec, error) {
-	spec = strings.TrimSpace(spec)
-	if spec == "" {
-		return nil, nil
+	keys, err := keyring.Parse(spec)
+	if err != nil || len(keys) == 0 {
+		return nil, err
 	}
-	c := &Codec{keys: map[string]cipher.AEAD{}}
-	for i, item := range strings.Split(spec, ",") {
-		id, encoded, named := strings.Cut(strings.TrimSpace(item), ":")
-		if !named {
-			id, encoded = "", id
-		}
-		raw, err := base64.StdEncoding.DecodeString(encoded)
-		if err != nil || len(raw) != KeySize {
-			return nil, fmt.Errorf("key %d: want %d bytes in standard base64 (generate one with `aimsg payload-key`)", i+1, KeySize)
-		}
-		if id == "" {
-			sum := sha256.Sum256(raw)
-			id = hex.EncodeToString(sum[:4])
-		}
-		if _, dup := c.keys[id]; dup {
-			return nil, fmt.Errorf("key %d: id %q given twice", i+1, id)
-		}
-		block, err := aes.NewCipher(raw)
+	c := &Codec{current: keys[0].ID, keys: map[string]cipher.AEAD{}}
+	for i, k := range keys {
+		block, err := aes.NewCipher(k.Secret)
 		if err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
-		if c.keys[id], err = cipher.NewGCM(block); err != nil {
+		if c.keys[k.ID], err = cipher.NewGCM(block); err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
-		}
-		if i == 0 {
-			c.current = id
 		}
 	}
 	return c, nil
@@ -87,7 +63,7 @@ func Parse(spec string) (*Codec, error) {
 
 // NewKey is a fresh random key in the form Parse reads, named id.
 func NewKey(id string) string {
-	raw := make([]byte, KeySize)
+	raw := make([]byte, keyring.KeySize)
 	_, _ = rand.Read(raw) // never fails (crypto/rand)
 	return id + ":" + base64.StdEncoding.EncodeToString(raw)
 }

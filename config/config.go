@@ -1,5 +1,5 @@
 // Package config reads aimsg's settings from the environment, once, with the
-// defaults of the functional spec, and refuses values that cannot work.
+// defaults listed in docs/configuration.md, and refuses values that cannot work.
 package config
 
 import (
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aimsg/aimsg/codec"
+	"github.com/aimsg/aimsg/codec/keyring"
 )
 
 // Config is every setting of the service. It is built by Load and passed down.
@@ -305,7 +305,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 	if slices.Contains(c.CodecOrigins, "*") {
 		r.fail("TEMPORAL_CODEC_CORS_ORIGINS", "cannot be *: the codec endpoint answers with credentials, name the Web UI's origin")
 	}
-	if _, err := codec.Parse(c.TemporalPayloadKey); err != nil {
+	if _, err := keyring.Parse(c.TemporalPayloadKey); err != nil {
 		r.fail("TEMPORAL_PAYLOAD_KEY", err.Error())
 	}
 	if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {

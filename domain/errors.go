@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/aimsg/aimsg/database"
 )
 
 // Sentinel errors that callers map to their own vocabulary (HTTP status,
@@ -20,16 +20,6 @@ var (
 	// ErrInvalid: the input breaks a rule of the domain.
 	ErrInvalid = errors.New("invalid")
 )
-
-// isUniqueViolation reports whether err is a unique constraint failing, in
-// either dialect.
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == "23505"
-	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
 
 // conflict wraps ErrConflict with a message meant for the user.
 func conflict(msg string) error {
@@ -50,3 +40,7 @@ func Reason(err error) string {
 	}
 	return msg
 }
+
+// isUniqueViolation reports whether err is a unique constraint failing, in
+// either database (database.UniqueViolation).
+func isUniqueViolation(err error) bool { return database.UniqueViolation(err) }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -607,29 +606,34 @@ func CheckWebhookAddress(ip netip.Addr) error {
 	return fmt.Errorf("%w: %s", ErrPrivateAddress, why)
 }
 
-// CheckWebhookURL refuses a URL a webhook may not go to: not absolute
-// http(s), credentials in it, or, unless allowPrivate, plain http or a
-// host with an address CheckWebhookAddress refuses. The sender checks the
-// address again when it connects.
-func CheckWebhookURL(ctx context.Context, raw string, allowPrivate bool) error {
+// CheckWebhookURL refuses a URL a webhook may not go to, from what the URL
+// says: not absolute http(s), credentials or a fragment in it, or, unless
+// allowPrivate, plain http or an IP address CheckWebhookAddress refuses.
+// The domain does no network I/O: a host given by name comes back as name,
+// for the caller to resolve and check each of its addresses with
+// CheckWebhookAddress; name is "" when nothing is left to check. The
+// sender checks the address again when it connects.
+func CheckWebhookURL(raw string, allowPrivate bool) (name string, err error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return invalid("url must be an absolute http(s) URL without credentials")
+		return "", invalid("url must be an absolute http(s) URL without credentials")
 	}
 	if allowPrivate {
-		return nil
+		return "", nil
 	}
 	if u.Scheme != "https" {
-		return invalid("url must use https")
+		return "", invalid("url must use https")
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", u.Hostname())
-	if err != nil || len(addrs) == 0 {
-		return invalid("url's host does not resolve")
+	host := u.Hostname()
+	if host == "" {
+		return "", invalid("url's host does not resolve")
 	}
-	for _, a := range addrs {
-		if err := CheckWebhookAddress(a); err != nil {
-			return invalid(err.Error())
-		}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host, nil
 	}
-	return nil
+	if err := CheckWebhookAddress(ip); err != nil {
+		return "", invalid(err.Error())
+	}
+	return "", nil
 }

@@ -51,7 +51,7 @@ func TestWebhookEventsAreWrittenWithTheirChange(t *testing.T) {
 		q, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: ann.ID, RecipientID: ai.ID, Content: "hello"})
 		require.NoError(t, err)
 		_, err = domain.SaveReply(ctx, db, domain.Reply{ConversationID: *q.ConversationID, UserID: ann.ID,
-			AnswersUpTo: q.ID, Content: "hi ann", Channel: domain.ChannelWeb})
+			AnswersUpTo: q.ID, Content: "hi ann"})
 		require.NoError(t, err)
 		r, err := domain.CreateReport(ctx, db, ann, "broken", "it broke")
 		require.NoError(t, err)
@@ -242,7 +242,7 @@ func TestWebhookURLToASpecialPurposeAddressIsRefused(t *testing.T) {
 		"[2001:0000:4136:e378:8000:63bf:80ff:fffe]": "127.0.0.0/8",
 	} {
 		t.Run(host, func(t *testing.T) {
-			err := domain.CheckWebhookURL(context.Background(), "https://"+host+"/hook", false)
+			_, err := domain.CheckWebhookURL("https://"+host+"/hook", false)
 			require.ErrorIs(t, err, domain.ErrInvalid)
 			assert.Contains(t, err.Error(), domain.ErrPrivateAddress.Error())
 			assert.Contains(t, err.Error(), names)
@@ -252,19 +252,38 @@ func TestWebhookURLToASpecialPurposeAddressIsRefused(t *testing.T) {
 
 // Public addresses are still taken, IPv4 ones written as IPv4-mapped too
 // (the resolver answers in that form); allowPrivate takes any address and
-// plain http, and nothing takes a URL that is not absolute http(s).
+// plain http, and nothing takes a URL that is not absolute http(s). An
+// address leaves no name to resolve.
 func TestWebhookURLToAPublicAddressIsTaken(t *testing.T) {
-	ctx := context.Background()
+	check := func(u string, allowPrivate bool) error {
+		name, err := domain.CheckWebhookURL(u, allowPrivate)
+		assert.Empty(t, name, u)
+		return err
+	}
 	for _, host := range []string{"93.184.216.34", "1.1.1.1", "8.8.8.8", "198.20.0.1", "192.0.1.1", "100.128.0.1",
 		"[2606:4700::1111]", "[2001:4860:4860::8888]", "[2001:200::1]", "[2a00:1450:4001::1]", "[3fff:1000::1]",
 		"[::ffff:93.184.216.34]", "93.184.216.34:8443"} {
-		assert.NoError(t, domain.CheckWebhookURL(ctx, "https://"+host+"/hook", false), host)
+		assert.NoError(t, check("https://"+host+"/hook", false), host)
 	}
-	assert.ErrorIs(t, domain.CheckWebhookURL(ctx, "http://93.184.216.34/hook", false), domain.ErrInvalid, "https only")
+	assert.ErrorIs(t, check("http://93.184.216.34/hook", false), domain.ErrInvalid, "https only")
 	for _, u := range []string{"http://127.0.0.1:9/hook", "https://[64:ff9b::7f00:1]/", "http://[::1]/", "https://10.0.0.1/"} {
-		assert.NoError(t, domain.CheckWebhookURL(ctx, u, true), u)
+		assert.NoError(t, check(u, true), u)
 	}
 	for _, u := range []string{"ftp://93.184.216.34/x", "https://user:pw@93.184.216.34/", "/relative", "https://93.184.216.34/#frag"} {
-		assert.ErrorIs(t, domain.CheckWebhookURL(ctx, u, true), domain.ErrInvalid, u)
+		assert.ErrorIs(t, check(u, true), domain.ErrInvalid, u)
 	}
+}
+
+// A host given by name comes back to be resolved where subscriptions are
+// made (the domain does no network I/O), unless private addresses are
+// allowed; a URL with no host name is refused as one that cannot resolve.
+func TestWebhookURLByNameLeavesTheNameToResolve(t *testing.T) {
+	name, err := domain.CheckWebhookURL("https://hooks.example.com:8443/x", false)
+	require.NoError(t, err)
+	assert.Equal(t, "hooks.example.com", name)
+	name, err = domain.CheckWebhookURL("https://localhost/x", true)
+	require.NoError(t, err)
+	assert.Empty(t, name)
+	_, err = domain.CheckWebhookURL("https://:443/x", false)
+	assert.ErrorIs(t, err, domain.ErrInvalid)
 }

@@ -74,7 +74,7 @@ func newReceiver(t *testing.T) *receiver {
 	return r
 }
 
-// verify checks X-Aimsg-Signature the way the README tells receivers to:
+// verify checks X-Aimsg-Signature the way docs/webhooks.md tells receivers to:
 // recompute the HMAC of "t.body", compare in constant time, refuse a
 // timestamp more than five minutes off.
 func verify(secret, header string, body []byte, now time.Time) bool {
