@@ -10,11 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aimsg/aimsg/api"
-	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
 	"github.com/aimsg/aimsg/logs"
-	"github.com/aimsg/aimsg/metrics"
 )
 
 func TestEventsGoToTheirAreaLogs(t *testing.T) {
@@ -23,9 +20,7 @@ func TestEventsGoToTheirAreaLogs(t *testing.T) {
 	require.NoError(t, err)
 	cfg := testConfig(t, nil)
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, conversations(db, &fakeTemporal{}), events.NewHub(db, testenv.Logger()), metrics.New())
-	require.NoError(t, err)
-	hs := &harness{t: t, h: h, db: db, cfg: cfg}
+	hs := &harness{t: t, h: newAPI(t, cfg, db, apiParts{logs: logSet}), db: db, cfg: cfg}
 
 	root := hs.superuser("root")
 	tk := hs.user("logged")

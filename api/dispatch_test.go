@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,10 +13,7 @@ import (
 
 	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
-	"github.com/aimsg/aimsg/logs"
-	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -54,13 +50,9 @@ func (l *dispatchLog) started() []int64 {
 func dispatchHarness(t *testing.T, l *dispatchLog) *harness {
 	cfg := testConfig(t, nil)
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	logSet, err := logs.New(io.Discard, "", -8)
-	require.NoError(t, err)
 	l.temporal = &fakeTemporal{}
 	l.next = conversations(db, l.temporal)
-	h, err := api.NewServer(cfg, logSet, db, &fakeTemporal{}, l, events.NewHub(db, testenv.Logger()), metrics.New())
-	require.NoError(t, err)
-	return &harness{t: t, h: h, db: db, cfg: cfg}
+	return &harness{t: t, h: newAPI(t, cfg, db, apiParts{conversations: l}), db: db, cfg: cfg}
 }
 
 func (hs *harness) ask(tk tokens, text string) int64 {

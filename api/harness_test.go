@@ -32,7 +32,7 @@ func newHarness(t testing.TB, baseURL string, env map[string]string) *harness {
 	t.Helper()
 	cfg := testConfig(t, env)
 	db := testenv.Migrated(t, baseURL)
-	return &harness{t: t, h: newHandler(t, cfg, db, &fakeTemporal{}), db: db, cfg: cfg}
+	return &harness{t: t, h: newAPI(t, cfg, db, apiParts{}), db: db, cfg: cfg}
 }
 
 type tokens = apitest.Tokens

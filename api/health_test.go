@@ -40,11 +40,37 @@ func testConfig(t testing.TB, extra map[string]string) config.Config {
 	return cfg
 }
 
-func newHandler(t testing.TB, cfg config.Config, db *bun.DB, tc api.TemporalHealth) http.Handler {
+// apiParts are what an API under test is built from; the zero value of
+// each takes its default.
+type apiParts struct {
+	// temporal answers health checks; default a fakeTemporal that is up.
+	temporal api.TemporalHealth
+	// conversations take dispatches and mode requests; default the real
+	// dispatch, into a fakeTemporal.
+	conversations api.Conversations
+	// logs default to nowhere.
+	logs *logs.Set
+}
+
+// newAPI is the one way the tests here build the API.
+func newAPI(t testing.TB, cfg config.Config, db *bun.DB, p apiParts) http.Handler {
 	t.Helper()
-	logSet, err := logs.New(io.Discard, "", -8)
-	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tc, conversations(db, &fakeTemporal{}), events.NewHub(db, testenv.Logger()), metrics.New())
+	if p.temporal == nil {
+		p.temporal = &fakeTemporal{}
+	}
+	if p.conversations == nil {
+		tp, ok := p.temporal.(*fakeTemporal)
+		if !ok {
+			tp = &fakeTemporal{}
+		}
+		p.conversations = conversations(db, tp)
+	}
+	if p.logs == nil {
+		var err error
+		p.logs, err = logs.New(io.Discard, "", -8)
+		require.NoError(t, err)
+	}
+	h, err := api.NewServer(cfg, p.logs, db, p.temporal, p.conversations, events.NewHub(db, testenv.Logger()), metrics.New())
 	require.NoError(t, err)
 	return h
 }
@@ -56,7 +82,7 @@ func do(h http.Handler, method, path string, body io.Reader) *httptest.ResponseR
 }
 
 func TestRootSaysHelloWorld(t *testing.T) {
-	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
+	h := newAPI(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), apiParts{})
 	w := do(h, http.MethodGet, "/", nil)
 	assert.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "Hello World", decode(t, w)["message"])
@@ -65,7 +91,7 @@ func TestRootSaysHelloWorld(t *testing.T) {
 func TestHealthReportsDatabaseAndTemporal(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		db := testenv.Migrated(t, url)
-		h := newHandler(t, testConfig(t, nil), db, &fakeTemporal{})
+		h := newAPI(t, testConfig(t, nil), db, apiParts{})
 		w := do(h, http.MethodGet, "/health", nil)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Equal(t, map[string]any{"status": "ok", "database": "ok", "temporal": "ok"}, decode(t, w))
@@ -85,7 +111,7 @@ func TestHealthIs503WhenTemporalIsDown(t *testing.T) {
 	dead, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
 	require.NoError(t, err)
 	defer dead.Close()
-	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), dead)
+	h := newAPI(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), apiParts{temporal: dead})
 	w := do(h, http.MethodGet, "/health", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 	assert.Equal(t, map[string]any{"status": "degraded", "database": "ok", "temporal": "unavailable"}, decode(t, w))
@@ -93,7 +119,7 @@ func TestHealthIs503WhenTemporalIsDown(t *testing.T) {
 
 func TestHealthIs503WhenDatabaseIsDown(t *testing.T) {
 	db := testenv.Migrated(t, "sqlite:///:memory:")
-	h := newHandler(t, testConfig(t, nil), db, &fakeTemporal{})
+	h := newAPI(t, testConfig(t, nil), db, apiParts{})
 	require.NoError(t, db.Close())
 	w := do(h, http.MethodGet, "/health", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
@@ -104,8 +130,8 @@ func TestHealthIs503WhenDatabaseIsDown(t *testing.T) {
 }
 
 func TestErrorsAreJSON(t *testing.T) {
-	h := newHandler(t, testConfig(t, map[string]string{"AI_MESSAGE_MAX_BODY_BYTES": "2048"}),
-		testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
+	h := newAPI(t, testConfig(t, map[string]string{"AI_MESSAGE_MAX_BODY_BYTES": "2048"}),
+		testenv.Migrated(t, "sqlite:///:memory:"), apiParts{})
 
 	w := do(h, http.MethodGet, "/no/such/route", nil)
 	assert.Equal(t, http.StatusNotFound, w.Code)
@@ -121,7 +147,7 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func TestRequestIDIsEchoedOrMade(t *testing.T) {
-	h := newHandler(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), &fakeTemporal{})
+	h := newAPI(t, testConfig(t, nil), testenv.Migrated(t, "sqlite:///:memory:"), apiParts{})
 	req := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(context.Background())
 	req.Header.Set("X-Request-ID", "abc-123")
 	w := httptest.NewRecorder()

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,15 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
-	"github.com/aimsg/aimsg/api"
-	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/internal/testenv"
-	"github.com/aimsg/aimsg/logs"
-	"github.com/aimsg/aimsg/metrics"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -81,7 +74,7 @@ func TestSupportPermissionMatrix(t *testing.T) {
 func TestSupportRoutesSignalTheConversation(t *testing.T) {
 	hs := newHarness(t, "sqlite:///:memory:", nil)
 	tp := &fakeTemporal{}
-	hs.h = newHandlerWith(t, hs.cfg, hs.db, tp)
+	hs.h = newAPI(t, hs.cfg, hs.db, apiParts{temporal: tp})
 	c := newCast(hs)
 	agent := hs.agent("dana")
 	conv := domain.AIConversationID(c.aliceID)
@@ -146,16 +139,6 @@ func assistantID(hs *harness) int64 {
 	a, err := domain.Assistant(context.Background(), hs.db)
 	require.NoError(hs.t, err)
 	return a.ID
-}
-
-// newHandlerWith is the API with its dispatches and mode requests going to tp.
-func newHandlerWith(t testing.TB, cfg config.Config, db *bun.DB, tp *fakeTemporal) http.Handler {
-	t.Helper()
-	logSet, err := logs.New(io.Discard, "", -8)
-	require.NoError(t, err)
-	h, err := api.NewServer(cfg, logSet, db, tp, conversations(db, tp), events.NewHub(db, testenv.Logger()), metrics.New())
-	require.NoError(t, err)
-	return h
 }
 
 // stream opens an event stream over a real connection and returns the
