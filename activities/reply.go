@@ -20,7 +20,7 @@ type SaveReplyInput struct {
 	// Channel is the channel of the message answered; the reply goes
 	// where that message came from (domain.SaveReply decides).
 	Channel string `json:"channel"`
-	Failed         bool   `json:"failed"`
+	Failed  bool   `json:"failed"`
 	// Model is the LLM model that wrote the reply, if one did.
 	Model string `json:"model,omitempty"`
 }

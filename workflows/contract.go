@@ -149,7 +149,7 @@ type Inbound struct {
 // are domain.Mode's).
 type ModeRequest struct {
 	Mode   domain.Mode `json:"mode"`
-	Reason string `json:"reason,omitempty"`
+	Reason string      `json:"reason,omitempty"`
 	// AgentID is the person who asked (0: an operator or the system).
 	AgentID int64 `json:"agent_id,omitempty"`
 }
