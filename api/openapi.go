@@ -144,7 +144,7 @@ var enums = map[reflect.Type]*openapi3.Schema{
 	reflect.TypeFor[domain.AuditAction]():    enumSchema(domain.AuditActions...),
 	reflect.TypeFor[domain.WebhookEvent]():   enumSchema(domain.WebhookEvents...),
 	reflect.TypeFor[domain.DeliveryState]():  enumSchema(domain.WebhookPending, domain.WebhookDelivered, domain.WebhookFailed, domain.WebhookCancelled),
-	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports),
+	reflect.TypeFor[domain.Permission]():     enumSchema(domain.PermSupport, domain.PermTriageReports, domain.PermKnowledge),
 	reflect.TypeFor[domain.DeliveryStatus](): enumSchema(domain.DeliveryPending, domain.DeliveryQueued, domain.DeliverySent, domain.DeliveryDelivered, domain.DeliveryUndelivered, domain.DeliveryFailed),
 	reflect.TypeFor[domain.Badge]():          badgeSchema(),
 }

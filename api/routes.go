@@ -168,7 +168,7 @@ func (s *Server) routeTable() []route {
 			ok: reply{body: domain.User{}}},
 		{method: "GET", path: "/auth/me/permissions", access: signedIn, handle: s.getPermissions,
 			tag: "auth", summary: "What the user's roles let them do",
-			description: "support: the support inbox (/support); triage_reports: every report, comment, resolve. A superuser holds every permission.",
+			description: "support: the support inbox (/support); triage_reports: every report, comment, resolve; knowledge: the knowledge base's articles. A superuser holds every permission.",
 			ok:          reply{body: permissionsResponse{}}},
 		{method: "GET", path: "/auth/me/usage", access: signedIn, handle: s.getMyUsage,
 			tag: "auth", summary: "The user's LLM tokens today (UTC) and what is left of the daily limit",

@@ -54,7 +54,7 @@ func TestSupportPermissionMatrix(t *testing.T) {
 				assert.Equal(t, tc.want[i], w.Code, "%s %s as %s: %s", tc.method, tc.path, names[i], w.Body.String())
 			}
 		}
-		for i, want := range [][]any{{}, {"support", "triage_reports"}, {"support", "triage_reports"}} {
+		for i, want := range [][]any{{}, {"support", "triage_reports", "knowledge"}, {"support", "triage_reports", "knowledge"}} {
 			w := hs.call("GET", "/auth/me/permissions", nil, people[i].AccessToken)
 			require.Equal(t, http.StatusOK, w.Code)
 			assert.Equal(t, map[string]any{"permissions": want}, decode(t, w), names[i])

@@ -19,6 +19,9 @@ const (
 	PermSupport Permission = "support"
 	// PermTriageReports: see every report, comment on, start and resolve them.
 	PermTriageReports Permission = "triage_reports"
+	// PermKnowledge: write the knowledge base the assistant answers from
+	// (articles: create, replace, delete, import).
+	PermKnowledge Permission = "knowledge"
 )
 
 // AgentRole is the built-in role of support staff, created by a migration.
@@ -27,7 +30,7 @@ const AgentRole = "agent"
 // builtinRoles are the roles the migrations create and what they grant.
 // Administering users and roles stays with superusers.
 var builtinRoles = map[string][]Permission{
-	AgentRole: {PermSupport, PermTriageReports},
+	AgentRole: {PermSupport, PermTriageReports, PermKnowledge},
 }
 
 // IsBuiltinRole says whether a role name is one aimsg defines.
@@ -55,7 +58,7 @@ type Permissions struct {
 }
 
 // allPermissions are every permission, as a superuser holds them.
-var allPermissions = []Permission{PermSupport, PermTriageReports}
+var allPermissions = []Permission{PermSupport, PermTriageReports, PermKnowledge}
 
 // List names what is granted.
 func (p Permissions) List() []Permission {

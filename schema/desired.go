@@ -6,6 +6,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/aimsg/aimsg/config"
+	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/domain"
 )
 
@@ -81,6 +83,12 @@ var tables = []table{
 	{model: (*domain.WebhookDelivery)(nil), foreignKeys: []string{
 		"(subscription_id) REFERENCES webhook_subscriptions (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.Article)(nil), foreignKeys: []string{
+		"(updated_by) REFERENCES users (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.Passage)(nil), foreignKeys: []string{
+		"(article_id) REFERENCES articles (id) ON DELETE CASCADE",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -118,6 +126,8 @@ var indexes = []index{
 	{"webhook_subscriptions", "webhook_subscriptions_created_by_idx", []string{"created_by"}},
 	{"webhook_deliveries", "webhook_deliveries_subscription_id_id_idx", []string{"subscription_id", "id"}},
 	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
+	{"articles", "articles_collection_id_idx", []string{"collection", "id"}},
+	{"articles", "articles_updated_by_idx", []string{"updated_by"}},
 }
 
 // expressionIndex is a unique index on an expression.
@@ -152,5 +162,43 @@ func createDesired(ctx context.Context, db bun.IDB) error {
 			return fmt.Errorf("create index %s: %w", ix.name, err)
 		}
 	}
+	for _, stmt := range searchStructures[database.Dialect(db)] {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("create search structure: %w", err)
+		}
+	}
 	return nil
 }
+
+// searchStructures are the full-text search structures of each dialect
+// that no model declares: the tables, columns and indexes the schema
+// comparison sees. The triggers that fill them are in the migrations
+// (20261207160000_knowledge.sql); docs/knowledge.md says how they work.
+var searchStructures = map[config.Dialect][]string{
+	config.Postgres: {
+		// pg_trgm lives in schema public, shared by every schema of the
+		// database; the migration says why.
+		pgTrgm,
+		`ALTER TABLE article_passages ADD COLUMN search tsvector NOT NULL`,
+		`CREATE INDEX article_passages_search_idx ON article_passages USING gin (search)`,
+		`CREATE TABLE knowledge_lexemes (lexeme text NOT NULL, passages bigint NOT NULL, PRIMARY KEY (lexeme))`,
+		`CREATE INDEX knowledge_lexemes_trgm_idx ON knowledge_lexemes USING gist (lower(lexeme) public.gist_trgm_ops)`,
+	},
+	config.SQLite: {
+		"CREATE VIRTUAL TABLE article_passages_fts USING fts5(title, heading_path, text, " +
+			"content='article_passages', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
+		"CREATE VIRTUAL TABLE article_passages_vocab USING fts5vocab(article_passages_fts, 'row')",
+	},
+}
+
+// pgTrgm installs pg_trgm in schema public unless it is there.
+const pgTrgm = `DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm' AND extnamespace <> 'public'::regnamespace) THEN
+    RAISE EXCEPTION 'pg_trgm is installed in another schema than public: ALTER EXTENSION pg_trgm SET SCHEMA public';
+  END IF;
+  CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+EXCEPTION WHEN unique_violation OR duplicate_object THEN
+  NULL;
+END
+$$`
