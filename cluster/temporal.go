@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/temporalclient"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -213,7 +214,7 @@ func yamlValue(v string) any {
 // attributes, then waits until a query on them is answered: the frontend
 // caches both.
 func (c *Cluster) registerNamespace(ctx context.Context) error {
-	tc, err := client.Dial(client.Options{HostPort: c.TemporalAddress(), Namespace: c.opts.Namespace})
+	tc, err := client.Dial(temporalclient.Admin(c.TemporalAddress(), c.opts.Namespace, c.opts.Logger))
 	if err != nil {
 		return fmt.Errorf("connect to temporal: %w", err)
 	}

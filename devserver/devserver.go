@@ -13,11 +13,10 @@ import (
 	"os"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/aimsg/aimsg/temporalclient"
 	"github.com/aimsg/aimsg/workflows"
 )
 
@@ -74,13 +73,10 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 	if o.UICodecEndpoint != "" {
 		extra = append(extra, "--ui-codec-endpoint", o.UICodecEndpoint)
 	}
+	clientOpts := temporalclient.Admin(o.HostPort, o.Namespace, o.Logger)
 	opts := testsuite.DevServerOptions{
-		ExistingPath: o.CLIPath,
-		ClientOptions: &client.Options{
-			HostPort:  o.HostPort,
-			Namespace: o.Namespace,
-			Logger:    sdklog.NewStructuredLogger(o.Logger),
-		},
+		ExistingPath:     o.CLIPath,
+		ClientOptions:    &clientOpts,
 		DBFilename:       o.DBFile,
 		EnableUI:         o.UIPort != "",
 		UIPort:           o.UIPort,

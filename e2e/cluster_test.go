@@ -28,6 +28,7 @@ import (
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/temporalclient"
 )
 
 // startCluster runs `make cluster`'s topology for a test: the Temporal
@@ -187,7 +188,7 @@ func TestTheClusterSurvivesFaults(t *testing.T) {
 	}
 
 	// No turn still running, none started twice.
-	tc, err := client.Dial(client.Options{HostPort: c.TemporalAddress(), Namespace: "default"})
+	tc, err := client.Dial(temporalclient.Admin(c.TemporalAddress(), "default", testenv.Logger()))
 	require.NoError(t, err)
 	defer tc.Close()
 	runs := map[string]int{}

@@ -41,3 +41,12 @@ func Options(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (client.Op
 	}
 	return opts, nil
 }
+
+// Admin are the options of a client that administers or watches a
+// Temporal server for aimsg's tools and tests (the dev server, `make
+// cluster`, the benchmark): address, namespace and logs only. It reads
+// no aimsg payload, so it needs no key; aimsg's own processes use
+// Options.
+func Admin(hostPort, namespace string, log *slog.Logger) client.Options {
+	return client.Options{HostPort: hostPort, Namespace: namespace, Logger: sdklog.NewStructuredLogger(log)}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/faketwilio"
 	"github.com/aimsg/aimsg/internal/freeport"
+	"github.com/aimsg/aimsg/temporalclient"
 )
 
 // The fake providers' credentials, known to the stack and the load.
@@ -272,7 +273,7 @@ func (st *stack) startCluster(ctx context.Context, o options, log *slog.Logger, 
 	st.cleanup = append(st.cleanup, c.Stop)
 	st.cluster = c
 	st.env["DATABASE_URL"] = c.DatabaseURL
-	if st.tc, err = client.Dial(client.Options{HostPort: c.TemporalAddress(), Namespace: opts.Namespace}); err != nil {
+	if st.tc, err = client.Dial(temporalclient.Admin(c.TemporalAddress(), opts.Namespace, log)); err != nil {
 		return err
 	}
 	st.cleanup = append(st.cleanup, st.tc.Close)

@@ -17,13 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/temporalclient"
 )
 
 // Logger discards everything below warnings, so test output stays readable.
@@ -140,8 +140,7 @@ func StartTemporal() (*Temporal, error) {
 // Client is a client of the dev server, closed when the test ends.
 func (tp *Temporal) Client(t testing.TB) client.Client {
 	t.Helper()
-	c, err := client.Dial(client.Options{HostPort: tp.HostPort, Namespace: "default",
-		Logger: sdklog.NewStructuredLogger(Logger())})
+	c, err := client.Dial(temporalclient.Admin(tp.HostPort, "default", Logger()))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
