@@ -11,5 +11,4 @@ import (
 var appSite = staticSite{root: "/app", files: []fs.FS{web.Files}, headers: map[string]string{
 	"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
 	"Cache-Control":           "no-cache",
-	"Referrer-Policy":         "no-referrer",
 }}

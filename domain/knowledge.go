@@ -351,18 +351,13 @@ func checkLanguage(ctx context.Context, db bun.IDB, lang string) error {
 	return nil
 }
 
-// lockKnowledge serialises the writes of the knowledge base on
-// PostgreSQL: they update the shared word counts the search ranks with
-// (knowledge_lexemes), which two writers could otherwise lock in opposite
-// orders. SQLite's write transactions are serial already.
+// lockKnowledge serialises the writes of the knowledge base (with the
+// throttle's key locks: advisory locks on PostgreSQL, nothing on SQLite,
+// whose write transactions are serial already): they update the shared
+// word counts the search ranks with (knowledge_lexemes), which two writers
+// could otherwise lock in opposite orders.
 func lockKnowledge(ctx context.Context, tx bun.Tx) error {
-	if tx.Dialect().Name() != dialect.PG {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('aimsg_knowledge.' || current_schema()))"); err != nil {
-		return fmt.Errorf("lock knowledge base: %w", err)
-	}
-	return nil
+	return lockKeys(ctx, tx, "knowledge")
 }
 
 // urlTaken is the conflict of a second article at one URL.

@@ -338,10 +338,10 @@ func storeOnce(ctx context.Context, db bun.IDB, m *Message) (stored *Message, re
 	return stored, true, nil
 }
 
-// Route is where a message from the assistant's side goes: a channel,
+// route is where a message from the assistant's side goes: a channel,
 // and the address on it (a phone number, a Telegram chat) when the
 // channel has several.
-type Route struct {
+type route struct {
 	Channel Channel `bun:"channel"`
 	Address *string `bun:"address"`
 }
@@ -351,8 +351,8 @@ type Route struct {
 // message it answers came from (answering, when not zero and still
 // stored), else where the user last wrote to the assistant from, else
 // the web.
-func routeTo(ctx context.Context, db bun.IDB, userID, answering int64) (Route, error) {
-	var r Route
+func routeTo(ctx context.Context, db bun.IDB, userID, answering int64) (route, error) {
+	var r route
 	q := db.NewSelect().Model((*Message)(nil)).Column("channel", "address")
 	if answering != 0 {
 		err := q.Where("id = ?", answering).Scan(ctx, &r)
@@ -360,17 +360,17 @@ func routeTo(ctx context.Context, db bun.IDB, userID, answering int64) (Route, e
 			return r, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return Route{}, fmt.Errorf("route of the answer to %d: %w", answering, err)
+			return route{}, fmt.Errorf("route of the answer to %d: %w", answering, err)
 		}
 		q = db.NewSelect().Model((*Message)(nil)).Column("channel", "address")
 	}
 	err := q.Where("conversation_id = ? AND sender_id = ?", AIConversationID(userID), userID).
 		Order("id DESC").Limit(1).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Route{Channel: ChannelWeb}, nil
+		return route{Channel: ChannelWeb}, nil
 	}
 	if err != nil {
-		return Route{}, fmt.Errorf("last channel of user %d: %w", userID, err)
+		return route{}, fmt.Errorf("last channel of user %d: %w", userID, err)
 	}
 	return r, nil
 }

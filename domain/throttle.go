@@ -255,8 +255,9 @@ func recordHits(ctx context.Context, tx bun.Tx, now time.Time, keys ...string) (
 	return ids, nil
 }
 
-// lockKeys serialises the transactions counting under the same keys, so
-// that concurrent requests cannot all pass a limit they reach together.
+// lockKeys serialises the transactions that work under the same keys:
+// throttle counts (concurrent requests cannot all pass a limit they reach
+// together) and the knowledge base's writes.
 // PostgreSQL takes transaction advisory locks, in one order against
 // deadlocks; SQLite's write transactions are serial already.
 func lockKeys(ctx context.Context, tx bun.Tx, keys ...string) error {
@@ -272,7 +273,7 @@ func lockKeys(ctx context.Context, tx bun.Tx, keys ...string) error {
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", id); err != nil {
-			return fmt.Errorf("lock throttle key: %w", err)
+			return fmt.Errorf("lock key: %w", err)
 		}
 	}
 	return nil
