@@ -1,0 +1,746 @@
+package domain
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// Searching the knowledge base, and measuring how well it finds.
+
+// SearchQuery is a question to the knowledge base.
+type SearchQuery struct {
+	// Text is the question in the asker's words. "Quoted words" must
+	// appear together, -word must not appear; every other word may.
+	Text string
+	// Collections keeps these collections only (nil: all).
+	Collections []string
+	// ExcludeCollections leaves these out.
+	ExcludeCollections []string
+	// Limit is DefaultSearchLimit when 0, at most MaxSearchLimit.
+	Limit int
+	// Language is the text search configuration the question is read
+	// with on PostgreSQL (DefaultKnowledgeLanguage when empty): the one
+	// the articles were indexed with (KNOWLEDGE_LANGUAGE).
+	Language string
+}
+
+// SearchHit is a passage that answers a search, best first.
+type SearchHit struct {
+	ArticleID   int64   `bun:"article_id" json:"article_id"`
+	PassageID   int64   `bun:"passage_id" json:"passage_id"`
+	Title       string  `bun:"title" json:"title"`
+	URL         *string `bun:"url" json:"url"`
+	HeadingPath string  `bun:"heading_path" json:"heading_path"`
+	Collection  string  `bun:"collection" json:"collection"`
+	// Text is the whole passage: what the assistant is given to answer from.
+	Text string `bun:"text" json:"text"`
+	// Snippet is a part of the passage with the matched words between
+	// SnippetStart and SnippetEnd: « and ».
+	Snippet string `bun:"snippet" json:"snippet"`
+	// Score orders the hits of one search (higher is better); it means
+	// nothing across searches or databases.
+	Score float64 `bun:"score" json:"score"`
+}
+
+// question is a search's text taken apart.
+type question struct {
+	words    []string   // every word that may match, phrases' included, in order, once each
+	phrases  [][]string // "quoted words", each a phrase that must match
+	excluded []string   // -words that must not match
+}
+
+// parseQuestion takes the text of a search apart and checks its size.
+func parseQuestion(text string) (question, error) {
+	var q question
+	if strings.TrimSpace(text) == "" {
+		return q, invalid("the question is empty")
+	}
+	if n := utf8.RuneCountInString(text); n > MaxSearchChars {
+		return q, invalid(fmt.Sprintf("the question is longer than %d characters", MaxSearchChars))
+	}
+	if !StorableText(text) {
+		return q, invalid("the question must be valid UTF-8 without NUL characters")
+	}
+	count := 0
+	seen := map[string]bool{}
+	add := func(w string) {
+		if !seen[w] {
+			seen[w] = true
+			q.words = append(q.words, w)
+		}
+	}
+	rest := text
+	for rest != "" {
+		r, size := utf8.DecodeRuneInString(rest)
+		// A minus excludes the word it starts ("-sms"), not one inside
+		// a word ("pick-up", "e-mail").
+		startsWord := len(rest) == len(text) || unicode.IsSpace(lastRune(text[:len(text)-len(rest)]))
+		switch {
+		case r == '"':
+			end := strings.IndexByte(rest[1:], '"')
+			inner := rest[1:]
+			rest = ""
+			if end >= 0 {
+				inner, rest = inner[:end], inner[end+1:]
+			}
+			ws := searchWords(inner)
+			count += len(ws)
+			if len(ws) > 0 {
+				q.phrases = append(q.phrases, ws)
+			}
+			for _, w := range ws {
+				add(w)
+			}
+			continue
+		case r == '-' && startsWord && isWordRune(nextRune(rest[size:])):
+			w, n := firstWord(rest[size:])
+			count++
+			if !slices.Contains(q.excluded, w) {
+				q.excluded = append(q.excluded, w)
+			}
+			rest = rest[size+n:]
+			continue
+		case isWordRune(r):
+			w, n := firstWord(rest)
+			count++
+			add(w)
+			rest = rest[n:]
+			continue
+		}
+		rest = rest[size:]
+	}
+	if count > MaxSearchWords {
+		return q, invalid(fmt.Sprintf("the question has more than %d words", MaxSearchWords))
+	}
+	if len(q.words) == 0 {
+		return q, invalid("the question has no word to search for")
+	}
+	return q, nil
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+func nextRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+// firstWord is the word s starts with, lower-cased, and its length in bytes.
+func firstWord(s string) (string, int) {
+	n := strings.IndexFunc(s, func(r rune) bool { return !isWordRune(r) })
+	if n < 0 {
+		n = len(s)
+	}
+	return strings.ToLower(s[:n]), n
+}
+
+// searchWords are the words of s, lower-cased: runs of letters and digits.
+func searchWords(s string) []string {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return !isWordRune(r) })
+	for i, f := range fields {
+		fields[i] = strings.ToLower(f)
+	}
+	return fields
+}
+
+// SearchKnowledge finds the passages that best answer a question, at
+// most two of one article. Any of its words may match: a passage matching
+// more of them, rarer ones, in its title or headings, ranks higher. A
+// word no passage has is looked for as the indexed words an edit away
+// from it (a misspelling). The hits have the same shape on both
+// databases; their scores do not compare. An empty question, one with no
+// word to search for, or one longer than MaxSearchChars or MaxSearchWords
+// is ErrInvalid.
+func SearchKnowledge(ctx context.Context, db bun.IDB, sq SearchQuery) ([]SearchHit, error) {
+	q, err := parseQuestion(sq.Text)
+	if err != nil {
+		return nil, err
+	}
+	if sq.Limit <= 0 {
+		sq.Limit = DefaultSearchLimit
+	}
+	sq.Limit = min(sq.Limit, MaxSearchLimit)
+	if sq.Language == "" {
+		sq.Language = DefaultKnowledgeLanguage
+	}
+	if !languageName.MatchString(sq.Language) {
+		return nil, invalid(fmt.Sprintf("language %q is not a text search configuration name", sq.Language))
+	}
+	var hits []SearchHit
+	if db.Dialect().Name() == dialect.PG {
+		hits, err = searchPostgres(ctx, db, sq, q)
+	} else {
+		hits, err = searchSQLite(ctx, db, sq, q)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hits == nil {
+		hits = []SearchHit{}
+	}
+	return hits, nil
+}
+
+// noSearchableWord is the error of a question made of common words only.
+var noSearchableWord = invalid("the question has no word to search for, only common ones (the, how, my...)")
+
+// Ranking on PostgreSQL. A term is a word of the question as the
+// language's dictionary stems it (a lexeme). Its weight is its inverse
+// document frequency over the passages (BM25's), so "parcel", in most
+// passages of a parcel service's help, counts for little and "refund"
+// for much. A lexeme no passage has (a misspelling, mostly) is replaced
+// by the indexed lexemes nearest to it: pg_trgm's GiST index proposes the
+// nearest by trigrams, and those within an edit or two (a swap of two
+// letters counting one) stand in, their weight times their nearness.
+// Each passage scores the sum, over the terms it has, of weight × ts_rank
+// of that term alone, which grows with its occurrences (saturating) and
+// with where they are (title, headings or text: rankWeights), and is
+// divided by 1 + the log of the passage's length (normalization 1), so
+// that a long passage does not win by length alone, as BM25's b does.
+const (
+	// rankWeights are ts_rank's weights of D, C (text), B (headings), A
+	// (title). The title is in every passage of its article: weighed
+	// much more than the text, it let any article whose title had one
+	// common word of a question outrank the passage that answers it.
+	rankWeights = "{0, 0.6, 0.8, 1}"
+	// commonShare: a term in more than this share of the passages does
+	// not select passages to rank (it still scores those it is in),
+	// unless it is the rarest term. It keeps "parcel" from making every
+	// passage a candidate.
+	commonShare = 0.2
+	// candidateBudget bounds the passages ranked, as the counts of the
+	// selecting terms estimate them: ranking costs a few microseconds a
+	// passage and term, and a question of everyday words would otherwise
+	// rank a large part of a large knowledge base.
+	candidateBudget = 4000
+	// nearCandidates is how many indexed lexemes the trigram index
+	// proposes for one no passage has; nearPerTerm of them at most stand
+	// in for it.
+	nearCandidates = 16
+	nearPerTerm    = 2
+	// minNearLength is the shortest word looked for as its near ones: a
+	// word of three letters has too many neighbours one edit away.
+	minNearLength = 4
+)
+
+// maxPerArticle is how many passages of one article a search returns at
+// most, so that one long article does not fill the answer. They are
+// picked from the best bestPerHit × limit passages.
+const (
+	maxPerArticle = 2
+	bestPerHit    = 10
+)
+
+// term is a lexeme to look for, and its weight.
+type term struct {
+	Kind     string `bun:"kind"` // "total", "exact" or "near"
+	Lexeme   string `bun:"lexeme"`
+	Origin   string `bun:"origin"` // the exact lexeme a near one may stand in for
+	Passages int64  `bun:"passages"`
+	weight   float64
+}
+
+// termsSQL stems the question's words with the language, counts the
+// passages having each lexeme, and proposes, for those none has, the
+// nearest indexed lexemes by trigram distance (the GiST index on
+// lower(lexeme), which is the lexeme). Its first row, absent when the
+// language has no configuration, counts the passages.
+const termsSQL = `
+WITH cfg AS (
+  SELECT oid::regconfig AS cfg FROM pg_ts_config WHERE cfgname = ? AND pg_ts_config_is_visible(oid)
+), asked AS (
+  SELECT DISTINCT t.lexeme FROM cfg, unnest(to_tsvector(cfg.cfg, ?)) AS t
+), counted AS (
+  SELECT lexeme, passages FROM knowledge_lexemes
+  WHERE lexeme = ANY (ARRAY(SELECT lexeme FROM asked) || ''::text)
+), exact AS (
+  SELECT a.lexeme, coalesce(c.passages, 0) AS passages FROM asked AS a LEFT JOIN counted AS c USING (lexeme)
+)
+SELECT 'total' AS kind, '' AS lexeme, '' AS origin,
+  coalesce((SELECT passages FROM counted WHERE lexeme = ''), 0) AS passages
+FROM cfg
+UNION ALL
+SELECT 'exact', lexeme, lexeme, passages FROM exact
+UNION ALL
+SELECT 'near', n.lexeme, e.lexeme, n.passages
+FROM exact AS e CROSS JOIN LATERAL (
+  SELECT k.lexeme, k.passages FROM knowledge_lexemes AS k
+  WHERE k.passages > 0 AND k.lexeme <> ''
+  ORDER BY lower(k.lexeme) OPERATOR(public.<->) e.lexeme
+  LIMIT ?
+) AS n
+WHERE e.passages = 0 AND char_length(e.lexeme) >= ?`
+
+// snippetOptions are ts_headline's: about 30 words around the matches.
+const snippetOptions = `StartSel=«, StopSel=», MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`
+
+func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question) ([]SearchHit, error) {
+	var rows []term
+	// One letter is no word ("I'm" is i and m), unless a digit.
+	words := slices.DeleteFunc(slices.Clone(q.words), func(w string) bool {
+		return utf8.RuneCountInString(w) == 1 && !unicode.IsDigit(nextRune(w))
+	})
+	if err := db.NewRaw(termsSQL, sq.Language, strings.Join(words, " "), nearCandidates, minNearLength).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read search terms: %w", err)
+	}
+	if len(rows) == 0 || rows[0].Kind != "total" {
+		return nil, invalid(fmt.Sprintf("language %q has no text search configuration", sq.Language))
+	}
+	total := float64(max(rows[0].Passages, 1))
+	idf := func(t term) float64 {
+		df := float64(t.Passages)
+		return math.Log(1 + (total-df+0.5)/(df+0.5))
+	}
+	var terms []term
+	add := func(t term) {
+		if i := slices.IndexFunc(terms, func(o term) bool { return o.Lexeme == t.Lexeme }); i >= 0 {
+			terms[i].weight = max(terms[i].weight, t.weight)
+			return
+		}
+		terms = append(terms, t)
+	}
+	exact := 0
+	near := map[string][]term{}
+	for _, t := range rows[1:] {
+		switch {
+		case t.Kind == "near":
+			t.weight = nearness(t.Origin, t.Lexeme)
+			if t.weight > 0 {
+				near[t.Origin] = append(near[t.Origin], t)
+			}
+		case t.Passages > 0:
+			exact++
+			t.weight = idf(t)
+			add(t)
+		default:
+			exact++
+		}
+	}
+	if exact == 0 {
+		return nil, noSearchableWord
+	}
+	for _, origin := range slices.Sorted(maps.Keys(near)) {
+		cands := near[origin]
+		// The nearest first; between equals, the one more passages have.
+		slices.SortFunc(cands, func(a, b term) int {
+			return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(b.Passages, a.Passages), strings.Compare(a.Lexeme, b.Lexeme))
+		})
+		for _, t := range cands[:min(len(cands), nearPerTerm)] {
+			t.weight *= idf(t)
+			add(t)
+		}
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	// In one order, so that equal questions score equal to the last bit.
+	slices.SortFunc(terms, func(a, b term) int { return strings.Compare(a.Lexeme, b.Lexeme) })
+	// The passages to rank are those having one of the rarer terms: the
+	// rarest, then the next while they are not common and the passages
+	// having them stay within candidateBudget. When even the rarest is in
+	// more, those having both of the two rarest.
+	byRarity := slices.SortedStableFunc(slices.Values(terms), func(a, b term) int { return cmp.Compare(a.Passages, b.Passages) })
+	var selective []string
+	var candidates int64
+	for _, t := range byRarity {
+		if len(selective) > 0 && (float64(t.Passages) > commonShare*total || candidates+t.Passages > candidateBudget) {
+			break
+		}
+		selective = append(selective, tsLexeme(t.Lexeme))
+		candidates += t.Passages
+	}
+	if candidates > candidateBudget && len(byRarity) > 1 {
+		selective = []string{"(" + tsLexeme(byRarity[0].Lexeme) + " & " + tsLexeme(byRarity[1].Lexeme) + ")"}
+	}
+	all := make([]string, len(terms))
+	for i, t := range terms {
+		all[i] = tsLexeme(t.Lexeme)
+	}
+	// The arguments in the order of the query's text.
+	args := []any{sq.Language, strings.Join(all, " | "), snippetOptions}
+	var score strings.Builder
+	for i, t := range terms {
+		if i > 0 {
+			score.WriteString(" + ")
+		}
+		score.WriteString("? * ts_rank(?, ap.search, ?::tsquery, 1)")
+		args = append(args, t.weight, rankWeights, all[i])
+	}
+	var where strings.Builder
+	where.WriteString("ap.search @@ ?::tsquery")
+	args = append(args, strings.Join(selective, " | "))
+	if c := websearchConstraint(q); c != "" {
+		// Made of common words only ("-the"), it is empty, and an empty
+		// tsquery matches nothing: then it constrains nothing.
+		where.WriteString(" AND (numnode(websearch_to_tsquery(?::regconfig, ?)) = 0" +
+			" OR ap.search @@ websearch_to_tsquery(?::regconfig, ?))")
+		args = append(args, sq.Language, c, sq.Language, c)
+	}
+	join := ""
+	if sq.Collections != nil || len(sq.ExcludeCollections) > 0 {
+		join = "JOIN articles AS art ON art.id = ap.article_id"
+		if sq.Collections != nil {
+			where.WriteString(" AND art.collection IN (?)")
+			args = append(args, bun.List(nonEmpty(sq.Collections)))
+		}
+		if len(sq.ExcludeCollections) > 0 {
+			where.WriteString(" AND art.collection NOT IN (?)")
+			args = append(args, bun.List(sq.ExcludeCollections))
+		}
+	}
+	args = append(args, sq.Limit*bestPerHit, maxPerArticle, sq.Limit)
+	query := `SELECT ap.id AS passage_id, ap.article_id, ap.title, art.url, ap.heading_path, art.collection, ap.text, top.score,
+  ts_headline(?::regconfig, ap.text, ?::tsquery, ?) AS snippet
+FROM (
+  SELECT id, score FROM (
+    SELECT id, score, row_number() OVER (PARTITION BY article_id ORDER BY score DESC, id) AS nth
+    FROM (
+      SELECT ap.id, ap.article_id, ` + score.String() + ` AS score
+      FROM article_passages AS ap ` + join + `
+      WHERE ` + where.String() + `
+      ORDER BY score DESC, ap.id
+      LIMIT ?
+    ) AS best
+  ) AS ranked
+  WHERE nth <= ?
+  ORDER BY score DESC, id
+  LIMIT ?
+) AS top
+JOIN article_passages AS ap ON ap.id = top.id
+JOIN articles AS art ON art.id = ap.article_id
+ORDER BY top.score DESC, ap.id`
+	var hits []SearchHit
+	if err := db.NewRaw(query, args...).Scan(ctx, &hits); err != nil {
+		return nil, fmt.Errorf("search knowledge: %w", err)
+	}
+	return hits, nil
+}
+
+// nearness is how near an indexed lexeme is to one no passage has: 1
+// less its edit distance over the longer's length, 0 when it is more than
+// one edit away (two from a lexeme of eight letters or more). Two edits
+// from a shorter word is most often another word ("import" is not a
+// misspelled "report").
+func nearness(lexeme, indexed string) float64 {
+	a, b := []rune(lexeme), []rune(indexed)
+	allowed := 1
+	if len(a) >= 8 {
+		allowed = 2
+	}
+	d := editDistance(a, b)
+	if d > allowed {
+		return 0
+	}
+	return 1 - float64(d)/float64(max(len(a), len(b)))
+}
+
+// editDistance is the optimal string alignment distance of a and b: the
+// insertions, deletions, substitutions and swaps of neighbours that make
+// one the other.
+func editDistance(a, b []rune) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// tsLexeme quotes a lexeme as tsquery text, its quotes and backslashes doubled.
+func tsLexeme(l string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(l) + "'"
+}
+
+// websearchConstraint is what a passage must satisfy, in
+// websearch_to_tsquery's syntax: the question's "phrases" and -words.
+// The words are letters and digits only, so they are never its operators.
+func websearchConstraint(q question) string {
+	var parts []string
+	for _, p := range q.phrases {
+		parts = append(parts, `"`+strings.Join(p, " ")+`"`)
+	}
+	for _, w := range q.excluded {
+		if w != "or" {
+			parts = append(parts, "-"+w)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// nonEmpty is list, or a list no collection is named, so that IN () stays
+// valid SQL and keeps nothing.
+func nonEmpty(list []string) []string {
+	if len(list) == 0 {
+		return []string{""}
+	}
+	return list
+}
+
+// Ranking on SQLite: FTS5's bm25 over the passages' title, headings and
+// text, with these weights.
+const ftsWeights = "2.0, 1.5, 1.0"
+
+func searchSQLite(ctx context.Context, db bun.IDB, sq SearchQuery, q question) ([]SearchHit, error) {
+	words := slices.DeleteFunc(slices.Clone(q.words), func(w string) bool {
+		return englishStopWords[w] || (utf8.RuneCountInString(w) == 1 && !unicode.IsDigit(nextRune(w)))
+	})
+	if len(words) == 0 {
+		return nil, noSearchableWord
+	}
+	near, err := nearTermsSQLite(ctx, db, words)
+	if err != nil {
+		return nil, err
+	}
+	match := ftsQuery(append(words, near...), q)
+	var where strings.Builder
+	args := []any{match}
+	if sq.Collections != nil {
+		where.WriteString(" AND art.collection IN (?)")
+		args = append(args, bun.List(nonEmpty(sq.Collections)))
+	}
+	if len(sq.ExcludeCollections) > 0 {
+		where.WriteString(" AND art.collection NOT IN (?)")
+		args = append(args, bun.List(sq.ExcludeCollections))
+	}
+	args = append(args, sq.Limit*bestPerHit, maxPerArticle, sq.Limit, match)
+	// The snippets are made for the few hits only, by a second match
+	// (FTS5's functions work only in the query that matches).
+	query := `WITH best AS MATERIALIZED (
+  SELECT ap.id, ap.article_id, -bm25(article_passages_fts, ` + ftsWeights + `) AS score
+  FROM article_passages_fts
+  JOIN article_passages AS ap ON ap.id = article_passages_fts.rowid
+  JOIN articles AS art ON art.id = ap.article_id
+  WHERE article_passages_fts MATCH ?` + where.String() + `
+  ORDER BY score DESC, ap.id
+  LIMIT ?
+), ranked AS (
+  SELECT id, score, row_number() OVER (PARTITION BY article_id ORDER BY score DESC, id) AS nth FROM best
+), top AS (
+  SELECT id, score FROM ranked WHERE nth <= ? ORDER BY score DESC, id LIMIT ?
+)
+SELECT ap.id AS passage_id, ap.article_id, ap.title, art.url, ap.heading_path, art.collection, ap.text, top.score,
+  snippet(article_passages_fts, 2, '«', '»', '…', 24) AS snippet
+FROM top
+JOIN article_passages_fts ON article_passages_fts.rowid = top.id
+JOIN article_passages AS ap ON ap.id = top.id
+JOIN articles AS art ON art.id = ap.article_id
+WHERE article_passages_fts MATCH ?
+ORDER BY top.score DESC, ap.id`
+	var hits []SearchHit
+	if err := db.NewRaw(query, args...).Scan(ctx, &hits); err != nil {
+		return nil, fmt.Errorf("search knowledge: %w", err)
+	}
+	return hits, nil
+}
+
+// ftsQuery is the FTS5 query of a search: any of words, all of its
+// phrases, none of its -words. Every word is quoted, so nothing a person
+// types is FTS5 syntax.
+func ftsQuery(words []string, q question) string {
+	loose := make([]string, len(words))
+	for i, w := range words {
+		loose[i] = ftsString(w)
+	}
+	var must []string
+	for _, p := range q.phrases {
+		// Common words alone constrain nothing, as on PostgreSQL.
+		if slices.ContainsFunc(p, func(w string) bool { return !englishStopWords[w] }) {
+			must = append(must, ftsString(strings.Join(p, " ")))
+		}
+	}
+	if len(loose) == 0 && len(must) == 0 {
+		return ""
+	}
+	query := strings.Join(must, " AND ")
+	switch {
+	case len(must) == 0:
+		query = "(" + strings.Join(loose, " OR ") + ")"
+	case len(loose) > 0:
+		query = query + " AND (" + strings.Join(loose, " OR ") + ")"
+	}
+	for _, w := range q.excluded {
+		if !englishStopWords[w] {
+			query = "(" + query + ") NOT " + ftsString(w)
+		}
+	}
+	return query
+}
+
+// nearTermsSQLite are the indexed terms that stand in for the words no
+// passage has (misspellings, mostly): the terms of the index's
+// vocabulary that start with the same letter and are within an edit or
+// two (nearness), nearPerTerm at most for each word.
+func nearTermsSQLite(ctx context.Context, db bun.IDB, words []string) ([]string, error) {
+	var parts []string
+	var args []any
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= minNearLength {
+			parts = append(parts, "SELECT ? AS word WHERE NOT EXISTS (SELECT 1 FROM article_passages_fts WHERE article_passages_fts MATCH ?)")
+			args = append(args, w, ftsString(w))
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	var unknown []string
+	if err := db.NewRaw(strings.Join(parts, " UNION ALL "), args...).Scan(ctx, &unknown); err != nil {
+		return nil, fmt.Errorf("find unknown words: %w", err)
+	}
+	var out []string
+	for _, w := range unknown {
+		first := []rune(w)[0]
+		n := utf8.RuneCountInString(w)
+		var vocab []struct {
+			Term string `bun:"term"`
+			Doc  int64  `bun:"doc"`
+		}
+		err := db.NewRaw(`SELECT term, doc FROM article_passages_vocab
+			WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?`,
+			string(first), string(first+1), n-2, n+2).Scan(ctx, &vocab)
+		if err != nil {
+			return nil, fmt.Errorf("read vocabulary: %w", err)
+		}
+		type candidate struct {
+			term      string
+			nearness  float64
+			documents int64
+		}
+		// The vocabulary holds stems: a plural is compared without its s.
+		variants := []string{w}
+		if n > 3 && strings.HasSuffix(w, "s") {
+			variants = append(variants, strings.TrimSuffix(w, "s"))
+		}
+		var cands []candidate
+		for _, v := range vocab {
+			c := 0.0
+			for _, variant := range variants {
+				c = max(c, nearness(variant, v.Term))
+			}
+			if c > 0 {
+				cands = append(cands, candidate{v.Term, c, v.Doc})
+			}
+		}
+		slices.SortFunc(cands, func(a, b candidate) int {
+			return cmp.Or(cmp.Compare(b.nearness, a.nearness), cmp.Compare(b.documents, a.documents), strings.Compare(a.term, b.term))
+		})
+		for _, c := range cands[:min(len(cands), nearPerTerm)] {
+			out = append(out, c.term)
+		}
+	}
+	return out, nil
+}
+
+// ftsString quotes s as an FTS5 string.
+func ftsString(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// englishStopWords are the words a SQLite search leaves out (PostgreSQL's
+// dictionaries have their own lists): PostgreSQL's english.stop.
+var englishStopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range strings.FieldsSeq(`i me my myself we our ours ourselves you your yours yourself
+		yourselves he him his himself she her hers herself it its itself they them their theirs
+		themselves what which who whom this that these those am is are was were be been being have
+		has had having do does did doing a an the and but if or because as until while of at by for
+		with about against between into through during before after above below to from up down in
+		out on off over under again further then once here there when where why how all any both
+		each few more most other some such no nor not only own same so than too very s t can will
+		just don should now`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// EvalQuestion is a question of a retrieval evaluation and the article
+// that answers it: its title or its URL.
+type EvalQuestion struct {
+	Question string `json:"question"`
+	Expect   string `json:"expect"`
+}
+
+// EvalResult is how well the search found the articles that answer a set
+// of questions.
+type EvalResult struct {
+	Questions int
+	// RecallAt1 and RecallAt3 are the shares of questions whose article
+	// has the first hit, or one of the first three.
+	RecallAt1, RecallAt3 float64
+	// MRR is the mean of 1/rank of the article's first hit, 0 when it is
+	// not among the hits.
+	MRR float64
+	// Misses are the questions whose article does not have the first hit:
+	// "question → expected (rank 3, first: other title)".
+	Misses []string
+}
+
+// EvalRetrieval runs each question through SearchKnowledge (limit hits,
+// the default language) and measures where the expected article's first
+// passage ranks.
+func EvalRetrieval(ctx context.Context, db bun.IDB, questions []EvalQuestion, limit int) (EvalResult, error) {
+	res := EvalResult{Questions: len(questions)}
+	if len(questions) == 0 {
+		return res, nil
+	}
+	var at1, at3 int
+	for _, q := range questions {
+		hits, err := SearchKnowledge(ctx, db, SearchQuery{Text: q.Question, Limit: limit})
+		if err != nil {
+			return res, fmt.Errorf("question %q: %w", q.Question, err)
+		}
+		rank := slices.IndexFunc(hits, func(h SearchHit) bool {
+			return h.Title == q.Expect || (h.URL != nil && *h.URL == q.Expect)
+		}) + 1
+		switch {
+		case rank == 1:
+			at1++
+		case rank == 0 && len(hits) == 0:
+			res.Misses = append(res.Misses, fmt.Sprintf("%s → %s (no hit)", q.Question, q.Expect))
+		case rank == 0:
+			res.Misses = append(res.Misses, fmt.Sprintf("%s → %s (not found, first: %s)", q.Question, q.Expect, hits[0].Title))
+		default:
+			res.Misses = append(res.Misses, fmt.Sprintf("%s → %s (rank %d, first: %s)", q.Question, q.Expect, rank, hits[0].Title))
+		}
+		if rank >= 1 && rank <= 3 {
+			at3++
+		}
+		if rank > 0 {
+			res.MRR += 1 / float64(rank)
+		}
+	}
+	n := float64(len(questions))
+	res.RecallAt1, res.RecallAt3, res.MRR = float64(at1)/n, float64(at3)/n, res.MRR/n
+	return res, nil
+}
