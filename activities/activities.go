@@ -69,6 +69,9 @@ type ToolResult struct {
 	CallID  string `json:"call_id"`
 	Content string `json:"content"`
 	IsError bool   `json:"is_error"`
+	// Sources are the knowledge base passages Content shows under their
+	// numbers, for the reply to cite.
+	Sources []domain.Citation `json:"sources,omitempty"`
 }
 
 // Step is one round of the agent loop: the calls the LLM made and their results.

@@ -36,7 +36,7 @@ func newTurnFixture(t *testing.T, url string, ch domain.Channel, address string)
 	db := testenv.Migrated(t, url)
 	u, msgs := testenv.AskAssistant(t, db, "alice", ch, address, "what are my reports?")
 	in := msgs[0]
-	acts := &activities.Activities{DB: db, Agents: activities.DefaultAgents(), HistoryMax: 50,
+	acts := &activities.Activities{DB: db, Agents: activities.DefaultAgents(activities.AgentSettings{}), HistoryMax: 50,
 		Deliverers: map[domain.Channel]activities.Deliverer{}, Logger: testenv.Logger(), Metrics: metrics.New()}
 	return &turnFixture{db: db, user: u, inbound: in, acts: acts}
 }
@@ -86,7 +86,7 @@ func TestTurnPolicyIsTheWorkersWithItsAgentsTools(t *testing.T) {
 	assert.Equal(t, 3, p.MaxLLMCalls)
 	assert.EqualValues(t, 4, p.LLMAttempts)
 	assert.Equal(t, time.Minute, p.LLMCallTimeout)
-	assert.ElementsMatch(t, append(activities.DefaultAgents().ToolNames(), activities.HandoffTool), p.Tools,
+	assert.ElementsMatch(t, append(activities.DefaultAgents(activities.AgentSettings{}).ToolNames(), activities.HandoffTool), p.Tools,
 		"the tools that run as activities, and the handoff the workflow carries out")
 
 	err := run(t, f.acts.TurnPolicy, "no_such_agent", nil)

@@ -125,15 +125,23 @@ func (r Registry) ToolNames() []string {
 	return out
 }
 
+// AgentSettings are what the configuration says of the agents' tools.
+type AgentSettings struct {
+	// KnowledgeLanguage is KNOWLEDGE_LANGUAGE: the text search
+	// configuration questions to the knowledge base are read with.
+	KnowledgeLanguage string
+}
+
 // DefaultAgents is aimsg's registry.
-func DefaultAgents() Registry {
-	return Registry{DefaultAgent: reportAgent()}
+func DefaultAgents(s AgentSettings) Registry {
+	return Registry{DefaultAgent: reportAgent(s)}
 }
 
 const reportInstructions = `You are the assistant of a messaging service, answering by chat, SMS or Telegram.
 Keep answers short and plain: they may be read on a phone.
 You can help with reports (support tickets): list the user's reports, show one, file a new one, and change one that is still open.
 Use the tools for anything about reports; never invent a report, an id or a status.
+For questions about the service itself (how something works, rules, prices, delivery, accounts), call search_knowledge first and answer from the passages it returns, citing each fact with its number in brackets, like [1]. If the passages do not answer the question, say you could not find it in the help articles rather than guess.
 When a tool answers with an error, explain it simply.
 Replies starting with [written by a person on the support team] were written by staff while a person had the conversation; carry on from them.
 When the user asks for a person, or you cannot help and a person could, call handoff_to_human with a short reason.
@@ -162,8 +170,9 @@ func decodeArgs(raw json.RawMessage, dst any) error {
 	return nil
 }
 
-func reportAgent() *Agent {
+func reportAgent(s AgentSettings) *Agent {
 	return &Agent{Name: DefaultAgent, Instructions: reportInstructions, Tools: []Tool{
+		knowledgeTool(s.KnowledgeLanguage),
 		{
 			Name:        "list_reports",
 			Description: "List the user's own reports, newest first, optionally by status. Support staff may set all to list everyone's.",

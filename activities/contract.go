@@ -71,6 +71,13 @@ type TurnPolicy struct {
 	// Fallback says the worker has a second LLM endpoint
 	// (LITELLM_FALLBACK_*) for when the first fails.
 	Fallback bool `json:"fallback,omitempty"`
+	// KnowledgeRequired answers only from the knowledge base: a reply that
+	// cites none of the passages it was shown (and used no other tool) is
+	// replaced by NoAnswerMessage, or with NoAnswerHandoff the
+	// conversation goes to a person.
+	KnowledgeRequired bool   `json:"knowledge_required,omitempty"`
+	NoAnswerMessage   string `json:"no_answer_message,omitempty"`
+	NoAnswerHandoff   bool   `json:"no_answer_handoff,omitempty"`
 }
 
 // The LLM endpoints a CallLLM may ask (CallLLMInput.Endpoint).

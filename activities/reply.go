@@ -23,6 +23,8 @@ type SaveReplyInput struct {
 	Failed  bool   `json:"failed"`
 	// Model is the LLM model that wrote the reply, if one did.
 	Model string `json:"model,omitempty"`
+	// Citations are the knowledge base passages the reply cites.
+	Citations []domain.Citation `json:"citations,omitempty"`
 }
 
 // SaveReply stores the reply; retried, it finds the one it stored.
@@ -31,7 +33,7 @@ func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, e
 		return 0, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadChannel, err)
 	}
 	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
-		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Failed: in.Failed, Model: in.Model})
+		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Failed: in.Failed, Model: in.Model, Citations: in.Citations})
 	if err != nil {
 		return 0, err
 	}

@@ -44,7 +44,7 @@ func (s *TelegramSender) Deliver(ctx context.Context, reply *domain.Message) (st
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError("bad chat id", ErrTelegramRejected, err)
 	}
-	texts := SplitMessage(reply.Content, TelegramLimit)
+	texts := SplitMessage(TelegramText(reply), TelegramLimit)
 	parts, err := domain.StartDeliveries(ctx, s.DB, reply.ID, len(texts))
 	if err != nil {
 		return "", err

@@ -14,6 +14,10 @@ type RunToolInput struct {
 	UserID int64    `json:"user_id"`
 	Agent  string   `json:"agent"`
 	Call   ToolCall `json:"call"`
+	// FirstSource is the number the first passage a tool shows gets: the
+	// passages of one turn are numbered on from the earlier calls', so
+	// that every [n] of the reply names one (0 counts from 1).
+	FirstSource int `json:"first_source,omitempty"`
 }
 
 // RunTool runs a tool as the conversation's user. A call the user may not
@@ -59,6 +63,10 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 		return refuse(domain.Reason(err))
 	case err != nil:
 		return ToolResult{}, fmt.Errorf("tool %s: %w", tool.Name, err)
+	}
+	if p, ok := out.(Passages); ok {
+		text, sources := p.numbered(max(in.FirstSource, 1))
+		return ToolResult{CallID: in.Call.ID, Content: text, Sources: sources}, nil
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

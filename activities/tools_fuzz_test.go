@@ -29,7 +29,7 @@ func FuzzRunTool(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a := &activities.Activities{DB: db, Agents: activities.DefaultAgents(), Logger: testenv.Logger()}
+	a := &activities.Activities{DB: db, Agents: activities.DefaultAgents(activities.AgentSettings{}), Logger: testenv.Logger()}
 	tools := a.Agents.ToolNames()
 
 	for i, args := range []string{`{}`, `{"report_id":1}`, `{"title":"t","content":"c"}`, `{"status":"open"}`,

@@ -91,7 +91,7 @@ func (s *TwilioSender) Deliver(ctx context.Context, reply *domain.Message) (stri
 	if strings.HasPrefix(to, "whatsapp:") && !strings.HasPrefix(from, "whatsapp:") {
 		from = "whatsapp:" + from
 	}
-	bodies := SplitMessage(reply.Content, SMSLimit)
+	bodies := SplitMessage(SMSText(reply), SMSLimit)
 	parts, err := domain.StartDeliveries(ctx, s.DB, reply.ID, len(bodies))
 	if err != nil {
 		return "", err

@@ -83,12 +83,24 @@ func recovery(logger *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// limitBody refuses bodies over max bytes: at once when Content-Length says
-// so, and while reading otherwise.
-func limitBody(max int64) gin.HandlerFunc {
+// bodyLimit is a route's own body limit and what a larger body is told.
+type bodyLimit struct {
+	max    int64
+	detail string
+}
+
+// limitBody refuses bodies over max bytes, or the route's own limit where
+// it has one (routes: "METHOD path" to bytes): at once when
+// Content-Length says so, and while reading otherwise.
+func limitBody(def int64, routes map[string]bodyLimit) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		limit := bodyLimit{max: def, detail: "Request body too large"}
+		if l, ok := routes[c.Request.Method+" "+c.FullPath()]; ok {
+			limit = l
+		}
+		max := limit.max
 		if c.Request.ContentLength > max {
-			abort(c, http.StatusRequestEntityTooLarge, "Request body too large")
+			abort(c, http.StatusRequestEntityTooLarge, limit.detail)
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)

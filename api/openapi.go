@@ -286,6 +286,10 @@ func (b *docBuilder) add(op route) error {
 		o.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().
 			WithRequired(!op.optionalBody).WithContent(content)}
 	}
+	if op.upload != nil {
+		o.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
+			WithContent(openapi3.Content{"multipart/form-data": openapi3.NewMediaType().WithSchema(op.upload)})}
+	}
 
 	ok := op.ok
 	if ok.status == 0 {

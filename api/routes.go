@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/knowledge"
 )
 
 // route is one operation of the API: where it answers, who may call it,
@@ -29,9 +30,14 @@ type route struct {
 	form         bool // the body is (also) a form: OAuth2 login, Twilio
 	optionalBody bool
 	paged        bool // limit/offset in, X-Total-Count out
-	ok           reply
-	more         []reply // other answers with a body of their own
-	errors       []int   // error statuses beyond those implied
+	// upload, when set, is the schema of a multipart/form-data body;
+	// maxBody replaces the server's body limit, named in tooLarge.
+	upload   *openapi3.Schema
+	maxBody  int64
+	tooLarge string
+	ok       reply
+	more     []reply // other answers with a body of their own
+	errors   []int   // error statuses beyond those implied
 }
 
 // access is who may call a route: the middleware in front of its handler
@@ -79,6 +85,17 @@ func (s *Server) guard(rt route) []gin.HandlerFunc {
 	default: // public, or signed by a provider and checked in the handler
 		return nil
 	}
+}
+
+// bodyLimits are the routes' own body limits, by "METHOD path".
+func (s *Server) bodyLimits() map[string]bodyLimit {
+	out := map[string]bodyLimit{}
+	for _, rt := range s.routeTable() {
+		if rt.maxBody > 0 {
+			out[rt.method+" "+rt.path] = bodyLimit{max: rt.maxBody, detail: rt.tooLarge}
+		}
+	}
+	return out
 }
 
 // lazy builds a handler on its first request, so that the table can be
@@ -295,6 +312,47 @@ func (s *Server) routeTable() []route {
 			tag: "reports", summary: "Resolve a report (final; support staff)",
 			params: []*openapi3.Parameter{idParam}, body: resolveRequest{}, optionalBody: true,
 			ok: reply{body: domain.Report{}}, errors: []int{404, 409}},
+
+		// The knowledge base: the articles the assistant answers from, for staff who write them.
+		{method: "POST", path: "/knowledge/articles", access: staff, perm: domain.PermKnowledge, handle: s.createArticle,
+			tag: "knowledge", summary: "Write an article",
+			description: "The body is markdown, or HTML or plain text with format (converted to markdown; an HTML page's title and canonical URL fill in title and url when left out). " +
+				"It is cut into passages at its headings. A url another article has is a conflict. Audited; webhook event knowledge.article.changed.",
+			body: articleRequest{}, ok: reply{status: 201, body: domain.Article{}}, errors: []int{409}},
+		{method: "GET", path: "/knowledge/articles", access: staff, perm: domain.PermKnowledge, handle: s.listArticles,
+			tag: "knowledge", summary: "Articles, newest first, without their bodies",
+			params: []*openapi3.Parameter{
+				openapi3.NewQueryParameter("collection").WithSchema(openapi3.NewStringSchema()),
+				openapi3.NewQueryParameter("q").WithSchema(openapi3.NewStringSchema()).WithDescription("Part of the title, in any case"),
+			},
+			paged: true, ok: reply{body: []domain.Article{}}},
+		{method: "GET", path: "/knowledge/articles/:id", access: staff, perm: domain.PermKnowledge, handle: s.getArticle,
+			tag: "knowledge", summary: "One article, with its body and passage count",
+			params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Article{}}, errors: []int{404}},
+		{method: "PUT", path: "/knowledge/articles/:id", access: staff, perm: domain.PermKnowledge, handle: s.replaceArticle,
+			tag: "knowledge", summary: "Replace an article and its passages, in one transaction",
+			params: []*openapi3.Parameter{idParam}, body: articleRequest{},
+			ok: reply{body: domain.Article{}}, errors: []int{404, 409}},
+		{method: "DELETE", path: "/knowledge/articles/:id", access: staff, perm: domain.PermKnowledge, handle: s.deleteArticle,
+			tag: "knowledge", summary: "Delete an article and its passages",
+			params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
+		{method: "POST", path: "/knowledge/import", access: staff, perm: domain.PermKnowledge, handle: s.importKnowledge,
+			tag: "knowledge", summary: "Import files as articles: markdown, HTML, text, or a zip of them",
+			description: "multipart/form-data: files (one or more) and an optional collection. HTML is read without its scripts, styles and navigation, headings kept. " +
+				"An article with the same url (or, without one, from the same file name) is replaced. At most KNOWLEDGE_MAX_UPLOAD_MB (20) per request and 2 MB per file; " +
+				"a zip with unsafe paths, links or too much unpacked data is refused whole (422). 422 when no file could be imported, with each file's reason (loc: body, files, the file's name).",
+			upload: importFormSchema, maxBody: s.cfg.KnowledgeMaxUpload, tooLarge: uploadTooLarge(s.cfg.KnowledgeMaxUpload),
+			ok: reply{body: knowledge.Result{}}, errors: []int{413}},
+		{method: "GET", path: "/knowledge/search", access: staff, perm: domain.PermKnowledge, handle: s.searchKnowledge,
+			tag: "knowledge", summary: "What the assistant would read for a question: the best passages",
+			description: "Any word of the question may match; passages matching more, and rarer, words rank first, at most two of one article. " +
+				"The snippet marks matched words with « and ». 422 for an empty question, one of common words only, or one longer than 1,000 characters or 64 words.",
+			params: []*openapi3.Parameter{
+				openapi3.NewQueryParameter("q").WithSchema(openapi3.NewStringSchema().WithMaxLength(domain.MaxSearchChars)).WithRequired(true),
+				openapi3.NewQueryParameter("collection").WithSchema(openapi3.NewStringSchema()),
+				openapi3.NewQueryParameter("limit").WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(domain.MaxSearchLimit)),
+			},
+			ok: reply{body: []domain.SearchHit{}}},
 
 		// The support inbox: staff read and answer conversations with the assistant.
 		{method: "GET", path: "/support/conversations", access: staff, perm: domain.PermSupport, handle: s.supportInbox,

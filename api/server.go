@@ -108,7 +108,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(func(c *gin.Context) { abort(c, http.StatusNotFound, "Not Found") })
 	r.NoMethod(func(c *gin.Context) { abort(c, http.StatusMethodNotAllowed, "Method Not Allowed") })
-	r.Use(traced(), requestID(), securityHeaders(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes), cleanQuery)
+	r.Use(traced(), requestID(), securityHeaders(), requestLogger(logSet.Root, m), recovery(logSet.Root), limitBody(cfg.MaxBodyBytes, s.bodyLimits()), cleanQuery)
 	if h := corsFor(cfg.CORSOrigins, cfg.PublicURL, cfg.CodecOrigins); h != nil {
 		r.Use(h)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,6 +150,16 @@ type Config struct {
 	HandoffMessage      string
 	HandoffIdle         time.Duration
 	HandoffOnLLMFailure bool
+	// KnowledgeLanguage is the PostgreSQL text search configuration of
+	// the knowledge base. KnowledgeRequired answers only from it: a reply
+	// that cites no article becomes KnowledgeNoAnswerMessage, or, with
+	// KnowledgeNoAnswer "handoff", a handoff. KnowledgeMaxUpload bounds an
+	// import request, in bytes.
+	KnowledgeLanguage        string
+	KnowledgeRequired        bool
+	KnowledgeNoAnswerMessage string
+	KnowledgeNoAnswer        string
+	KnowledgeMaxUpload       int64
 	// ReconcileInterval is how often the worker looks for messages whose
 	// turn was never started.
 	ReconcileInterval time.Duration
@@ -285,19 +296,25 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		HandoffMessage:       r.str("HANDOFF_MESSAGE", "A person will answer you here."),
 		HandoffIdle:          r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
 		HandoffOnLLMFailure:  r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
-		ReconcileInterval:    time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
-		WebhookAllowPrivate:  r.choice("WEBHOOK_ALLOW_PRIVATE", "false", "true") == "true",
-		WebhookRetry:         time.Duration(r.intRange("WEBHOOK_RETRY_MS", 10000, 10, 3600000)) * time.Millisecond,
-		WebhookGiveUp:        r.minutes("WEBHOOK_GIVE_UP_MINUTES", 24*60, 0.05, 7*24*60),
-		WebhookDispatch:      time.Duration(r.intRange("WEBHOOK_DISPATCH_MS", 500, 10, 60000)) * time.Millisecond,
-		WorkerActivities:     r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
-		WorkerStopTimeout:    time.Duration(r.intRange("WORKER_STOP_TIMEOUT_SECONDS", 0, 0, 3600)) * time.Second,
-		WorkerWorkflowTasks:  r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
-		WorkerMetricsAddr:    r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
-		WorkerDeployment:     r.str("TEMPORAL_DEPLOYMENT_NAME", ""),
-		WorkerBuildID:        r.str("TEMPORAL_WORKER_BUILD_ID", ""),
-		PprofAddr:            r.str("PPROF_ADDR", ""),
-		OTLPEndpoint:         r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		KnowledgeLanguage:    r.match("KNOWLEDGE_LANGUAGE", "english", textSearchConfig, "a text search configuration name (english, german, simple...)"),
+		KnowledgeRequired:    r.choice("KNOWLEDGE_REQUIRED", "false", "true") == "true",
+		KnowledgeNoAnswerMessage: r.str("KNOWLEDGE_NO_ANSWER_MESSAGE",
+			"Sorry, I couldn't find that in our help articles. Could you ask in other words, or ask for a person?"),
+		KnowledgeNoAnswer:   r.choice("KNOWLEDGE_NO_ANSWER", "reply", "handoff"),
+		KnowledgeMaxUpload:  int64(r.intRange("KNOWLEDGE_MAX_UPLOAD_MB", 20, 1, 1024)) << 20,
+		ReconcileInterval:   time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
+		WebhookAllowPrivate: r.choice("WEBHOOK_ALLOW_PRIVATE", "false", "true") == "true",
+		WebhookRetry:        time.Duration(r.intRange("WEBHOOK_RETRY_MS", 10000, 10, 3600000)) * time.Millisecond,
+		WebhookGiveUp:       r.minutes("WEBHOOK_GIVE_UP_MINUTES", 24*60, 0.05, 7*24*60),
+		WebhookDispatch:     time.Duration(r.intRange("WEBHOOK_DISPATCH_MS", 500, 10, 60000)) * time.Millisecond,
+		WorkerActivities:    r.intRange("WORKER_MAX_CONCURRENT_ACTIVITIES", 200, 1, 10000),
+		WorkerStopTimeout:   time.Duration(r.intRange("WORKER_STOP_TIMEOUT_SECONDS", 0, 0, 3600)) * time.Second,
+		WorkerWorkflowTasks: r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
+		WorkerMetricsAddr:   r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		WorkerDeployment:    r.str("TEMPORAL_DEPLOYMENT_NAME", ""),
+		WorkerBuildID:       r.str("TEMPORAL_WORKER_BUILD_ID", ""),
+		PprofAddr:           r.str("PPROF_ADDR", ""),
+		OTLPEndpoint:        r.optionalURL("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	c.PublicURL = strings.TrimSuffix(r.str("AI_MESSAGE_PUBLIC_URL", "https://"+c.Domain), "/")
 	c.LiteLLMFallbackModel = r.str("LITELLM_FALLBACK_MODEL", c.LiteLLMModel)
@@ -457,6 +474,20 @@ func (r *reader) minutes(name string, def, lo, hi float64) time.Duration {
 		}
 	}
 	return time.Duration(n * float64(time.Minute)).Round(time.Millisecond)
+}
+
+// textSearchConfig is the form of a PostgreSQL text search configuration
+// name (domain checks that the database has it).
+var textSearchConfig = regexp.MustCompile(`^[a-z_]{1,63}$`)
+
+// match is a value of the form re, described as what in the error.
+func (r *reader) match(name, def string, re *regexp.Regexp, what string) string {
+	v := r.str(name, def)
+	if !re.MatchString(v) {
+		r.fail(name, fmt.Sprintf("must be %s, got %q", what, v))
+		return def
+	}
+	return v
 }
 
 // choice is one of the allowed values (the first is the default).

@@ -49,6 +49,10 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.False(t, c.HandoffOnLLMFailure)
 	assert.Zero(t, c.WorkerStopTimeout, "a stopping worker leaves its activities to others")
 	assert.Empty(t, c.WorkerDeployment, "unversioned unless asked")
+	assert.Equal(t, "english", c.KnowledgeLanguage)
+	assert.False(t, c.KnowledgeRequired, "nothing changes for a team without articles")
+	assert.Equal(t, "reply", c.KnowledgeNoAnswer)
+	assert.Equal(t, int64(20<<20), c.KnowledgeMaxUpload)
 
 	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip",
 		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true", "WORKER_STOP_TIMEOUT_SECONDS": "60"}), config.Production)
@@ -73,6 +77,10 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"handoff idle":         {"HANDOFF_IDLE_MINUTES", "0"},
 		"handoff idle text":    {"HANDOFF_IDLE_MINUTES", "an hour"},
 		"handoff on failure":   {"HANDOFF_ON_LLM_FAILURE", "yes"},
+		"knowledge language":   {"KNOWLEDGE_LANGUAGE", "English; drop"},
+		"knowledge required":   {"KNOWLEDGE_REQUIRED", "1"},
+		"knowledge no answer":  {"KNOWLEDGE_NO_ANSWER", "ignore"},
+		"knowledge upload":     {"KNOWLEDGE_MAX_UPLOAD_MB", "0"},
 		"cors origin path":     {"AI_MESSAGE_CORS_ORIGINS", "https://app.example.com/chat"},
 		"cors origin scheme":   {"AI_MESSAGE_CORS_ORIGINS", "https://ok.example.com, app.example.com"},
 		"fallback llm url":     {"LITELLM_FALLBACK_BASEURL", "backup:4000"},

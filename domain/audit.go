@@ -44,6 +44,9 @@ const (
 	AuditResume         AuditAction = "conversation.resume"
 	AuditWebhookCreate  AuditAction = "webhook.create"
 	AuditWebhookDelete  AuditAction = "webhook.delete"
+	AuditArticleCreate  AuditAction = "article.create"
+	AuditArticleReplace AuditAction = "article.replace"
+	AuditArticleDelete  AuditAction = "article.delete"
 	// AuditPasswordRefused is a signed-in person's wrong password where a
 	// change asks for it (a new password, erasing the account): repeated,
 	// a sign that someone holding their token is guessing.
@@ -53,7 +56,7 @@ const (
 // AuditActions are all the audited actions.
 var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
 	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume,
-	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused}
+	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused, AuditArticleCreate, AuditArticleReplace, AuditArticleDelete}
 
 // RecordAudit stores an entry, stamped now.
 func RecordAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,6 +39,9 @@ type Article struct {
 	Language  string `bun:"language,type:varchar(64),notnull,default:'english'" json:"language"`
 	UpdatedBy *int64 `bun:"updated_by" json:"updated_by"`
 	Timestamps
+	// PassageCount is how many passages the article was cut into, where
+	// it was counted (a write, one article read through the API).
+	PassageCount int `bun:"-" json:"passage_count,omitempty"`
 }
 
 // Passage is a piece of an article small enough to cite: the text under
@@ -80,6 +85,24 @@ const (
 	maxSourceChars = 255
 	defaultSource  = "api"
 )
+
+// InternalCollection holds the articles for staff only: the assistant
+// searches it in conversations with support staff, never for users.
+const InternalCollection = "internal"
+
+// SearchForAssistant is the assistant's search on behalf of the person it
+// talks with: the help centre is public, so every user may search it,
+// except the internal collection, searched for support staff only.
+func SearchForAssistant(ctx context.Context, db bun.IDB, person *User, sq SearchQuery) ([]SearchHit, error) {
+	staff, err := isStaff(ctx, db, person)
+	if err != nil {
+		return nil, err
+	}
+	if !staff {
+		sq.ExcludeCollections = append(slices.Clip(sq.ExcludeCollections), InternalCollection)
+	}
+	return SearchKnowledge(ctx, db, sq)
+}
 
 // PassageDraft is a passage before it is stored: SplitPassages' output.
 type PassageDraft struct {
@@ -366,6 +389,7 @@ func urlTaken(u *string) error {
 
 // insertPassages stores the passages of a.
 func insertPassages(ctx context.Context, tx bun.Tx, a *Article, drafts []PassageDraft) error {
+	a.PassageCount = len(drafts)
 	ps := make([]Passage, len(drafts))
 	for i, d := range drafts {
 		ps[i] = Passage{ArticleID: a.ID, Ordinal: i, Title: a.Title, HeadingPath: d.HeadingPath, Text: d.Text}
@@ -393,7 +417,10 @@ func CreateArticle(ctx context.Context, db bun.IDB, in NewArticle) (*Article, er
 			}
 			return fmt.Errorf("create article: %w", err)
 		}
-		return insertPassages(ctx, tx, a, drafts)
+		if err := insertPassages(ctx, tx, a, drafts); err != nil {
+			return err
+		}
+		return tellWebhooks(ctx, tx, EventKnowledgeChanged, strconv.FormatInt(a.ID, 10), string(ArticleCreated))
 	})
 	if err != nil {
 		return nil, err
@@ -426,7 +453,10 @@ func ReplaceArticle(ctx context.Context, db bun.IDB, id int64, in NewArticle) (*
 		if _, err := tx.NewDelete().Model((*Passage)(nil)).Where("article_id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("drop old passages: %w", err)
 		}
-		return insertPassages(ctx, tx, a, drafts)
+		if err := insertPassages(ctx, tx, a, drafts); err != nil {
+			return err
+		}
+		return tellWebhooks(ctx, tx, EventKnowledgeChanged, strconv.FormatInt(a.ID, 10), string(ArticleReplaced))
 	})
 	if err != nil {
 		return nil, err
@@ -448,7 +478,7 @@ func DeleteArticle(ctx context.Context, db bun.IDB, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return tellWebhooks(ctx, tx, EventKnowledgeChanged, strconv.FormatInt(id, 10), string(ArticleDeleted))
 	})
 }
 

@@ -3,10 +3,11 @@ package domain
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -206,14 +207,20 @@ var noSearchableWord = invalid("the question has no word to search for, only com
 // document frequency over the passages (BM25's), so "parcel", in most
 // passages of a parcel service's help, counts for little and "refund"
 // for much. A lexeme no passage has (a misspelling, mostly) is replaced
-// by the indexed lexemes nearest to it: pg_trgm's GiST index proposes the
-// nearest by trigrams, and those within an edit or two (a swap of two
-// letters counting one) stand in, their weight times their nearness.
-// Each passage scores the sum, over the terms it has, of weight × ts_rank
-// of that term alone, which grows with its occurrences (saturating) and
-// with where they are (title, headings or text: rankWeights), and is
-// divided by 1 + the log of the passage's length (normalization 1), so
-// that a long passage does not win by length alone, as BM25's b does.
+// by the indexed lexemes an edit or two away from it (a swap of two
+// letters counting one), their weight times their nearness (nearProbes
+// says how they are found). Each passage scores the sum, over the terms
+// it has, of weight × ts_rank of that term alone, which grows with its
+// occurrences (saturating) and with where they are (title, headings or
+// text: rankWeights), and is divided by 1 + the log of the passage's
+// length (normalization 1), so that a long passage does not win by
+// length alone, as BM25's b does.
+//
+// What a search costs is mostly the passages it ranks: reading one and
+// ranking it for each term takes a few microseconds. So it ranks only
+// the candidates, the passages having one of the rarer terms, and at
+// most candidateCap of them; and its statements have parameters, so that
+// each connection parses and plans them once, not once per question.
 const (
 	// rankWeights are ts_rank's weights of D, C (text), B (headings), A
 	// (title). The title is in every passage of its article: weighed
@@ -225,19 +232,29 @@ const (
 	// unless it is the rarest term. It keeps "parcel" from making every
 	// passage a candidate.
 	commonShare = 0.2
-	// candidateBudget bounds the passages ranked, as the counts of the
-	// selecting terms estimate them: ranking costs a few microseconds a
-	// passage and term, and a question of everyday words would otherwise
-	// rank a large part of a large knowledge base.
-	candidateBudget = 4000
-	// nearCandidates is how many indexed lexemes the trigram index
-	// proposes for one no passage has; nearPerTerm of them at most stand
-	// in for it.
-	nearCandidates = 16
-	nearPerTerm    = 2
+	// candidateBudget bounds the candidates as the counts of the
+	// selecting terms estimate them: the rarest term selects, then the
+	// next while they stay within it. When even the rarest is in more
+	// passages, the candidates are those having both of the two rarest.
+	candidateBudget = 1000
+	// candidateCap bounds the passages ranked whatever the counts say
+	// (words that go together, as "compartment" and "open" do, are in
+	// many more passages together than their counts predict): the first
+	// candidateCap found (in the order they are stored) are ranked. It
+	// binds only on words in a thousand passages or more, each of which
+	// then says little about which passage answers.
+	candidateCap = 1000
+	// nearPerTerm is how many indexed lexemes stand in for one no
+	// passage has, at most.
+	nearPerTerm = 2
 	// minNearLength is the shortest word looked for as its near ones: a
 	// word of three letters has too many neighbours one edit away.
 	minNearLength = 4
+	// nearPrefix: indexed lexemes an edit away from an unknown one with
+	// the edit after its first nearPrefix letters share those letters,
+	// and are read as a range of the lexemes' primary key; those whose
+	// edit is among the first letters are looked up one by one.
+	nearPrefix = 2
 )
 
 // maxPerArticle is how many passages of one article a search returns at
@@ -250,99 +267,100 @@ const (
 
 // term is a lexeme to look for, and its weight.
 type term struct {
-	Kind     string `bun:"kind"` // "total", "exact" or "near"
-	Lexeme   string `bun:"lexeme"`
-	Origin   string `bun:"origin"` // the exact lexeme a near one may stand in for
-	Passages int64  `bun:"passages"`
+	lexeme   string
+	passages int64
 	weight   float64
 }
 
-// termsSQL stems the question's words with the language, counts the
-// passages having each lexeme, and proposes, for those none has, the
-// nearest indexed lexemes by trigram distance (the GiST index on
-// lower(lexeme), which is the lexeme). Its first row, absent when the
-// language has no configuration, counts the passages.
-const termsSQL = `
-WITH cfg AS (
-  SELECT oid::regconfig AS cfg FROM pg_ts_config WHERE cfgname = ? AND pg_ts_config_is_visible(oid)
-), asked AS (
-  SELECT DISTINCT t.lexeme FROM cfg, unnest(to_tsvector(cfg.cfg, ?)) AS t
-), counted AS (
+// termsSQL stems the question's words ($2) with the language ($1) and
+// counts the passages having each lexeme; the empty lexeme's row counts
+// all passages. must is the question's "phrases" and -words ($3, in
+// websearch_to_tsquery's syntax) as a tsquery, and how many nodes it has
+// (none: it constrains nothing). No row: the language has no
+// configuration.
+const termsSQL = `SELECT t.lexeme, coalesce(k.passages, 0) AS passages, w.q::text AS must, numnode(w.q) AS must_nodes
+FROM pg_ts_config AS c
+CROSS JOIN LATERAL (SELECT CASE WHEN $3 = '' THEN ''::tsquery ELSE websearch_to_tsquery(c.oid::regconfig, $3) END) AS w(q)
+CROSS JOIN LATERAL (SELECT '' UNION ALL SELECT lexeme FROM unnest(to_tsvector(c.oid::regconfig, $2))) AS t(lexeme)
+LEFT JOIN knowledge_lexemes AS k ON k.lexeme = t.lexeme
+WHERE c.cfgname = $1 AND pg_ts_config_is_visible(c.oid)`
+
+// nearSQL reads the indexed lexemes that may be an edit or two from
+// unknown ones (nearProbes): those named ($1), and those in the ranges
+// $2 to $3 (excluded) of a length from $4 to $5.
+const nearSQL = `SELECT k.lexeme, k.passages FROM unnest($1::text[]) AS v(lexeme) JOIN knowledge_lexemes AS k USING (lexeme) WHERE k.passages > 0
+UNION
+SELECT k.lexeme, k.passages
+FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS r(lo, hi, shortest, longest)
+CROSS JOIN LATERAL (
   SELECT lexeme, passages FROM knowledge_lexemes
-  WHERE lexeme = ANY (ARRAY(SELECT lexeme FROM asked) || ''::text)
-), exact AS (
-  SELECT a.lexeme, coalesce(c.passages, 0) AS passages FROM asked AS a LEFT JOIN counted AS c USING (lexeme)
-)
-SELECT 'total' AS kind, '' AS lexeme, '' AS origin,
-  coalesce((SELECT passages FROM counted WHERE lexeme = ''), 0) AS passages
-FROM cfg
-UNION ALL
-SELECT 'exact', lexeme, lexeme, passages FROM exact
-UNION ALL
-SELECT 'near', n.lexeme, e.lexeme, n.passages
-FROM exact AS e CROSS JOIN LATERAL (
-  SELECT k.lexeme, k.passages FROM knowledge_lexemes AS k
-  WHERE k.passages > 0 AND k.lexeme <> ''
-  ORDER BY lower(k.lexeme) OPERATOR(public.<->) e.lexeme
-  LIMIT ?
-) AS n
-WHERE e.passages = 0 AND char_length(e.lexeme) >= ?`
+  WHERE lexeme >= r.lo AND lexeme < r.hi AND char_length(lexeme) BETWEEN r.shortest AND r.longest AND passages > 0
+) AS k`
 
 // snippetOptions are ts_headline's: about 30 words around the matches.
 const snippetOptions = `StartSel=«, StopSel=», MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`
 
 func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question) ([]SearchHit, error) {
-	var rows []term
 	// One letter is no word ("I'm" is i and m), unless a digit.
 	words := slices.DeleteFunc(slices.Clone(q.words), func(w string) bool {
 		return utf8.RuneCountInString(w) == 1 && !unicode.IsDigit(nextRune(w))
 	})
-	if err := db.NewRaw(termsSQL, sq.Language, strings.Join(words, " "), nearCandidates, minNearLength).Scan(ctx, &rows); err != nil {
+	var asked []term
+	var total int64
+	var must string
+	var mustNodes int
+	found := false
+	err := queryPG(ctx, db, func(rows *sql.Rows) error {
+		var t term
+		if err := rows.Scan(&t.lexeme, &t.passages, &must, &mustNodes); err != nil {
+			return err
+		}
+		found = true
+		if t.lexeme == "" {
+			total = t.passages
+		} else {
+			asked = append(asked, t)
+		}
+		return nil
+	}, termsSQL, sq.Language, strings.Join(words, " "), websearchConstraint(q))
+	if err != nil {
 		return nil, fmt.Errorf("read search terms: %w", err)
 	}
-	if len(rows) == 0 || rows[0].Kind != "total" {
+	if !found {
 		return nil, invalid(fmt.Sprintf("language %q has no text search configuration", sq.Language))
 	}
-	total := float64(max(rows[0].Passages, 1))
+	if len(asked) == 0 {
+		return nil, noSearchableWord
+	}
+	all := float64(max(total, 1))
 	idf := func(t term) float64 {
-		df := float64(t.Passages)
-		return math.Log(1 + (total-df+0.5)/(df+0.5))
+		df := float64(t.passages)
+		return math.Log(1 + (all-df+0.5)/(df+0.5))
 	}
 	var terms []term
 	add := func(t term) {
-		if i := slices.IndexFunc(terms, func(o term) bool { return o.Lexeme == t.Lexeme }); i >= 0 {
+		if i := slices.IndexFunc(terms, func(o term) bool { return o.lexeme == t.lexeme }); i >= 0 {
 			terms[i].weight = max(terms[i].weight, t.weight)
 			return
 		}
 		terms = append(terms, t)
 	}
-	exact := 0
-	near := map[string][]term{}
-	for _, t := range rows[1:] {
+	var unknown []string
+	for _, t := range asked {
 		switch {
-		case t.Kind == "near":
-			t.weight = nearness(t.Origin, t.Lexeme)
-			if t.weight > 0 {
-				near[t.Origin] = append(near[t.Origin], t)
-			}
-		case t.Passages > 0:
-			exact++
+		case t.passages > 0:
 			t.weight = idf(t)
 			add(t)
-		default:
-			exact++
+		case utf8.RuneCountInString(t.lexeme) >= minNearLength:
+			unknown = append(unknown, t.lexeme)
 		}
 	}
-	if exact == 0 {
-		return nil, noSearchableWord
-	}
-	for _, origin := range slices.Sorted(maps.Keys(near)) {
-		cands := near[origin]
-		// The nearest first; between equals, the one more passages have.
-		slices.SortFunc(cands, func(a, b term) int {
-			return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(b.Passages, a.Passages), strings.Compare(a.Lexeme, b.Lexeme))
-		})
-		for _, t := range cands[:min(len(cands), nearPerTerm)] {
+	if len(unknown) > 0 {
+		near, err := nearTermsPostgres(ctx, db, unknown)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range near {
 			t.weight *= idf(t)
 			add(t)
 		}
@@ -351,86 +369,269 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		return nil, nil
 	}
 	// In one order, so that equal questions score equal to the last bit.
-	slices.SortFunc(terms, func(a, b term) int { return strings.Compare(a.Lexeme, b.Lexeme) })
-	// The passages to rank are those having one of the rarer terms: the
-	// rarest, then the next while they are not common and the passages
-	// having them stay within candidateBudget. When even the rarest is in
-	// more, those having both of the two rarest.
-	byRarity := slices.SortedStableFunc(slices.Values(terms), func(a, b term) int { return cmp.Compare(a.Passages, b.Passages) })
-	var selective []string
-	var candidates int64
-	for _, t := range byRarity {
-		if len(selective) > 0 && (float64(t.Passages) > commonShare*total || candidates+t.Passages > candidateBudget) {
+	slices.SortFunc(terms, func(a, b term) int { return strings.Compare(a.lexeme, b.lexeme) })
+
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	// The candidates: the rarest term, then the next while they are not
+	// common and stay within candidateBudget. When even the rarest is in
+	// more, those having the two rarest, and, should those be too few,
+	// those having the rarest; but not when the second is common: its
+	// long list of passages would cost more to read in the index than it
+	// leaves out.
+	byRarity := slices.SortedStableFunc(slices.Values(terms), func(a, b term) int { return cmp.Compare(a.passages, b.passages) })
+	common := func(t term) bool { return float64(t.passages) > commonShare*all }
+	selective := []string{tsLexeme(byRarity[0].lexeme)}
+	estimate := byRarity[0].passages
+	for _, t := range byRarity[1:] {
+		if common(t) || estimate+t.passages > candidateBudget {
 			break
 		}
-		selective = append(selective, tsLexeme(t.Lexeme))
-		candidates += t.Passages
+		selective = append(selective, tsLexeme(t.lexeme))
+		estimate += t.passages
 	}
-	if candidates > candidateBudget && len(byRarity) > 1 {
-		selective = []string{"(" + tsLexeme(byRarity[0].Lexeme) + " & " + tsLexeme(byRarity[1].Lexeme) + ")"}
+	var filters, join string
+	if mustNodes > 0 {
+		filters += " AND ap.search @@ " + arg(must) + "::tsquery"
 	}
-	all := make([]string, len(terms))
-	for i, t := range terms {
-		all[i] = tsLexeme(t.Lexeme)
+	if sq.Collections != nil || len(sq.ExcludeCollections) > 0 {
+		join = " JOIN articles AS art ON art.id = ap.article_id"
+		if sq.Collections != nil {
+			filters += " AND art.collection = ANY(" + arg(sq.Collections) + "::text[])"
+		}
+		if len(sq.ExcludeCollections) > 0 {
+			filters += " AND art.collection <> ALL(" + arg(sq.ExcludeCollections) + "::text[])"
+		}
 	}
-	// The arguments in the order of the query's text.
-	args := []any{sq.Language, strings.Join(all, " | "), snippetOptions}
+	best := arg(sq.Limit * bestPerHit)
 	var score strings.Builder
 	for i, t := range terms {
 		if i > 0 {
 			score.WriteString(" + ")
 		}
-		score.WriteString("? * ts_rank(?, ap.search, ?::tsquery, 1)")
-		args = append(args, t.weight, rankWeights, all[i])
+		fmt.Fprintf(&score, "%s::float8 * ts_rank('%s', ap.search, %s::tsquery, 1)", arg(t.weight), rankWeights, arg(tsLexeme(t.lexeme)))
 	}
-	var where strings.Builder
-	where.WriteString("ap.search @@ ?::tsquery")
-	args = append(args, strings.Join(selective, " | "))
-	if c := websearchConstraint(q); c != "" {
-		// Made of common words only ("-the"), it is empty, and an empty
-		// tsquery matches nothing: then it constrains nothing.
-		where.WriteString(" AND (numnode(websearch_to_tsquery(?::regconfig, ?)) = 0" +
-			" OR ap.search @@ websearch_to_tsquery(?::regconfig, ?))")
-		args = append(args, sq.Language, c, sq.Language, c)
+	// The candidates with their scores (not their search vectors, which
+	// would be copied along).
+	candidates := func(match string) string {
+		return "SELECT ap.id, ap.article_id, " + score.String() + " AS score FROM article_passages AS ap" + join +
+			" WHERE ap.search @@ " + match + filters + " LIMIT " + strconv.Itoa(candidateCap)
 	}
-	join := ""
-	if sq.Collections != nil || len(sq.ExcludeCollections) > 0 {
-		join = "JOIN articles AS art ON art.id = ap.article_id"
-		if sq.Collections != nil {
-			where.WriteString(" AND art.collection IN (?)")
-			args = append(args, bun.List(nonEmpty(sq.Collections)))
-		}
-		if len(sq.ExcludeCollections) > 0 {
-			where.WriteString(" AND art.collection NOT IN (?)")
-			args = append(args, bun.List(sq.ExcludeCollections))
-		}
+	var with, from string
+	if estimate > candidateBudget && len(byRarity) > 1 && !common(byRarity[1]) {
+		both := arg(selective[0]+" & "+tsLexeme(byRarity[1].lexeme)) + "::tsquery"
+		// The second part runs only when the first found too few.
+		with = "WITH strict AS MATERIALIZED (" + candidates(both) + ")\n"
+		from = "SELECT * FROM strict UNION ALL (" +
+			candidates(arg(selective[0])+"::tsquery AND NOT ap.search @@ "+both+" AND (SELECT count(*) FROM strict) < "+best) + ")"
+	} else {
+		from = candidates(arg(strings.Join(selective, " | ")) + "::tsquery")
 	}
-	args = append(args, sq.Limit*bestPerHit, maxPerArticle, sq.Limit)
-	query := `SELECT ap.id AS passage_id, ap.article_id, ap.title, art.url, ap.heading_path, art.collection, ap.text, top.score,
-  ts_headline(?::regconfig, ap.text, ?::tsquery, ?) AS snippet
+	anyTerm := make([]string, len(terms))
+	for i, t := range terms {
+		anyTerm[i] = tsLexeme(t.lexeme)
+	}
+	query := with + `SELECT ap.id, ap.article_id, ap.title, art.url, ap.heading_path, art.collection, ap.text, top.score,
+  ts_headline(` + arg(sq.Language) + `::regconfig, ap.text, ` + arg(strings.Join(anyTerm, " | ")) + `::tsquery, '` + snippetOptions + `')
 FROM (
   SELECT id, score FROM (
     SELECT id, score, row_number() OVER (PARTITION BY article_id ORDER BY score DESC, id) AS nth
     FROM (
-      SELECT ap.id, ap.article_id, ` + score.String() + ` AS score
-      FROM article_passages AS ap ` + join + `
-      WHERE ` + where.String() + `
-      ORDER BY score DESC, ap.id
-      LIMIT ?
+      SELECT c.id, c.article_id, c.score
+      FROM (` + from + `) AS c
+      ORDER BY score DESC, c.id
+      LIMIT ` + best + `
     ) AS best
   ) AS ranked
-  WHERE nth <= ?
+  WHERE nth <= ` + arg(maxPerArticle) + `
   ORDER BY score DESC, id
-  LIMIT ?
+  LIMIT ` + arg(sq.Limit) + `
 ) AS top
 JOIN article_passages AS ap ON ap.id = top.id
 JOIN articles AS art ON art.id = ap.article_id
 ORDER BY top.score DESC, ap.id`
 	var hits []SearchHit
-	if err := db.NewRaw(query, args...).Scan(ctx, &hits); err != nil {
+	err = queryPG(ctx, db, func(rows *sql.Rows) error {
+		var h SearchHit
+		if err := rows.Scan(&h.PassageID, &h.ArticleID, &h.Title, &h.URL, &h.HeadingPath, &h.Collection, &h.Text, &h.Score, &h.Snippet); err != nil {
+			return err
+		}
+		hits = append(hits, h)
+		return nil
+	}, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("search knowledge: %w", err)
 	}
 	return hits, nil
+}
+
+// nearTermsPostgres are the indexed lexemes that stand in for the
+// unknown ones: within an edit or two (nearness), nearPerTerm at most for
+// each, the nearest first and, between equals, the one more passages have.
+// Their weight is their nearness.
+func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string) ([]term, error) {
+	var names, lo, hi []string
+	var shortest, longest []int32
+	for _, l := range unknown {
+		variants, from, to, allowed := nearProbes(l)
+		names = append(names, variants...)
+		n := int32(utf8.RuneCountInString(l))
+		lo, hi = append(lo, from), append(hi, to)
+		shortest, longest = append(shortest, n-int32(allowed)), append(longest, n+int32(allowed))
+	}
+	var indexed []term
+	err := queryPG(ctx, db, func(rows *sql.Rows) error {
+		var t term
+		if err := rows.Scan(&t.lexeme, &t.passages); err != nil {
+			return err
+		}
+		indexed = append(indexed, t)
+		return nil
+	}, nearSQL, names, lo, hi, shortest, longest)
+	if err != nil {
+		return nil, fmt.Errorf("read near terms: %w", err)
+	}
+	var out []term
+	for _, l := range unknown {
+		var cands []term
+		for _, t := range indexed {
+			if t.weight = nearness(l, t.lexeme); t.weight > 0 {
+				cands = append(cands, t)
+			}
+		}
+		slices.SortFunc(cands, func(a, b term) int {
+			return cmp.Or(cmp.Compare(b.weight, a.weight), cmp.Compare(b.passages, a.passages), strings.Compare(a.lexeme, b.lexeme))
+		})
+		out = append(out, cands[:min(len(cands), nearPerTerm)]...)
+	}
+	return out, nil
+}
+
+// nearAlphabet are the letters an edit may put in a word: a-z, the
+// digits and the accented letters of Latin-1 (a French é, a German ü),
+// besides the word's own.
+var nearAlphabet = []rune("abcdefghijklmnopqrstuvwxyz0123456789ßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ")
+
+// nearProbes is how the indexed lexemes within the edits nearness allows
+// of an unknown one are found without reading them all (a trigram index
+// proposes its nearest only after comparing most of the vocabulary, a
+// few milliseconds a word): those whose edits come after its first
+// nearPrefix letters start with them, a range from from to to (excluded)
+// of the lexemes' primary key; those one edit away within its first
+// letters are variants, looked up one by one. A word of eight letters or
+// more two edits away from its lexeme, one within its first letters, is
+// not found.
+func nearProbes(lexeme string) (variants []string, from, to string, allowed int) {
+	r := []rune(lexeme)
+	n := len(r)
+	p := min(nearPrefix, n)
+	allowed = 1
+	if n >= 8 {
+		allowed = 2
+	}
+	from = string(r[:p])
+	to = string(r[:p-1]) + string(r[p-1]+1)
+	alphabet := slices.Concat(nearAlphabet, r)
+	seen := map[string]bool{lexeme: true}
+	addVariant := func(v []rune) {
+		if s := string(v); !seen[s] {
+			seen[s] = true
+			variants = append(variants, s)
+		}
+	}
+	for i := range p {
+		addVariant(slices.Concat(r[:i], r[i+1:])) // deletion
+		if i+1 < n {
+			swapped := slices.Clone(r)
+			swapped[i], swapped[i+1] = swapped[i+1], swapped[i]
+			addVariant(swapped)
+		}
+		for _, c := range alphabet {
+			if c != r[i] {
+				sub := slices.Clone(r)
+				sub[i] = c
+				addVariant(sub)
+			}
+			addVariant(slices.Concat(r[:i], []rune{c}, r[i:])) // insertion
+		}
+	}
+	return variants, from, to, allowed
+}
+
+// queryPG runs a statement with its parameters on the connection or
+// transaction under db, and fn on each row. bun would write the values
+// into the text, which PostgreSQL would then parse and plan for every
+// question; with parameters the driver prepares each statement once per
+// connection and PostgreSQL can keep its plan.
+func queryPG(ctx context.Context, db bun.IDB, fn func(*sql.Rows) error, query string, args ...any) error {
+	var rows *sql.Rows
+	var err error
+	switch d := db.(type) {
+	case *bun.DB:
+		rows, err = d.DB.QueryContext(ctx, query, args...)
+	case bun.Tx:
+		rows, err = d.Tx.QueryContext(ctx, query, args...)
+	case *bun.Tx:
+		rows, err = d.Tx.QueryContext(ctx, query, args...)
+	case bun.Conn:
+		rows, err = d.Conn.QueryContext(ctx, query, args...)
+	case *bun.Conn:
+		rows, err = d.Conn.QueryContext(ctx, query, args...)
+	default:
+		// Another bun.IDB: the values written into the text by bun.
+		rows, err = db.QueryContext(ctx, inlineParams(query, args))
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// inlineParams writes the values of args into query for $1, $2...:
+// strings and string lists quoted, numbers as they are.
+func inlineParams(query string, args []any) string {
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	var b strings.Builder
+	for i := 0; i < len(query); i++ {
+		j := i + 1
+		for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+			j++
+		}
+		if query[i] != '$' || j == i+1 {
+			b.WriteByte(query[i])
+			continue
+		}
+		n, _ := strconv.Atoi(query[i+1 : j])
+		switch v := args[n-1].(type) {
+		case string:
+			b.WriteString(quote(v))
+		case []string:
+			items := make([]string, len(v))
+			for k, s := range v {
+				items[k] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+			}
+			b.WriteString(quote("{" + strings.Join(items, ",") + "}"))
+		case []int32:
+			items := make([]string, len(v))
+			for k, x := range v {
+				items[k] = strconv.Itoa(int(x))
+			}
+			b.WriteString(quote("{" + strings.Join(items, ",") + "}"))
+		default:
+			fmt.Fprint(&b, v)
+		}
+		i = j - 1
+	}
+	return b.String()
 }
 
 // nearness is how near an indexed lexeme is to one no passage has: 1

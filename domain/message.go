@@ -87,6 +87,8 @@ type Message struct {
 	AgentID *int64 `bun:"agent_id" json:"agent_id,omitempty"`
 	// Model is the LLM model that wrote an AI reply.
 	Model *string `bun:"model,type:varchar(255)" json:"model,omitempty"`
+	// Citations are the knowledge base passages an AI reply cites.
+	Citations []Citation `bun:"citations,type:text,nullzero" json:"citations,omitempty"`
 	Timestamps
 }
 

@@ -54,6 +54,8 @@ type Reply struct {
 	Failed bool
 	// Model is the LLM model that wrote it; empty when none did.
 	Model string
+	// Citations are the sources it cites.
+	Citations []Citation
 }
 
 // SaveReply stores the AI's reply once per turn: a retried save finds the
@@ -86,7 +88,7 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 		}
 		m := &Message{SenderID: assistant.ID, RecipientID: in.UserID, Content: in.Content,
 			ConversationID: &conv, ParentID: &parent, Channel: to.Channel, ExternalID: &key,
-			DeliveryStatus: &delivery, Address: to.Address}
+			DeliveryStatus: &delivery, Address: to.Address, Citations: in.Citations}
 		if in.Model != "" {
 			m.Model = &in.Model
 		}

@@ -28,11 +28,14 @@ const (
 	EventReportStatusChanged WebhookEvent = "report.status_changed"
 	EventHandedOff           WebhookEvent = "conversation.handed_off"
 	EventResumed             WebhookEvent = "conversation.resumed"
+	// EventKnowledgeChanged: an article of the knowledge base was
+	// created, replaced or deleted.
+	EventKnowledgeChanged WebhookEvent = "knowledge.article.changed"
 )
 
 // WebhookEvents are all of them.
 var WebhookEvents = []WebhookEvent{EventMessageReceived, EventMessageReplied, EventReportCreated,
-	EventReportStatusChanged, EventHandedOff, EventResumed}
+	EventReportStatusChanged, EventHandedOff, EventResumed, EventKnowledgeChanged}
 
 // WebhookSubscription is a receiver of outbound webhooks: its URL, the
 // events it wants and the secret its deliveries are signed with.
@@ -346,8 +349,53 @@ func eventData(ctx context.Context, tx bun.Tx, ev WebhookOutbox) (any, error) {
 			}
 		}
 		return change, nil
+	case EventKnowledgeChanged:
+		change := ArticleChange{ArticleID: id, At: ev.CreatedAt}
+		if ev.Detail != nil {
+			change.Change = ArticleChangeKind(*ev.Detail)
+		}
+		if change.Change != ArticleDeleted {
+			a, err := ArticleByID(ctx, tx, id)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			change.Article = a // nil: deleted since
+		}
+		return change, nil
 	}
 	return nil, fmt.Errorf("unknown event type %q", ev.Type)
+}
+
+// ArticleChangeKind is what happened to an article.
+type ArticleChangeKind string
+
+// The changes of an article.
+const (
+	ArticleCreated  ArticleChangeKind = "created"
+	ArticleReplaced ArticleChangeKind = "replaced"
+	ArticleDeleted  ArticleChangeKind = "deleted"
+)
+
+// ArticleChange is the data of knowledge.article.changed: the change,
+// and the article as it is when the event is sent (null once deleted).
+type ArticleChange struct {
+	ArticleID int64             `json:"article_id"`
+	Change    ArticleChangeKind `json:"change"`
+	At        time.Time         `json:"at"`
+	Article   *Article          `json:"article"`
+}
+
+// tellWebhooks queues an event the database triggers do not write (they
+// cover messages, reports and handoffs), in the transaction of the change,
+// when some active subscription may want it.
+func tellWebhooks(ctx context.Context, tx bun.Tx, event WebhookEvent, objectID, detail string) error {
+	_, err := tx.NewRaw(`INSERT INTO webhook_outbox (type, object_id, detail, created_at)
+		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhook_subscriptions WHERE is_active)`,
+		event, objectID, detail, Now()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("queue %s event: %w", event, err)
+	}
+	return nil
 }
 
 // UnstartedWebhookDeliveries are deliveries whose workflow was not started

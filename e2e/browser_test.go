@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"os"
@@ -20,12 +21,36 @@ import (
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
-// browserAgent answers like the report agent would: questions about reports
-// call list_reports and list what it returned; a request to go slowly is
-// streamed in pieces 400 ms apart; anything else is echoed.
+// browserAgent answers like the report and help agents would: questions
+// about reports call list_reports and list what it returned; questions
+// about lockers or parcels call search_knowledge and answer with the first
+// sentence of the first passage found, citing its number; a request to go
+// slowly is streamed in pieces 400 ms apart; anything else is echoed.
 func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 	last := req.Last()
 	if last.Role == "tool" {
+		// Which tool answered: the call with the result's id.
+		var tool string
+		for _, m := range req.Messages {
+			for _, tc := range m.ToolCalls {
+				if tc.ID == last.ToolCallID {
+					tool = tc.Function.Name
+				}
+			}
+		}
+		if tool == "search_knowledge" {
+			// "[n] title — heading", then the passage's text, then "URL: ...".
+			lines := strings.Split(last.Text(), "\n")
+			for i, line := range lines {
+				n, _, found := strings.Cut(strings.TrimPrefix(line, "["), "]")
+				if !strings.HasPrefix(line, "[") || !found || i+1 >= len(lines) {
+					continue
+				}
+				sentence, _, _ := strings.Cut(lines[i+1], ". ")
+				return fakellm.Response{Content: strings.TrimSuffix(sentence, ".") + " [" + n + "]."}
+			}
+			return fakellm.Response{Content: "I could not find that in the help articles."}
+		}
 		reports := listedReports(last)
 		if len(reports) == 0 {
 			return fakellm.Response{Content: "You have no reports."}
@@ -39,6 +64,10 @@ func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 	if strings.Contains(last.Text(), "slowly") {
 		return fakellm.Response{Content: "I am writing this slowly for you.",
 			Chunks: []string{"I am ", "writing ", "this ", "slowly ", "for you."}, ChunkDelay: 400 * time.Millisecond}
+	}
+	if text := strings.ToLower(last.Text()); strings.Contains(text, "locker") || strings.Contains(text, "parcel") {
+		args, _ := json.Marshal(map[string]string{"query": last.Text()})
+		return fakellm.Response{ToolCalls: []fakellm.ToolCall{fakellm.Call("call_kb", "search_knowledge", string(args))}}
 	}
 	if strings.Contains(strings.ToLower(last.Text()), "report") {
 		return fakellm.Response{ToolCalls: []fakellm.ToolCall{fakellm.Call("call_1", "list_reports", `{}`)}}
@@ -103,7 +132,8 @@ func TestWebAppInABrowser(t *testing.T) {
 	assert.Equal(t, "Login page is broken", reports[0].Title)
 	assert.Equal(t, domain.ReportResolved, reports[0].Status)
 	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs",
-		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox"} {
+		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox",
+		"15-knowledge", "16-knowledge-edit", "17-knowledge-search", "18-chat-with-sources", "19-phone-knowledge"} {
 		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
 		if assert.NoError(t, err) {
 			assert.Greater(t, info.Size(), int64(5000), shot)

@@ -35,7 +35,9 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
 		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),
 		HandoffMessage:   cfg.HandoffMessage, HandoffIdle: cfg.HandoffIdle, HandoffOnLLMFailure: cfg.HandoffOnLLMFailure,
-		BudgetMessage: cfg.LLMBudgetMessage,
+		BudgetMessage:     cfg.LLMBudgetMessage,
+		KnowledgeRequired: cfg.KnowledgeRequired, NoAnswerMessage: cfg.KnowledgeNoAnswerMessage,
+		NoAnswerHandoff: cfg.KnowledgeNoAnswer == "handoff",
 	}
 }
 
@@ -46,7 +48,7 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 		DB:           db,
 		LLM:          activities.NewEndpoint(cfg.LiteLLMBaseURL, cfg.LiteLLMAPIKey, cfg.LiteLLMModel, cfg.LLMTimeout),
 		DailyTokens:  cfg.LLMUserDailyTokens,
-		Agents:       activities.DefaultAgents(),
+		Agents:       activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}),
 		HistoryMax:   cfg.ChatHistoryMax,
 		SummaryEvery: cfg.ChatSummaryEvery,
 		Policy:       TurnPolicy(cfg),

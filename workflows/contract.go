@@ -291,11 +291,18 @@ const (
 	// OutcomeBudgetExceeded: the user's tokens of the day were spent; the
 	// reply is the budget message, no LLM call was made.
 	OutcomeBudgetExceeded Outcome = "budget_exceeded"
+	// OutcomeNoAnswer: the knowledge base was required and the answer
+	// cited none of it; the reply is the no-answer message (or the
+	// handoff's, when the turn handed off).
+	OutcomeNoAnswer Outcome = "no_answer"
+	// OutcomeEmptyAnswer: the LLM answered with nothing, twice; the reply
+	// is an apology.
+	OutcomeEmptyAnswer Outcome = "empty_answer"
 )
 
 // failed is true for the outcomes whose reply is an apology.
 func (o Outcome) failed() bool {
-	return o != OutcomeReplied && o != OutcomeHandedOff && o != OutcomeBudgetExceeded
+	return o != OutcomeReplied && o != OutcomeHandedOff && o != OutcomeBudgetExceeded && o != OutcomeNoAnswer
 }
 
 // Metrics the workflows record through the SDK's (replay-safe) handler.

@@ -433,8 +433,11 @@ func (c *conversation) handoffRequested() bool {
 }
 
 func handoffCause(o Outcome) string {
-	if o == OutcomeHandedOff {
+	switch o {
+	case OutcomeHandedOff:
 		return "tool"
+	case OutcomeNoAnswer:
+		return "no_answer"
 	}
 	return "llm_failure"
 }

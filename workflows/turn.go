@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -22,6 +23,7 @@ const (
 	ApologyRejected    = "Sorry, something went wrong on my side and I can't answer that. The team has been notified."
 	ApologyStepLimit   = "Sorry, that took more steps than I can manage in one go. Could you ask in a simpler way?"
 	ApologyBudget      = "Sorry, you have used today's allowance of the assistant. It will answer again tomorrow."
+	ApologyEmpty       = "Sorry, I couldn't put an answer together. Could you ask again, perhaps in other words?"
 )
 
 // TurnWorkflow answers the inbound messages of one turn: it reads the
@@ -49,6 +51,10 @@ type turn struct {
 	in     TurnInput
 	policy activities.TurnPolicy
 	step   TurnStep
+	// sources are the knowledge base passages the tools showed the LLM,
+	// numbered across the turn; otherTools counts the other tools it ran.
+	sources    []domain.Citation
+	otherTools int
 }
 
 func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
@@ -78,7 +84,12 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		// A handoff came first: no reply is saved, the person answers.
 		return t.cancelled(ctx, res, ctx.Err())
 	}
+	reply, outcome = t.ground(reply, outcome, &res)
 	res.Outcome = outcome
+	var citations []domain.Citation
+	if outcome == OutcomeReplied {
+		citations = domain.Cited(reply, t.sources)
+	}
 
 	// From here the reply goes out whatever happens to the conversation:
 	// once saved, the user can read it.
@@ -87,7 +98,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	t.step = StepSaveReply
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
-		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(), Model: res.Model,
+		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(), Model: res.Model, Citations: citations,
 	}).Get(ctx, &res.ReplyID); err != nil {
 		return res, err
 	}
@@ -178,6 +189,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 	})
 	var steps []activities.Step
 	endpoint := activities.EndpointPrimary
+	emptyAnswers := 0
 	for res.LLMCalls < t.policy.MaxLLMCalls {
 		t.step = StepCallLLM
 		res.LLMCalls++
@@ -217,6 +229,17 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			}
 			return ApologyUnavailable, OutcomeLLMUnavailable
 		}
+		if len(out.ToolCalls) == 0 && strings.TrimSpace(out.Content) == "" {
+			// An empty answer is never a reply: asked once more, then the
+			// apology. Only turns that get one mark their history.
+			if workflow.GetVersion(ctx, emptyAnswerChange, workflow.DefaultVersion, 1) == 1 {
+				if emptyAnswers++; emptyAnswers == 1 && res.LLMCalls < t.policy.MaxLLMCalls {
+					workflow.GetLogger(ctx).Warn("llm answered with nothing; asking again")
+					continue
+				}
+				return ApologyEmpty, OutcomeEmptyAnswer
+			}
+		}
 		if len(out.ToolCalls) == 0 {
 			res.Model = out.Model
 			return out.Content, OutcomeReplied
@@ -235,7 +258,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			res.Tools++
 			var r activities.ToolResult
 			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
-				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call,
+				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call, FirstSource: len(t.sources) + 1,
 			}).Get(ctx, &r)
 			if ctx.Err() != nil {
 				return "", OutcomeCancelled
@@ -243,11 +266,40 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			if err != nil {
 				r = activities.Refusal(call, "the tool failed; try again later")
 			}
+			t.sources = append(t.sources, r.Sources...)
+			if call.Name != activities.SearchKnowledgeTool && !r.IsError {
+				t.otherTools++
+			}
 			step.Results = append(step.Results, r)
 		}
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// emptyAnswerChange marks the version of the turn that asks again when
+// the LLM answers with nothing.
+const emptyAnswerChange = "empty-answer-retry"
+
+// HandoffReasonNoAnswer is the reason of a handoff made because the
+// knowledge base did not answer (KNOWLEDGE_REQUIRED with
+// KNOWLEDGE_NO_ANSWER=handoff).
+const HandoffReasonNoAnswer = "not in the knowledge base"
+
+// ground keeps a reply only when it stands on the knowledge base, if the
+// worker's policy requires that: an answer that cites none of the
+// passages it was shown, and used no other tool (a report's status is
+// grounded in the report), becomes the no-answer message or a handoff.
+func (t *turn) ground(reply string, outcome Outcome, res *TurnResult) (string, Outcome) {
+	if !t.policy.KnowledgeRequired || outcome != OutcomeReplied || t.otherTools > 0 ||
+		len(domain.Cited(reply, t.sources)) > 0 {
+		return reply, outcome
+	}
+	if t.policy.NoAnswerHandoff {
+		res.Handoff = HandoffReasonNoAnswer
+		return t.policy.HandoffMessage, OutcomeNoAnswer
+	}
+	return t.policy.NoAnswerMessage, OutcomeNoAnswer
 }
 
 // isBudget is true for the failure of a call the user's daily budget

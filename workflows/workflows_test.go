@@ -36,7 +36,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 func newEnvWith(_ *testing.T, p activities.TurnPolicy) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(), Policy: p})
+	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(activities.AgentSettings{}), Policy: p})
 	return env
 }
 
@@ -227,7 +227,7 @@ func TestASpentBudgetIsAnsweredWithTheBudgetMessage(t *testing.T) {
 func fallbackEnv(t *testing.T, primaryErr error, fallback func() (activities.CallLLMResult, error)) (*testsuite.TestWorkflowEnvironment, *replies, map[string]int) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
-	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(), Policy: testPolicy,
+	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(activities.AgentSettings{}), Policy: testPolicy,
 		Fallback: &activities.Endpoint{Model: "backup-model"}})
 	saved := &replies{}
 	quietTurn(env, saved)

@@ -3,7 +3,9 @@
 // address and a superuser's credentials in the environment).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const base = process.env.BASE_URL;
@@ -381,4 +383,162 @@ test("the API documentation page renders offline", async () => {
   await shot(page, "11-api-docs");
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+// signIn signs who in on page, at the app's sign-in page.
+async function signIn(page, who) {
+  await page.goto(base + "/app#/login");
+  await page.getByLabel("Username or email").fill(who.username);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/#\/chat$/);
+}
+
+const lockers = `Parcel lockers stand in train stations and supermarkets: the app shows the nearest one.
+
+## How long a parcel stays
+
+A locker keeps your parcel for 72 hours. After that it goes *back to the sender*, and you can ask for a new delivery.
+
+## Opening the door
+
+1. Open the app and pick the parcel.
+2. Scan the code shown on the locker's screen.
+3. Take the parcel and close the door.
+
+See [the map of lockers](https://help.example.com/lockers/map), or call \`0800 123 456\`.
+`;
+
+test("a superuser writes the knowledge base, and the assistant answers from it citing its sources", async () => {
+  const page = await newPage();
+  await signIn(page, admin);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Knowledge" }).click();
+  await page.getByRole("heading", { name: "Knowledge base" }).waitFor();
+
+  // Write an article. The preview is drawn from the markdown as it is
+  // typed; markup and unsafe links in it stay text.
+  await page.getByRole("link", { name: "New article" }).click();
+  await page.getByRole("heading", { name: "New article" }).waitFor();
+  const body = page.getByLabel("Text (markdown)");
+  const preview = page.locator("#kb-preview");
+  await body.fill("# Hostile\n\n<img src=x onerror=alert(1)> [click](javascript:alert(1)) <script>alert(2)</script>");
+  await preview.getByText("<img src=x onerror=alert(1)>", { exact: false }).waitFor();
+  assert.equal(await preview.locator("img, script, a").count(), 0, "no element from an article's text but its markdown");
+  await page.getByLabel("Title").fill("Parcel lockers");
+  await page.getByLabel(/^Address/).fill("https://help.example.com/lockers");
+  await body.fill(lockers);
+  await preview.getByRole("heading", { name: "How long a parcel stays" }).waitFor();
+  assert.equal(await preview.locator("ol li").count(), 3);
+  assert.equal(await preview.locator("em").textContent(), "back to the sender");
+  assert.equal(await preview.getByRole("link", { name: "the map of lockers" }).getAttribute("href"),
+    "https://help.example.com/lockers/map");
+  await page.getByRole("button", { name: "Create article" }).click();
+  await page.waitForURL(/#\/knowledge\/\d+$/);
+  await page.getByRole("heading", { name: "Parcel lockers" }).waitFor();
+  await page.getByText(/\d+ passages? the assistant can cite/).waitFor();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("“Parcel lockers” saved").waitFor();
+  await shot(page, "16-knowledge-edit");
+
+  // Import files: two become articles, one is refused. The upload goes
+  // through XMLHttpRequest, which tells how far it is.
+  await page.getByRole("link", { name: "Back to the list" }).click();
+  await page.getByRole("heading", { name: "Knowledge base" }).waitFor();
+  const dir = mkdtempSync(join(tmpdir(), "aimsg-kb-"));
+  try {
+    writeFileSync(join(dir, "opening-hours.md"),
+      "# Opening hours\n\nOur service desk is open from 9:00 to 17:00 on weekdays.\n\n## Holidays\n\nOn public holidays the desk is closed.\n");
+    writeFileSync(join(dir, "returns.txt"), "Returns\n\nSend an item back within 30 days for a full refund.\n");
+    writeFileSync(join(dir, "scan.pdf"), "%PDF-1.4 not an article");
+    await page.getByLabel("Files", { exact: true }).setInputFiles(["opening-hours.md", "returns.txt", "scan.pdf"].map((f) => join(dir, f)));
+    const sent = page.waitForRequest((r) => r.url().endsWith("/knowledge/import") && r.resourceType() === "xhr");
+    await page.getByRole("button", { name: "Import" }).click();
+    await sent;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await page.locator(".import-summary", { hasText: "2 created · 0 replaced · 1 refused" }).waitFor();
+  await page.locator(".import-group.refused li", { hasText: "scan.pdf" }).waitFor();
+  const articles = page.locator("table.articles tbody tr");
+  await page.waitForFunction(() => document.querySelectorAll("table.articles tbody tr[data-id]").length === 3);
+
+  // Delete the returns article, after saying so in the dialog.
+  const returns = (await page.locator(".import-group.created li", { hasText: "returns.txt" }).getByRole("link").textContent()).trim();
+  await articles.filter({ hasText: returns }).getByRole("button", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText(`Delete “${returns}”?`).waitFor();
+  await dialog.getByRole("button", { name: "Delete" }).click();
+  await page.getByText(`“${returns}” deleted`).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("table.articles tbody tr[data-id]").length === 2);
+  await page.locator("#toast:empty").waitFor({ state: "attached" }); // out of the screenshots to come
+
+  // The filter keeps the articles about lockers.
+  await page.getByLabel("Filter articles").fill("lockers");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("table.articles tbody tr[data-id]").length === 1);
+  assert.equal(await articles.first().locator("a.title").textContent(), "Parcel lockers");
+  await page.getByLabel("Filter articles").fill("");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForFunction(() => document.querySelectorAll("table.articles tbody tr[data-id]").length === 2);
+  await shot(page, "15-knowledge");
+
+  // What the assistant would read for the question.
+  await page.getByLabel("Question").fill("how long does a locker keep my parcel");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  const first = page.locator(".hit").first();
+  await first.waitFor();
+  assert.equal(await first.locator("h3").textContent(), "Parcel lockers");
+  assert.equal(await first.locator(".heading-path").textContent(), "How long a parcel stays");
+  assert.ok(await first.locator(".snippet mark").count() > 0, "the matched words are marked");
+  assert.doesNotMatch(await first.locator(".snippet").textContent(), /[«»]/);
+  assert.equal(await first.getByRole("link", { name: "https://help.example.com/lockers" }).getAttribute("href"),
+    "https://help.example.com/lockers");
+  await shot(page, "17-knowledge-search");
+
+  // The assistant answers from it, and shows where the answer comes from.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
+  await page.getByRole("heading", { name: "Assistant" }).waitFor();
+  await page.getByLabel("Message", { exact: true }).fill("How long does a locker keep my parcel?");
+  await page.getByRole("button", { name: "Send" }).click();
+  const reply = page.locator(".message.theirs:not(.draft)", { hasText: "A locker keeps your parcel for 72 hours" });
+  try {
+    await reply.locator(".sources").waitFor({ timeout: replyTimeout });
+  } catch (e) {
+    console.log("messages on the page:", await page.locator(".messages").innerText());
+    await shotRaw(page, "failure-chat-with-sources");
+    throw e;
+  }
+  const source = reply.locator(".sources li").first();
+  assert.match(await source.textContent(), /^\[1\] Parcel lockers — How long a parcel stays$/);
+  assert.equal(await source.getByRole("link", { name: "Parcel lockers" }).getAttribute("href"), "https://help.example.com/lockers");
+  assert.equal(await reply.locator("sup.cite a").getAttribute("href"), "https://help.example.com/lockers", "the [1] in the text links too");
+  await shot(page, "18-chat-with-sources");
+  // The support team sees the same sources in the conversation.
+  const me = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")).user.id);
+  await page.goto(base + "/app#/support/" + encodeURIComponent("ai:" + me));
+  await page.locator(".message.theirs", { hasText: "A locker keeps your parcel for 72 hours" })
+    .locator('.sources a[href="https://help.example.com/lockers"]').waitFor();
+
+  // The pages fit a phone's screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ["#/knowledge", "#/knowledge/new"]) {
+    await page.goto(base + "/app" + path);
+    await page.locator("h1").waitFor();
+    await page.waitForTimeout(200);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path}: no sideways scrolling (overflow ${overflow}px)`);
+  }
+  await page.goto(base + "/app#/knowledge");
+  await page.locator("table.articles tbody tr[data-id]").first().waitFor();
+  await shot(page, "19-phone-knowledge");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // Without the knowledge permission there is no link to it, nor the page.
+  const other = await newPage();
+  await signIn(other, user);
+  assert.equal(await other.getByRole("link", { name: "Knowledge" }).count(), 0);
+  await other.goto(base + "/app#/knowledge");
+  await other.waitForURL(/#\/chat$/);
+  await other.context().close();
 });

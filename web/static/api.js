@@ -89,6 +89,41 @@ export async function api(method, path, body) {
   return { data, total: total === null ? null : Number(total) };
 }
 
+// upload posts form data (files) as multipart/form-data and returns the
+// decoded answer, like api. It uses XMLHttpRequest because fetch cannot
+// tell how much of a request has been sent: onProgress(sent, total) is
+// called as the upload goes, last with sent === total when it is all
+// sent (the server may still be working on it).
+export async function upload(path, formData, onProgress = () => {}) {
+  const send = () => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", base + path);
+    const token = session.get()?.access_token;
+    if (token) xhr.setRequestHeader("Authorization", "Bearer " + token);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onProgress(e.loaded, e.total); });
+    xhr.upload.addEventListener("load", (e) => onProgress(e.total || 1, e.total || 1));
+    xhr.addEventListener("load", () => resolve(xhr));
+    xhr.addEventListener("error", () => reject(new ApiError(0, "The upload failed: the server could not be reached")));
+    xhr.send(formData);
+  });
+  let xhr = await send();
+  if (xhr.status === 401 && session.get()) {
+    if (await refresh()) xhr = await send();
+    else {
+      session.clear();
+      location.hash = "#/login";
+    }
+  }
+  const data = xhr.response;
+  if (xhr.status < 200 || xhr.status > 299) {
+    const err = new ApiError(xhr.status, data?.detail || (xhr.status === 413 ? "The files are too large to import at once" : undefined));
+    err.data = data; // what else the answer says (each file's reason)
+    throw err;
+  }
+  return { data };
+}
+
 // login signs in and keeps the session.
 export async function login(username, password) {
   const res = await fetch(base + "/auth/login", {

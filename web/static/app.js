@@ -8,6 +8,7 @@ import { conversationsPage } from "./pages/conversations.js";
 import { reportsPage } from "./pages/reports.js";
 import { adminUsersPage } from "./pages/admin-users.js";
 import { adminReportsPage } from "./pages/admin-reports.js";
+import { knowledgePage, articlePage } from "./pages/knowledge.js";
 
 // routes map #/path patterns to pages; who says who may open them.
 const routes = [
@@ -21,6 +22,8 @@ const routes = [
   { path: /^\/support\/([^/]+)$/, page: (main, id, signal) => supportConversationPage(main, decodeURIComponent(id), signal), who: "support" },
   { path: /^\/admin\/users$/, page: adminUsersPage, who: "superuser" },
   { path: /^\/admin\/reports$/, page: adminReportsPage, who: "triage" },
+  { path: /^\/knowledge$/, page: knowledgePage, who: "knowledge" },
+  { path: /^\/knowledge\/(new|\d+)$/, page: articlePage, who: "knowledge" },
 ];
 
 // leave ends the page shown (its event stream, timers).
@@ -38,6 +41,7 @@ async function render() {
   if (user && !session.get().permissions) await loadPermissions().catch(() => {});
   if (route.who === "support" && !can("support")) { location.hash = "#/chat"; return; }
   if (route.who === "triage" && !can("triage_reports")) { location.hash = "#/chat"; return; }
+  if (route.who === "knowledge" && !can("knowledge")) { location.hash = "#/chat"; return; }
   renderNav(user, path);
   const main = document.getElementById("main");
   main.replaceChildren();
@@ -58,7 +62,10 @@ async function render() {
 function renderNav(user, path) {
   const nav = document.getElementById("nav");
   if (!user) { nav.replaceChildren(); return; }
-  const link = (href, text) => h("a", { href, "aria-current": path === href.slice(1) ? "page" : undefined }, text);
+  // A link is current on its page and on the pages below it (an article
+  // of the knowledge base, a conversation).
+  const here = (href) => path === href.slice(1) || path.startsWith(href.slice(1) + "/");
+  const link = (href, text) => h("a", { href, "aria-current": here(href) ? "page" : undefined }, text);
   nav.replaceChildren(...[
     link("#/chat", "Assistant"),
     link("#/conversations", "Conversations"),
@@ -66,6 +73,7 @@ function renderNav(user, path) {
     can("support") && link("#/support", "Support"),
     user.is_superuser && link("#/admin/users", "Users"),
     can("triage_reports") && link("#/admin/reports", "All reports"),
+    can("knowledge") && link("#/knowledge", "Knowledge"),
     h("span", { class: "who" }, user.username),
     h("button", { type: "button", class: "link", onclick: async () => {
       await logout();

@@ -85,3 +85,49 @@ export async function submitting(form, fn) {
     fields.forEach((f) => { f.disabled = false; });
   }
 }
+
+// safeHref is url as a link's address when it is an http or https one,
+// else null: an address from the server or an article never runs script
+// (javascript:) or opens anything but a web page.
+export function safeHref(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// outLink is a link to a web page elsewhere, opened in a new tab; when url
+// is not an http(s) address, the children as plain text.
+export function outLink(url, ...children) {
+  const href = safeHref(url);
+  if (!href) return h("span", {}, ...children);
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, ...children);
+}
+
+// confirmAction asks before something that cannot be undone, in a modal
+// dialog (Escape or Cancel keep things as they are); it resolves to
+// whether the user confirmed. Focus starts on Cancel, and returns to where
+// it was.
+export function confirmAction(question, action = "Delete") {
+  return new Promise((resolve) => {
+    const back = document.activeElement;
+    const id = "confirm-" + Date.now();
+    const cancel = h("button", { type: "button", class: "secondary", onclick: () => dialog.close("") }, "Cancel");
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": id },
+      h("p", { id }, question),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "danger", onclick: () => dialog.close("yes") }, action),
+        cancel));
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      back?.focus?.();
+      resolve(dialog.returnValue === "yes");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}

@@ -1,7 +1,7 @@
 // One conversation: with the assistant (ai:<me>) or with another user, and
 // the same view for the support team answering a user's conversation with
 // the assistant. Replies appear live from the conversation's event stream.
-import { h, field, when, badge, identityBadge, submitting } from "../dom.js";
+import { h, field, when, badge, identityBadge, submitting, outLink, safeHref } from "../dom.js";
 import { api, follow, session } from "../api.js";
 
 // modeBanner says, on a conversation with the assistant, who answers it.
@@ -69,6 +69,44 @@ export async function supportConversationPage(main, conversationId, signal) {
   setMode(data.some((c) => c.conversation_id === conversationId) ? "human" : "ai");
 }
 
+// citedText is a reply's text with its references to sources ([1], [2][3],
+// [1, 4]) made small raised marks, each a link to its source's page when
+// it has one. A number no source has stays as it was written.
+function citedText(content, citations) {
+  if (!Array.isArray(citations) || !citations.length) return content;
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  const out = [];
+  let from = 0;
+  for (const m of content.matchAll(/\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]/g)) {
+    const ns = m[1].split(",").map((n) => Number(n.trim()));
+    if (!ns.every((n) => byN.has(n))) continue;
+    out.push(content.slice(from, m.index));
+    for (const n of ns) {
+      const c = byN.get(n);
+      const label = `Source ${n}: ${c.title}` + (c.heading ? ` — ${c.heading}` : "");
+      const href = safeHref(c.url);
+      out.push(h("sup", { class: "cite" }, href
+        ? h("a", { href, target: "_blank", rel: "noopener noreferrer", title: label, "aria-label": label }, `[${n}]`)
+        : h("span", { title: label }, `[${n}]`)));
+    }
+    from = m.index + m[0].length;
+  }
+  out.push(content.slice(from));
+  return out;
+}
+
+// sources lists what a reply cites: [n] the article's title, linked to its
+// page when it has an http(s) one, and the heading of the passage.
+function sources(citations) {
+  if (!Array.isArray(citations) || !citations.length) return null;
+  return h("div", { class: "sources" },
+    h("span", { class: "sources-title", "aria-hidden": "true" }, "Sources"),
+    h("ol", { "aria-label": "Sources" }, [...citations].sort((a, b) => a.n - b.n).map((c) => h("li", {},
+      h("span", { class: "cite-n" }, `[${c.n}]`), " ",
+      outLink(c.url, c.title),
+      c.heading && h("span", { class: "muted" }, " — " + c.heading)))));
+}
+
 // conversationView shows a conversation's messages, a box to write in and
 // the reply being written, all at o.base (GET and POST messages, events).
 async function conversationView(main, signal, o) {
@@ -92,7 +130,8 @@ async function conversationView(main, signal, o) {
         h("time", { datetime: m.created_at }, when(m.created_at)),
         pending && badge("thinking…", "pending"),
         m.turn_status === "failed" && badge("no answer", "failed")),
-      h("p", { class: "content" }, m.content));
+      h("p", { class: "content" }, citedText(m.content, m.citations)),
+      sources(m.citations));
     const old = shown.get(m.id);
     if (old) old.replaceWith(item);
     else list.append(item);

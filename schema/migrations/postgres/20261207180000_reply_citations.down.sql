@@ -1,0 +1,2 @@
+-- Modify "messages" table
+ALTER TABLE "messages" DROP COLUMN "citations";

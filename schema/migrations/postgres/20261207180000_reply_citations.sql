@@ -1,0 +1,2 @@
+-- Modify "messages" table
+ALTER TABLE "messages" ADD COLUMN "citations" text NULL;
