@@ -1,10 +1,7 @@
 package api_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,41 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
-
-// upload is a multipart body of files (name to content) and a collection.
-func upload(t *testing.T, collection string, files ...[2]string) (string, func(*http.Request)) {
-	t.Helper()
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for _, f := range files {
-		w, err := mw.CreateFormFile("files", f[0])
-		require.NoError(t, err)
-		_, err = w.Write([]byte(f[1]))
-		require.NoError(t, err)
-	}
-	if collection != "" {
-		require.NoError(t, mw.WriteField("collection", collection))
-	}
-	require.NoError(t, mw.Close())
-	return b.String(), header("Content-Type", mw.FormDataContentType())
-}
-
-// zipOf is a zip archive of files (name to content).
-func zipOf(t *testing.T, files ...[2]string) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for _, f := range files {
-		w, err := zw.Create(f[0])
-		require.NoError(t, err)
-		_, err = w.Write([]byte(f[1]))
-		require.NoError(t, err)
-	}
-	require.NoError(t, zw.Close())
-	return b.String()
-}
 
 func articleCount(t *testing.T, hs *harness) int {
 	t.Helper()
@@ -179,10 +144,10 @@ func TestKnowledgeImport(t *testing.T) {
 		hs := newHarness(t, url, map[string]string{"KNOWLEDGE_MAX_UPLOAD_MB": "1"})
 		agent := hs.agent("kim")
 
-		archive := zipOf(t, [2]string{"faq/opening-hours.md", "# Opening hours\n\nThe support line is open 8:00 to 20:00.\n"},
-			[2]string{"faq/fees.txt", "Fees\nSending a parcel abroad costs 12 euros."},
-			[2]string{"faq/logo.png", "\x89PNG"})
-		body, ct := upload(t, "faq", [2]string{"lockers.html", lockersHTML}, [2]string{"help.zip", archive})
+		archive := apitest.Zip(t, apitest.File{Name: "faq/opening-hours.md", Content: "# Opening hours\n\nThe support line is open 8:00 to 20:00.\n"},
+			apitest.File{Name: "faq/fees.txt", Content: "Fees\nSending a parcel abroad costs 12 euros."},
+			apitest.File{Name: "faq/logo.png", Content: "\x89PNG"})
+		body, ct := apitest.Upload(t, []apitest.File{{Name: "lockers.html", Content: lockersHTML}, {Name: "help.zip", Content: archive}}, "collection", "faq")
 		w := hs.call("POST", "/knowledge/import", body, agent.AccessToken, ct)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		res := decode(t, w)
@@ -204,20 +169,21 @@ func TestKnowledgeImport(t *testing.T) {
 		assert.Len(t, res["replaced"], 3)
 		assert.Equal(t, 3, articleCount(t, hs))
 
-		for name, files := range map[string][][2]string{
-			"a zip with ../ paths": {{"ok.md", "# Fine\n\nText."}, {"evil.zip", zipOf(t, [2]string{"fine.md", "# A\n\nB."}, [2]string{"../../etc/evil.md", "# Evil\n\nText."})}},
-			"unsupported only":     {{"manual.pdf", "%PDF-1.7"}},
-			"scripts only":         {{"empty.html", "<html><script>alert(1)</script><style>p{}</style></html>"}},
-			"empty file":           {{"empty.md", ""}},
+		for name, files := range map[string][]apitest.File{
+			"a zip with ../ paths": {{Name: "ok.md", Content: "# Fine\n\nText."}, {Name: "evil.zip", Content: apitest.Zip(t,
+				apitest.File{Name: "fine.md", Content: "# A\n\nB."}, apitest.File{Name: "../../etc/evil.md", Content: "# Evil\n\nText."})}},
+			"unsupported only": {{Name: "manual.pdf", Content: "%PDF-1.7"}},
+			"scripts only":     {{Name: "empty.html", Content: "<html><script>alert(1)</script><style>p{}</style></html>"}},
+			"empty file":       {{Name: "empty.md", Content: ""}},
 		} {
-			body, ct := upload(t, "", files...)
+			body, ct := apitest.Upload(t, files)
 			w := hs.call("POST", "/knowledge/import", body, agent.AccessToken, ct)
 			assert.Equal(t, http.StatusUnprocessableEntity, w.Code, "%s: %s", name, w.Body.String())
 			assert.Equal(t, 3, articleCount(t, hs), name)
 		}
 
 		big := "# Big\n\n" + strings.Repeat("A sentence about parcels. ", 60_000)
-		body, ct = upload(t, "", [2]string{"big.md", big})
+		body, ct = apitest.Upload(t, []apitest.File{{Name: "big.md", Content: big}})
 		w = hs.call("POST", "/knowledge/import", body, agent.AccessToken, ct)
 		assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code, w.Body.String())
 		assert.Contains(t, w.Body.String(), "KNOWLEDGE_MAX_UPLOAD_MB")

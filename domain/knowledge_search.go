@@ -236,14 +236,14 @@ const (
 	// selecting terms estimate them: the rarest term selects, then the
 	// next while they stay within it. When even the rarest is in more
 	// passages, the candidates are those having both of the two rarest.
-	candidateBudget = 1000
+	candidateBudget = 500
 	// candidateCap bounds the passages ranked whatever the counts say
 	// (words that go together, as "compartment" and "open" do, are in
 	// many more passages together than their counts predict): the first
 	// candidateCap found (in the order they are stored) are ranked. It
 	// binds only on words in a thousand passages or more, each of which
 	// then says little about which passage answers.
-	candidateCap = 1000
+	candidateCap = 500
 	// nearPerTerm is how many indexed lexemes stand in for one no
 	// passage has, at most.
 	nearPerTerm = 2
@@ -286,16 +286,20 @@ LEFT JOIN knowledge_lexemes AS k ON k.lexeme = t.lexeme
 WHERE c.cfgname = $1 AND pg_ts_config_is_visible(c.oid)`
 
 // nearSQL reads the indexed lexemes that may be an edit or two from
-// unknown ones (nearProbes): those named ($1), and those in the ranges
-// $2 to $3 (excluded) of a length from $4 to $5.
-const nearSQL = `SELECT k.lexeme, k.passages FROM unnest($1::text[]) AS v(lexeme) JOIN knowledge_lexemes AS k USING (lexeme) WHERE k.passages > 0
-UNION
-SELECT k.lexeme, k.passages
-FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]) AS r(lo, hi, shortest, longest)
-CROSS JOIN LATERAL (
-  SELECT lexeme, passages FROM knowledge_lexemes
-  WHERE lexeme >= r.lo AND lexeme < r.hi AND char_length(lexeme) BETWEEN r.shortest AND r.longest AND passages > 0
-) AS k`
+// unknown ones (nearProbes): those named ($1), and, for each unknown
+// one, those from $n to $n+1 (excluded) of a length from $n+2 to $n+3.
+// One range a statement part, so that PostgreSQL plans it once for good
+// (an array of ranges it would plan anew each time).
+func nearSQL(ranges int) string {
+	var b strings.Builder
+	b.WriteString("SELECT k.lexeme, k.passages FROM unnest($1::text[]) AS v(lexeme) JOIN knowledge_lexemes AS k USING (lexeme) WHERE k.passages > 0")
+	for i := range ranges {
+		n := 2 + 4*i
+		fmt.Fprintf(&b, "\nUNION SELECT lexeme, passages FROM knowledge_lexemes WHERE lexeme >= $%d AND lexeme < $%d AND char_length(lexeme) BETWEEN $%d AND $%d AND passages > 0",
+			n, n+1, n+2, n+3)
+	}
+	return b.String()
+}
 
 // snippetOptions are ts_headline's: about 30 words around the matches.
 const snippetOptions = `StartSel=«, StopSel=», MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`
@@ -356,7 +360,7 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		}
 	}
 	if len(unknown) > 0 {
-		near, err := nearTermsPostgres(ctx, db, unknown)
+		near, err := nearTermsPostgres(ctx, db, unknown, sq.Language != DefaultKnowledgeLanguage)
 		if err != nil {
 			return nil, err
 		}
@@ -393,9 +397,14 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		selective = append(selective, tsLexeme(t.lexeme))
 		estimate += t.passages
 	}
+	// What selects passages is a subquery's value, run once: PostgreSQL
+	// then estimates the statement alike for every question and keeps
+	// one plan for it, instead of planning it anew when the terms of a
+	// question happen to look cheaper.
+	tsq := func(q string) string { return "(SELECT " + arg(q) + "::tsquery)" }
 	var filters, join string
 	if mustNodes > 0 {
-		filters += " AND ap.search @@ " + arg(must) + "::tsquery"
+		filters += " AND ap.search @@ " + tsq(must)
 	}
 	if sq.Collections != nil || len(sq.ExcludeCollections) > 0 {
 		join = " JOIN articles AS art ON art.id = ap.article_id"
@@ -406,7 +415,7 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 			filters += " AND art.collection <> ALL(" + arg(sq.ExcludeCollections) + "::text[])"
 		}
 	}
-	best := arg(sq.Limit * bestPerHit)
+	best := strconv.Itoa(sq.Limit * bestPerHit)
 	var score strings.Builder
 	for i, t := range terms {
 		if i > 0 {
@@ -422,13 +431,13 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 	}
 	var with, from string
 	if estimate > candidateBudget && len(byRarity) > 1 && !common(byRarity[1]) {
-		both := arg(selective[0]+" & "+tsLexeme(byRarity[1].lexeme)) + "::tsquery"
+		both := tsq(selective[0] + " & " + tsLexeme(byRarity[1].lexeme))
 		// The second part runs only when the first found too few.
 		with = "WITH strict AS MATERIALIZED (" + candidates(both) + ")\n"
 		from = "SELECT * FROM strict UNION ALL (" +
-			candidates(arg(selective[0])+"::tsquery AND NOT ap.search @@ "+both+" AND (SELECT count(*) FROM strict) < "+best) + ")"
+			candidates(tsq(selective[0])+" AND NOT ap.search @@ "+both+" AND (SELECT count(*) FROM strict) < "+best) + ")"
 	} else {
-		from = candidates(arg(strings.Join(selective, " | ")) + "::tsquery")
+		from = candidates(tsq(strings.Join(selective, " | ")))
 	}
 	anyTerm := make([]string, len(terms))
 	for i, t := range terms {
@@ -446,9 +455,9 @@ FROM (
       LIMIT ` + best + `
     ) AS best
   ) AS ranked
-  WHERE nth <= ` + arg(maxPerArticle) + `
+  WHERE nth <= ` + strconv.Itoa(maxPerArticle) + `
   ORDER BY score DESC, id
-  LIMIT ` + arg(sq.Limit) + `
+  LIMIT ` + strconv.Itoa(sq.Limit) + `
 ) AS top
 JOIN article_passages AS ap ON ap.id = top.id
 JOIN articles AS art ON art.id = ap.article_id
@@ -472,15 +481,14 @@ ORDER BY top.score DESC, ap.id`
 // unknown ones: within an edit or two (nearness), nearPerTerm at most for
 // each, the nearest first and, between equals, the one more passages have.
 // Their weight is their nearness.
-func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string) ([]term, error) {
-	var names, lo, hi []string
-	var shortest, longest []int32
+func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string, latin bool) ([]term, error) {
+	var names []string
+	var ranges []any
 	for _, l := range unknown {
-		variants, from, to, allowed := nearProbes(l)
+		variants, from, to, allowed := nearProbes(l, latin)
 		names = append(names, variants...)
-		n := int32(utf8.RuneCountInString(l))
-		lo, hi = append(lo, from), append(hi, to)
-		shortest, longest = append(shortest, n-int32(allowed)), append(longest, n+int32(allowed))
+		n := utf8.RuneCountInString(l)
+		ranges = append(ranges, from, to, n-allowed, n+allowed)
 	}
 	var indexed []term
 	err := queryPG(ctx, db, func(rows *sql.Rows) error {
@@ -490,7 +498,7 @@ func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string) ([]ter
 		}
 		indexed = append(indexed, t)
 		return nil
-	}, nearSQL, names, lo, hi, shortest, longest)
+	}, nearSQL(len(unknown)), append([]any{names}, ranges...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read near terms: %w", err)
 	}
@@ -510,10 +518,14 @@ func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string) ([]ter
 	return out, nil
 }
 
-// nearAlphabet are the letters an edit may put in a word: a-z, the
-// digits and the accented letters of Latin-1 (a French é, a German ü),
-// besides the word's own.
-var nearAlphabet = []rune("abcdefghijklmnopqrstuvwxyz0123456789ßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ")
+// nearAlphabet are the letters an edit may put among a word's first
+// ones: a-z and the digits, and, for another language than English or a
+// word having any, the accented letters of Latin-1 (a French é, a German
+// ü), besides the word's own. Each is a lookup more.
+const (
+	nearAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	nearAccents  = "ßàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿ"
+)
 
 // nearProbes is how the indexed lexemes within the edits nearness allows
 // of an unknown one are found without reading them all (a trigram index
@@ -524,7 +536,7 @@ var nearAlphabet = []rune("abcdefghijklmnopqrstuvwxyz0123456789ßàáâãäåæ�
 // letters are variants, looked up one by one. A word of eight letters or
 // more two edits away from its lexeme, one within its first letters, is
 // not found.
-func nearProbes(lexeme string) (variants []string, from, to string, allowed int) {
+func nearProbes(lexeme string, latin bool) (variants []string, from, to string, allowed int) {
 	r := []rune(lexeme)
 	n := len(r)
 	p := min(nearPrefix, n)
@@ -534,7 +546,10 @@ func nearProbes(lexeme string) (variants []string, from, to string, allowed int)
 	}
 	from = string(r[:p])
 	to = string(r[:p-1]) + string(r[p-1]+1)
-	alphabet := slices.Concat(nearAlphabet, r)
+	alphabet := slices.Concat([]rune(nearAlphabet), r)
+	if latin || slices.ContainsFunc(r, func(c rune) bool { return c >= utf8.RuneSelf }) {
+		alphabet = append(alphabet, []rune(nearAccents)...)
+	}
 	seen := map[string]bool{lexeme: true}
 	addVariant := func(v []rune) {
 		if s := string(v); !seen[s] {
