@@ -14,6 +14,7 @@ import (
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
 	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/schema"
 )
@@ -90,6 +91,9 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 	defer db.Close()
 	if _, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := domain.SetKnowledgeLanguage(ctx, db, cfg.KnowledgeLanguage); err != nil {
+		return fmt.Errorf("knowledge language: %w", err)
 	}
 	m, flush, err := observability(ctx, e, "aimsg")
 	if err != nil {

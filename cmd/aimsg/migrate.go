@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/schema"
 )
 
@@ -119,6 +120,11 @@ func migrateUp(ctx context.Context, e *env, _ []string) error {
 	applied, err := schema.Up(ctx, db, schema.Migrations(database.Dialect(db)), e.logs.Root)
 	if err != nil {
 		return err
+	}
+	// The knowledge base is indexed in KNOWLEDGE_LANGUAGE: a change of it
+	// indexes the articles again, here, before the new version serves.
+	if err := domain.SetKnowledgeLanguage(ctx, db, cfg.KnowledgeLanguage); err != nil {
+		return fmt.Errorf("knowledge language: %w", err)
 	}
 	if len(applied) == 0 {
 		fmt.Fprintln(e.stdout, "database is up to date")
