@@ -244,6 +244,12 @@ const (
 	// binds only on words in a thousand passages or more, each of which
 	// then says little about which passage answers.
 	candidateCap = 500
+	// pairTerms and indexBudget bound the terms whose pairs select the
+	// candidates when the rarest is in more than candidateBudget passages:
+	// reading a passage in the index costs tens of nanoseconds, ranking it
+	// microseconds.
+	pairTerms   = 3
+	indexBudget = 10000
 	// nearPerTerm is how many indexed lexemes stand in for one no
 	// passage has, at most.
 	nearPerTerm = 2
@@ -380,12 +386,11 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	// The candidates: the rarest term, then the next while they are not
-	// common and stay within candidateBudget. When even the rarest is in
-	// more, those having the two rarest, and, should those be too few,
-	// those having the rarest; but not when the second is common: its
-	// long list of passages would cost more to read in the index than it
-	// leaves out.
+	// The candidates: the passages having the rarest term, then the next
+	// while they are not common and stay within candidateBudget. When even
+	// the rarest is in more, the passages having two of the rarer terms
+	// (pairTerms at most, their passages within indexBudget), and, should
+	// those be too few, those having one.
 	byRarity := slices.SortedStableFunc(slices.Values(terms), func(a, b term) int { return cmp.Compare(a.passages, b.passages) })
 	common := func(t term) bool { return float64(t.passages) > commonShare*all }
 	selective := []string{tsLexeme(byRarity[0].lexeme)}
@@ -396,6 +401,20 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		}
 		selective = append(selective, tsLexeme(t.lexeme))
 		estimate += t.passages
+	}
+	var pairs []string
+	if estimate > candidateBudget {
+		read := byRarity[0].passages
+		for _, t := range byRarity[1:] {
+			if common(t) || len(selective) == pairTerms || read+t.passages > indexBudget {
+				break
+			}
+			for _, other := range selective {
+				pairs = append(pairs, other+" & "+tsLexeme(t.lexeme))
+			}
+			selective = append(selective, tsLexeme(t.lexeme))
+			read += t.passages
+		}
 	}
 	// What selects passages is a subquery's value, run once: PostgreSQL
 	// then estimates the statement alike for every question and keeps
@@ -430,12 +449,12 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 			" WHERE ap.search @@ " + match + filters + " LIMIT " + strconv.Itoa(candidateCap)
 	}
 	var with, from string
-	if estimate > candidateBudget && len(byRarity) > 1 && !common(byRarity[1]) {
-		both := tsq(selective[0] + " & " + tsLexeme(byRarity[1].lexeme))
+	if len(pairs) > 0 {
+		two := tsq(strings.Join(pairs, " | "))
 		// The second part runs only when the first found too few.
-		with = "WITH strict AS MATERIALIZED (" + candidates(both) + ")\n"
+		with = "WITH strict AS MATERIALIZED (" + candidates(two) + ")\n"
 		from = "SELECT * FROM strict UNION ALL (" +
-			candidates(tsq(selective[0])+" AND NOT ap.search @@ "+both+" AND (SELECT count(*) FROM strict) < "+best) + ")"
+			candidates(tsq(strings.Join(selective, " | "))+" AND NOT ap.search @@ "+two+" AND (SELECT count(*) FROM strict) < "+best) + ")"
 	} else {
 		from = candidates(tsq(strings.Join(selective, " | ")))
 	}
@@ -696,8 +715,10 @@ func editDistance(a, b []rune) int {
 
 // tsLexeme quotes a lexeme as tsquery text, its quotes and backslashes doubled.
 func tsLexeme(l string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(l) + "'"
+	return "'" + tsQuoting.Replace(l) + "'"
 }
+
+var tsQuoting = strings.NewReplacer(`\`, `\\`, `'`, `''`)
 
 // websearchConstraint is what a passage must satisfy, in
 // websearch_to_tsquery's syntax: the question's "phrases" and -words.

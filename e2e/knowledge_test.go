@@ -77,6 +77,7 @@ func TestTheAssistantAnswersFromTheKnowledgeBaseAndCites(t *testing.T) {
 		assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(apitest.ID(q)).Outcome)
 		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "tool.search_knowledge", "CallLLM",
 			"local:SaveReply", "upsert:AimsgOutcome"}, s.history(workflows.TurnWorkflowID(apitest.ID(q))))
+		s.saveHistories(workflows.TurnWorkflowID(apitest.ID(q)))
 
 		w := s.Call("GET", "/messages/"+apitest.Itoa(apitest.ID(reply)), nil, user.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code)
