@@ -51,18 +51,12 @@ func (s *Server) newArticle(c *gin.Context, in articleRequest) (domain.NewArticl
 	if (url == nil || strings.TrimSpace(*url) == "") && doc.URL != "" {
 		url = &doc.URL
 	}
-	if url != nil && strings.TrimSpace(*url) != "" && !webURL(*url) {
-		invalidInput(c, fieldError{Loc: []any{"body", "url"}, Msg: "url must be an http or https URL", Type: "value_error"})
+	if url != nil && strings.TrimSpace(*url) != "" && !domain.WebURL(strings.TrimSpace(*url)) {
+		invalidInput(c, fieldError{Loc: []any{"body", "url"}, Msg: "url must be an absolute http or https URL", Type: "value_error"})
 		return domain.NewArticle{}, false
 	}
 	return domain.NewArticle{Collection: in.Collection, Title: doc.Title, URL: url, Body: doc.Body,
 		Language: s.cfg.KnowledgeLanguage, UpdatedBy: &currentUser(c).ID}, true
-}
-
-// webURL is an absolute http(s) URL: what a reply may link to.
-func webURL(u string) bool {
-	u = strings.ToLower(strings.TrimSpace(u))
-	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && !strings.ContainsAny(u, " \t\r\n")
 }
 
 // articleChanges is what the audit log keeps of an article write.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -85,6 +86,14 @@ const (
 	maxSourceChars = 255
 	defaultSource  = "api"
 )
+
+// WebURL says whether u is an absolute http or https URL with a host:
+// what a reply may link to.
+func WebURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != "" &&
+		!strings.ContainsAny(u, " \t\r\n")
+}
 
 // InternalCollection holds the articles for staff only: the assistant
 // searches it in conversations with support staff, never for users.

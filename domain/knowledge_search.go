@@ -248,8 +248,8 @@ const (
 	// candidates when the rarest is in more than candidateBudget passages:
 	// reading a passage in the index costs tens of nanoseconds, ranking it
 	// microseconds.
-	pairTerms   = 3
-	indexBudget = 10000
+	pairTerms   = 4
+	indexBudget = 20000
 	// nearPerTerm is how many indexed lexemes stand in for one no
 	// passage has, at most.
 	nearPerTerm = 2

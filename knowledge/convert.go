@@ -96,6 +96,11 @@ func Convert(name string, data []byte, format string) (Document, error) {
 	}
 	doc.Title = collapseSpaces(doc.Title)
 	doc.URL = strings.TrimSpace(doc.URL)
+	if !domain.WebURL(doc.URL) {
+		// A relative or odd link ("/help/returns") is no address a reply
+		// can show: the article goes without one.
+		doc.URL = ""
+	}
 	doc.Body = strings.TrimSpace(doc.Body)
 	// One rule for every format: what would make no passage is no text.
 	if len(domain.SplitPassages(doc.Body)) == 0 {

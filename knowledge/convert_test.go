@@ -124,7 +124,7 @@ func TestKnowledgeConvertHTMLTitleAndURL(t *testing.T) {
 func TestKnowledgeConvertMarkdown(t *testing.T) {
 	doc, err := knowledge.Convert("returns.md", readTestdata(t, "returns.md"), "")
 	require.NoError(t, err)
-	assert.Equal(t, knowledge.Document{Title: "Sending a parcel back", URL: "/help/returns", Collection: "returns",
+	assert.Equal(t, knowledge.Document{Title: "Sending a parcel back", URL: "https://help.boxly.example/returns", Collection: "returns",
 		Body: "Changed your mind? Most shops take a parcel back within 14 days.\n\n" +
 			"## At a locker\n\nChoose **Return** in the app, pick a locker and drop the parcel in.\n\n" +
 			"```sh\n# not a heading: code\nboxly return 123\n```\n\n## At a shop\n\nAny Boxly point takes returns too.",
@@ -203,4 +203,18 @@ func TestKnowledgeConvertRefuses(t *testing.T) {
 	doc, err := knowledge.Convert("page.txt", []byte("<h1>Hi</h1><p>There.</p>"), knowledge.FormatHTML)
 	require.NoError(t, err)
 	assert.Equal(t, "Hi", doc.Title)
+}
+
+// A relative or non-web link is no address a reply can show: the
+// document goes without one.
+func TestKnowledgeConvertDropsLinksThatAreNotWebAddresses(t *testing.T) {
+	for _, src := range []string{"---\nurl: /help/returns\n---\n# Returns\n\nText.",
+		"---\nurl: javascript:alert(1)\n---\n# Returns\n\nText."} {
+		doc, err := knowledge.Convert("returns.md", []byte(src), "")
+		require.NoError(t, err)
+		assert.Empty(t, doc.URL, src)
+	}
+	doc, err := knowledge.Convert("page.html", []byte(`<html><head><link rel="canonical" href="/lockers"><title>Lockers</title></head><body><p>Text.</p></body></html>`), "")
+	require.NoError(t, err)
+	assert.Empty(t, doc.URL)
 }

@@ -35,14 +35,14 @@ func TestKnowledgeCommands(t *testing.T) {
 
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"help/storage-time.md": "---\nurl: /help/storage-time\n---\n# Storage time\n\n" +
+		"help/storage-time.md": "---\nurl: https://help.boxly.example/storage-time\n---\n# Storage time\n\n" +
 			"A parcel waits in its locker for three days after the pickup code is sent.\n\n## Extending\n\nAsk for one more day in the app.\n",
 		"help/sizes/lockers.html": `<html><head><title>Locker sizes | Boxly</title><script>track()</script></head>` +
 			`<body><nav>Home</nav><h1>Locker sizes</h1><p>Lockers come in three sizes: small, medium and large.</p></body></html>`,
 		"help/.drafts/secret.md":  "# Secret\n\nNot to import.",
 		"help/notes.pdf":          "%PDF-1.7",
 		"manual.pdf":              "%PDF-1.7",
-		"questions.jsonl":         `{"question": "how long does the locker keep my parcel", "expect": "/help/storage-time"}` + "\n\n" + `{"question": "what sizes are the lockers", "expect": "Locker sizes"}` + "\n" + `{"question": "can I pay by card", "expect": "Payments"}` + "\n",
+		"questions.jsonl":         `{"question": "how long does the locker keep my parcel", "expect": "https://help.boxly.example/storage-time"}` + "\n\n" + `{"question": "what sizes are the lockers", "expect": "Locker sizes"}` + "\n" + `{"question": "can I pay by card", "expect": "Payments"}` + "\n",
 		"bad.jsonl":               `{"question": "no answer given"}` + "\n",
 		"zipped/opening-hours.md": "# Opening hours\n\nMost lockers never close.\n",
 	})
@@ -67,7 +67,7 @@ func TestKnowledgeCommands(t *testing.T) {
 	assert.NotContains(t, out.String(), "notes.pdf", "a folder's other files are left out")
 
 	db := testenv.Open(t, env["DATABASE_URL"])
-	a, err := domain.ArticleByURL(ctx, db, "/help/storage-time")
+	a, err := domain.ArticleByURL(ctx, db, "https://help.boxly.example/storage-time")
 	require.NoError(t, err)
 	assert.Equal(t, "import:storage-time.md", a.Source)
 	_, total, err := domain.ListArticles(ctx, db, domain.ArticleFilter{Page: domain.Page{Limit: 10}})
@@ -101,10 +101,10 @@ func TestKnowledgeCommands(t *testing.T) {
 
 	out = output{}
 	require.NoError(t, runWith(ctx, env, &out, "knowledge", "search", "how", "long", "does", "my", "parcel", "stay", "--collection", "internal"))
-	assert.Regexp(t, `^1\. Storage time\n   /help/storage-time\n   .*«parcel».*\n`, out.String())
+	assert.Regexp(t, `^1\. Storage time\n   https://help.boxly.example/storage-time\n   .*«parcel».*\n`, out.String())
 	out = output{}
 	require.NoError(t, runWith(ctx, env, &out, "knowledge", "search", "extend one more day", "--limit", "1"))
-	assert.Regexp(t, `^1\. Storage time — Extending\n   /help/storage-time\n   Ask for .*«day» in the app\.\n$`, out.String())
+	assert.Regexp(t, `^1\. Storage time — Extending\n   https://help.boxly.example/storage-time\n   Ask for .*«day» in the app\.\n$`, out.String())
 	out = output{}
 	require.NoError(t, runWith(ctx, env, &out, "knowledge", "search", "parcel", "--collection", "general"))
 	assert.Equal(t, "no hits\n", out.String())
