@@ -20,8 +20,11 @@ type LLMCall struct {
 	UserID         int64     `bun:"user_id,notnull" json:"user_id"`
 	ConversationID string    `bun:"conversation_id,type:varchar(64),notnull" json:"conversation_id"`
 	// TurnID is the turn's workflow id; Purpose what the call was for.
-	TurnID           string     `bun:"turn_id,type:varchar(255),notnull" json:"turn_id"`
-	Purpose          LLMPurpose `bun:"purpose,type:varchar(16),notnull" json:"purpose"`
+	TurnID  string     `bun:"turn_id,type:varchar(255),notnull" json:"turn_id"`
+	Purpose LLMPurpose `bun:"purpose,type:varchar(16),notnull" json:"purpose"`
+	// Agent is the agent the call was made for ("" before agents were
+	// configuration, and for summaries).
+	Agent            string     `bun:"agent,type:varchar(48),notnull,default:''" json:"agent"`
 	Provider         string     `bun:"provider,type:varchar(255),notnull" json:"provider"`
 	Model            string     `bun:"model,type:varchar(255),notnull" json:"model"`
 	PromptTokens     int64      `bun:"prompt_tokens,notnull" json:"prompt_tokens"`

@@ -89,6 +89,10 @@ var tables = []table{
 	{model: (*domain.Passage)(nil), foreignKeys: []string{
 		"(article_id) REFERENCES articles (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.Agent)(nil), foreignKeys: []string{
+		"(updated_by) REFERENCES users (id) ON DELETE SET NULL",
+	}},
+	{model: (*domain.AgentRevision)(nil)},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -128,6 +132,7 @@ var indexes = []index{
 	{"webhook_deliveries", "webhook_deliveries_started_at_idx", []string{"started_at"}},
 	{"articles", "articles_collection_id_idx", []string{"collection", "id"}},
 	{"articles", "articles_updated_by_idx", []string{"updated_by"}},
+	{"agents", "agents_updated_by_idx", []string{"updated_by"}},
 }
 
 // expressionIndex is a unique index on an expression.
