@@ -3,12 +3,14 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/openai/openai-go/v3/shared"
 	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/aimsg/aimsg/domain"
 )
@@ -52,6 +54,8 @@ type Agent struct {
 	Name         string
 	Instructions string
 	Tools        []Tool
+	// Model is the LLM model it asks; empty: the endpoint's.
+	Model string
 }
 
 // Prompt is the system message for a conversation with u.
@@ -104,6 +108,57 @@ func (r Registry) Get(name string) (*Agent, error) {
 		return nil, fmt.Errorf("unknown agent %q", name)
 	}
 	return a, nil
+}
+
+// BuiltinTool finds a tool of the worker's built-in agents by name.
+func (r Registry) BuiltinTool(name string) (Tool, bool) {
+	for _, a := range r {
+		if t, ok := a.Tool(name); ok {
+			return t, true
+		}
+	}
+	return Tool{}, false
+}
+
+// KnownTool says whether a configured agent may list name: a built-in
+// tool of this worker.
+func (r Registry) KnownTool(name string) bool {
+	_, ok := r.BuiltinTool(name)
+	return ok
+}
+
+// agent is the agent a turn runs: a configured agent's revision, or, at
+// revision 0, the worker's built-in agent of that name. A configured
+// agent's tools are the built-in ones it lists; one this worker does not
+// have (an older worker) is left out.
+func (a *Activities) agent(ctx context.Context, name string, revision int64) (*Agent, error) {
+	if revision == 0 {
+		ag, err := a.Agents.Get(name)
+		if err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+		}
+		return ag, nil
+	}
+	spec, err := domain.AgentAt(ctx, a.DB, name, revision)
+	if errors.Is(err, domain.ErrNotFound) {
+		err = fmt.Errorf("agent %s has no revision %d", name, revision)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a.fromSpec(spec), nil
+}
+
+// fromSpec is the agent a configured definition describes.
+func (a *Activities) fromSpec(spec *domain.AgentSpec) *Agent {
+	ag := &Agent{Name: spec.Name, Instructions: spec.Instructions, Model: spec.Model}
+	for _, t := range spec.Tools {
+		if tool, ok := a.Agents.BuiltinTool(t.Name); ok {
+			ag.Tools = append(ag.Tools, tool)
+		}
+	}
+	return ag
 }
 
 // ToolNames lists every tool of every agent that runs as an activity of

@@ -55,6 +55,10 @@ type TurnPolicy struct {
 	LLMRetryInterval time.Duration `json:"llm_retry_interval"`
 	// LLMCallTimeout bounds one CallLLM attempt (LLMCallTimeout).
 	LLMCallTimeout time.Duration `json:"llm_call_timeout"`
+	// Agent and AgentRevision are the configured agent the turn runs;
+	// empty and 0 run the worker's built-in agent.
+	Agent         string `json:"agent,omitempty"`
+	AgentRevision int64  `json:"agent_revision,omitempty"`
 	// Tools are the tools of the turn's agent on this worker: each is
 	// registered as an activity (HandoffTool is the workflow's own), a
 	// call to any other is refused.

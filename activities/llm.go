@@ -64,8 +64,11 @@ const HumanLabel = "[written by a person on the support team] "
 // CallLLMInput is one LLM call of a turn: the fixed history, and the tool
 // rounds so far.
 type CallLLMInput struct {
-	UserID     int64   `json:"user_id"`
-	Agent      string  `json:"agent"`
+	UserID int64  `json:"user_id"`
+	Agent  string `json:"agent"`
+	// AgentRevision is the configured agent's revision the turn runs; 0
+	// is the worker's built-in agent of that name.
+	AgentRevision int64   `json:"agent_revision,omitempty"`
 	HistoryIDs []int64 `json:"history_ids"`
 	Steps      []Step  `json:"steps,omitempty"`
 	// Endpoint is EndpointPrimary (also when empty) or EndpointFallback.
@@ -85,11 +88,14 @@ type CallLLMResult struct {
 
 // CallLLM asks the model for the next step of the turn.
 func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResult, error) {
-	agent, err := a.Agents.Get(in.Agent)
+	agent, err := a.agent(ctx, in.Agent, in.AgentRevision)
 	if err != nil {
-		return CallLLMResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+		return CallLLMResult{}, err
 	}
 	endpoint := a.LLM
+	if agent.Model != "" {
+		endpoint.Model = agent.Model
+	}
 	if in.Endpoint == EndpointFallback {
 		if a.Fallback == nil {
 			return CallLLMResult{}, temporal.NewNonRetryableApplicationError("this worker has no fallback LLM", ErrNoFallback, nil)
@@ -180,7 +186,7 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	out, err := a.streamCompletion(sctx, endpoint.Client, params, live)
 	stop()
 	stopTyping()
-	a.recordCall(ctx, span, llmCall{userID: user.ID, conversation: conversation, purpose: domain.PurposeReply,
+	a.recordCall(ctx, span, llmCall{userID: user.ID, agent: agent.Name, conversation: conversation, purpose: domain.PurposeReply,
 		endpoint: endpoint, start: start, out: out, err: err})
 	if err != nil {
 		if live.started() {
@@ -236,6 +242,7 @@ func (a *Activities) streamCompletion(ctx context.Context, llm *openai.Client, p
 // llmCall is one finished LLM request, to be counted.
 type llmCall struct {
 	userID       int64
+	agent        string
 	conversation string
 	purpose      domain.LLMPurpose
 	endpoint     Endpoint
@@ -291,7 +298,7 @@ func (a *Activities) recordCall(ctx context.Context, span trace.Span, c llmCall)
 			a.Metrics.GenAITokens.With(tokens).Observe(float64(n))
 		}
 	}
-	row := &domain.LLMCall{CreatedAt: a.now(), UserID: c.userID, ConversationID: c.conversation, Purpose: c.purpose,
+	row := &domain.LLMCall{CreatedAt: a.now(), UserID: c.userID, Agent: c.agent, ConversationID: c.conversation, Purpose: c.purpose,
 		Provider: c.endpoint.Provider, Model: c.endpoint.Model, PromptTokens: c.out.PromptTokens,
 		CompletionTokens: c.out.CompletionTokens, LatencyMS: elapsed.Milliseconds(), Outcome: outcome}
 	if responseModel != "" {

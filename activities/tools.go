@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/aimsg/aimsg/domain"
 )
 
@@ -14,6 +16,8 @@ type RunToolInput struct {
 	UserID int64    `json:"user_id"`
 	Agent  string   `json:"agent"`
 	Call   ToolCall `json:"call"`
+	// AgentRevision is the configured agent's revision (0: built-in).
+	AgentRevision int64 `json:"agent_revision,omitempty"`
 	// FirstSource is the number the first passage a tool shows gets: the
 	// passages of one turn are numbered on from the earlier calls', so
 	// that every [n] of the reply names one (0 counts from 1).
@@ -27,9 +31,13 @@ type RunToolInput struct {
 func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, error) {
 	defer heartbeat(ctx, heartbeatEvery)()
 	refuse := func(msg string) (ToolResult, error) { return Refusal(in.Call, msg), nil }
-	agent, err := a.Agents.Get(in.Agent)
-	if err != nil {
+	agent, err := a.agent(ctx, in.Agent, in.AgentRevision)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == ErrUnknownAgent {
 		return refuse(err.Error())
+	}
+	if err != nil {
+		return ToolResult{}, err
 	}
 	tool, ok := agent.Tool(in.Call.Name)
 	if !ok || tool.Run == nil {

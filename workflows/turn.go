@@ -196,7 +196,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		var out activities.CallLLMResult
 		call := func() error {
 			return workflow.ExecuteActivity(llm, a.CallLLM, activities.CallLLMInput{UserID: t.in.UserID,
-				Agent: activities.DefaultAgent, HistoryIDs: history, Steps: steps, Endpoint: endpoint}).Get(ctx, &out)
+				Agent: t.agent(), AgentRevision: t.policy.AgentRevision, HistoryIDs: history, Steps: steps, Endpoint: endpoint}).Get(ctx, &out)
 		}
 		err := call()
 		if err != nil && ctx.Err() == nil && t.policy.Fallback && endpoint == activities.EndpointPrimary && !isBudget(err) {
@@ -258,7 +258,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			res.Tools++
 			var r activities.ToolResult
 			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
-				UserID: t.in.UserID, Agent: activities.DefaultAgent, Call: call, FirstSource: len(t.sources) + 1,
+				UserID: t.in.UserID, Agent: t.agent(), AgentRevision: t.policy.AgentRevision, Call: call, FirstSource: len(t.sources) + 1,
 			}).Get(ctx, &r)
 			if ctx.Err() != nil {
 				return "", OutcomeCancelled
@@ -275,6 +275,15 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// agent is the agent the turn runs: the configured one its policy names,
+// else the worker's built-in one.
+func (t *turn) agent() string {
+	if t.policy.Agent != "" {
+		return t.policy.Agent
+	}
+	return activities.DefaultAgent
 }
 
 // emptyAnswerChange marks the version of the turn that asks again when
