@@ -69,8 +69,8 @@ type CallLLMInput struct {
 	// AgentRevision is the configured agent's revision the turn runs; 0
 	// is the worker's built-in agent of that name.
 	AgentRevision int64   `json:"agent_revision,omitempty"`
-	HistoryIDs []int64 `json:"history_ids"`
-	Steps      []Step  `json:"steps,omitempty"`
+	HistoryIDs    []int64 `json:"history_ids"`
+	Steps         []Step  `json:"steps,omitempty"`
 	// Endpoint is EndpointPrimary (also when empty) or EndpointFallback.
 	Endpoint string `json:"endpoint,omitempty"`
 }

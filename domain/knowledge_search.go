@@ -390,7 +390,7 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 	// while they are not common and stay within candidateBudget. When even
 	// the rarest is in more, the passages having two of the rarer terms
 	// (pairTerms at most, their passages within indexBudget), and, should
-	// those be too few, those having one.
+	// those be too few, those having the rarest.
 	byRarity := slices.SortedStableFunc(slices.Values(terms), func(a, b term) int { return cmp.Compare(a.passages, b.passages) })
 	common := func(t term) bool { return float64(t.passages) > commonShare*all }
 	selective := []string{tsLexeme(byRarity[0].lexeme)}
@@ -454,7 +454,7 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		// The second part runs only when the first found too few.
 		with = "WITH strict AS MATERIALIZED (" + candidates(two) + ")\n"
 		from = "SELECT * FROM strict UNION ALL (" +
-			candidates(tsq(strings.Join(selective, " | "))+" AND NOT ap.search @@ "+two+" AND (SELECT count(*) FROM strict) < "+best) + ")"
+			candidates(tsq(selective[0])+" AND NOT ap.search @@ "+two+" AND (SELECT count(*) FROM strict) < "+best) + ")"
 	} else {
 		from = candidates(tsq(strings.Join(selective, " | ")))
 	}
