@@ -147,7 +147,34 @@ func (a *Activities) agent(ctx context.Context, name string, revision int64) (*A
 	if err != nil {
 		return nil, err
 	}
-	return a.fromSpec(spec), nil
+	ag := a.fromSpec(spec)
+	if len(spec.Transfers) > 0 {
+		// Each agent it may transfer to is a tool, described by the
+		// target's own description (the model picks by it).
+		described := map[string]string{}
+		all, err := domain.ListAgents(ctx, a.DB)
+		if err != nil {
+			return nil, err
+		}
+		for _, other := range all {
+			described[other.Name] = other.Description
+		}
+		for _, to := range spec.Transfers {
+			ag.Tools = append(ag.Tools, transferTool(to, described[to]))
+		}
+	}
+	return ag, nil
+}
+
+// transferTool hands the turn to another agent; the workflow carries it
+// out, like the handoff to a person.
+func transferTool(to, description string) Tool {
+	d := "Transfer the conversation to the " + to + " agent"
+	if description != "" {
+		d += ": " + description
+	}
+	return Tool{Name: domain.TransferToolPrefix + to, Description: d + ". It answers from then on.",
+		Parameters: object(nil, map[string]any{})}
 }
 
 // fromSpec is the agent a configured definition describes.

@@ -55,6 +55,9 @@ type TurnPolicy struct {
 	LLMRetryInterval time.Duration `json:"llm_retry_interval"`
 	// LLMCallTimeout bounds one CallLLM attempt (LLMCallTimeout).
 	LLMCallTimeout time.Duration `json:"llm_call_timeout"`
+	// MaxTransfers bounds the transfers between agents in one turn
+	// (TURN_MAX_TRANSFERS; 0: the default).
+	MaxTransfers int `json:"max_transfers,omitempty"`
 	// Agent and AgentRevision are the configured agent the turn runs;
 	// empty and 0 run the worker's built-in agent.
 	Agent         string `json:"agent,omitempty"`
@@ -82,6 +85,18 @@ type TurnPolicy struct {
 	KnowledgeRequired bool   `json:"knowledge_required,omitempty"`
 	NoAnswerMessage   string `json:"no_answer_message,omitempty"`
 	NoAnswerHandoff   bool   `json:"no_answer_handoff,omitempty"`
+}
+
+// DefaultMaxTransfers bounds the transfers of a turn whose policy does
+// not say.
+const DefaultMaxTransfers = 3
+
+// MaxTransfersOrDefault is MaxTransfers, or DefaultMaxTransfers when 0.
+func (p TurnPolicy) MaxTransfersOrDefault() int {
+	if p.MaxTransfers > 0 {
+		return p.MaxTransfers
+	}
+	return DefaultMaxTransfers
 }
 
 // The LLM endpoints a CallLLM may ask (CallLLMInput.Endpoint).

@@ -26,12 +26,30 @@ func (a *Activities) TurnPolicy(ctx context.Context, agent string) (TurnPolicy, 
 	if configured != nil {
 		p.Agent, p.AgentRevision = configured.Name, configured.Revision
 		ag = a.fromSpec(&configured.AgentSpec)
-	} else if ag, err = a.Agents.Get(agent); err != nil {
-		return TurnPolicy{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+	} else {
+		if _, builtin := a.Agents[agent]; !builtin && a.DB != nil {
+			// A configured agent, all of them deleted since: the
+			// built-in assistant answers again.
+			was, err := domain.AgentWasDefined(ctx, a.DB, agent)
+			if err != nil {
+				return TurnPolicy{}, err
+			}
+			if was {
+				agent = DefaultAgent
+			}
+		}
+		if ag, err = a.Agents.Get(agent); err != nil {
+			return TurnPolicy{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownAgent, err)
+		}
 	}
 	p.Tools = make([]string, 0, len(ag.Tools))
 	for _, t := range ag.Tools {
 		p.Tools = append(p.Tools, t.Name)
+	}
+	if configured != nil {
+		for _, to := range configured.Transfers {
+			p.Tools = append(p.Tools, domain.TransferToolPrefix+to)
+		}
 	}
 	return p, nil
 }

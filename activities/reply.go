@@ -25,6 +25,8 @@ type SaveReplyInput struct {
 	Model string `json:"model,omitempty"`
 	// Citations are the knowledge base passages the reply cites.
 	Citations []domain.Citation `json:"citations,omitempty"`
+	// Agent is the configured agent that wrote the reply ("": none).
+	Agent string `json:"agent,omitempty"`
 }
 
 // SaveReply stores the reply; retried, it finds the one it stored.
@@ -33,7 +35,7 @@ func (a *Activities) SaveReply(ctx context.Context, in SaveReplyInput) (int64, e
 		return 0, temporal.NewNonRetryableApplicationError(err.Error(), ErrBadChannel, err)
 	}
 	m, err := domain.SaveReply(ctx, a.DB, domain.Reply{ConversationID: in.ConversationID, UserID: in.UserID,
-		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Failed: in.Failed, Model: in.Model, Citations: in.Citations})
+		AnswersUpTo: in.AnswersUpTo, Content: in.Content, Failed: in.Failed, Model: in.Model, Citations: in.Citations, Agent: in.Agent})
 	if err != nil {
 		return 0, err
 	}

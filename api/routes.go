@@ -354,6 +354,28 @@ func (s *Server) routeTable() []route {
 			},
 			ok: reply{body: []domain.SearchHit{}}},
 
+		// Agents: the assistants a team defines; support staff read them, superusers define them.
+		{method: "GET", path: "/agents", access: staff, perm: domain.PermSupport, handle: s.listAgents,
+			tag: "agents", summary: "The agents, by name",
+			description: "Each as it stands now, with its revision. None defined: the worker's built-in assistant answers.",
+			ok:          reply{body: []domain.Agent{}}},
+		{method: "GET", path: "/agents/:name", access: staff, perm: domain.PermSupport, handle: s.getAgent,
+			tag: "agents", summary: "One agent",
+			params: []*openapi3.Parameter{agentNameParam}, ok: reply{body: domain.Agent{}}, errors: []int{404}},
+		{method: "POST", path: "/agents", access: superuserOnly, handle: s.createAgent,
+			tag: "agents", summary: "Define an agent",
+			description: agentDescription + " A name another agent has is a conflict.",
+			body:        agentRequest{}, ok: reply{status: 201, body: domain.Agent{}}, errors: []int{409}},
+		{method: "PUT", path: "/agents/:name", access: superuserOnly, handle: s.replaceAgent,
+			tag: "agents", summary: "Replace an agent's definition",
+			description: agentDescription + " The body's name must be the path's (422). The same definition keeps its revision.",
+			params:      []*openapi3.Parameter{agentNameParam}, body: agentRequest{},
+			ok: reply{body: domain.Agent{}}, errors: []int{404}},
+		{method: "DELETE", path: "/agents/:name", access: superuserOnly, handle: s.deleteAgent,
+			tag: "agents", summary: "Delete an agent; its revisions stay for the turns that run them",
+			description: "409 while another agent transfers to it, or for the entry agent while others remain. Audited.",
+			params:      []*openapi3.Parameter{agentNameParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
+
 		// The support inbox: staff read and answer conversations with the assistant.
 		{method: "GET", path: "/support/conversations", access: staff, perm: domain.PermSupport, handle: s.supportInbox,
 			tag: "support", summary: "The support inbox: conversations with the assistant, latest first",

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
+	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
@@ -61,6 +62,9 @@ type Server struct {
 	// payloads seals and opens Temporal payloads for the codec endpoint;
 	// nil without TEMPORAL_PAYLOAD_KEY.
 	payloads *codec.Codec
+	// agentTools are the tool names an agent may list: the worker's
+	// built-in tools, as this configuration builds them.
+	agentTools domain.ToolKnown
 }
 
 // Handler is the HTTP handler of the whole API.
@@ -87,6 +91,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 			DelayAfter: cfg.LoginAccountDelayAfter, FirstDelay: cfg.LoginAccountDelay, MaxDelay: cfg.LoginAccountMaxDelay},
 		dispatches: newDispatches(),
 		sessions:   newSessionCache(cfg.AuthCacheTTL),
+		agentTools: activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}).KnownTool,
 		streams: streamSet{db: db, log: logSet.Root, process: auth.RandomToken(12),
 			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
 				Stale: streamStale, RetryAfter: eventKeepAlive}},

@@ -137,8 +137,10 @@ type Config struct {
 	// past it turns answer LLMBudgetMessage without calling the LLM.
 	LLMUserDailyTokens int64
 	LLMBudgetMessage   string
-	// TurnMaxLLMCalls bounds the agent loop of a turn.
-	TurnMaxLLMCalls int
+	// TurnMaxLLMCalls bounds the agent loop of a turn; TurnMaxTransfers
+	// the transfers between agents in one turn.
+	TurnMaxLLMCalls  int
+	TurnMaxTransfers int
 	// TurnLLMAttempts and TurnLLMRetryInterval are the LLM's retry budget;
 	// past it the user gets an apology.
 	TurnLLMAttempts      int
@@ -160,6 +162,9 @@ type Config struct {
 	KnowledgeNoAnswerMessage string
 	KnowledgeNoAnswer        string
 	KnowledgeMaxUpload       int64
+	// AgentsFile is AGENTS_FILE: a YAML file of agents applied (created or
+	// updated, never deleted) when serve and dev start; empty: none.
+	AgentsFile string
 	// ReconcileInterval is how often the worker looks for messages whose
 	// turn was never started.
 	ReconcileInterval time.Duration
@@ -291,6 +296,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LLMBudgetMessage: r.str("LLM_BUDGET_MESSAGE",
 			"You have used today's allowance of the assistant. It will answer again tomorrow (UTC)."),
 		TurnMaxLLMCalls:      r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
+		TurnMaxTransfers:     r.intRange("TURN_MAX_TRANSFERS", 3, 1, 20),
 		TurnLLMAttempts:      r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
 		TurnLLMRetryInterval: time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
 		HandoffMessage:       r.str("HANDOFF_MESSAGE", "A person will answer you here."),
@@ -302,6 +308,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 			"Sorry, I couldn't find that in our help articles. Could you ask in other words, or ask for a person?"),
 		KnowledgeNoAnswer:   r.choice("KNOWLEDGE_NO_ANSWER", "reply", "handoff"),
 		KnowledgeMaxUpload:  int64(r.intRange("KNOWLEDGE_MAX_UPLOAD_MB", 20, 1, 1024)) << 20,
+		AgentsFile:          r.str("AGENTS_FILE", ""),
 		ReconcileInterval:   time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
 		WebhookAllowPrivate: r.choice("WEBHOOK_ALLOW_PRIVATE", "false", "true") == "true",
 		WebhookRetry:        time.Duration(r.intRange("WEBHOOK_RETRY_MS", 10000, 10, 3600000)) * time.Millisecond,

@@ -252,6 +252,16 @@ func AgentAt(ctx context.Context, db bun.IDB, name string, revision int64) (*Age
 	return &r.Spec, nil
 }
 
+// AgentWasDefined says whether an agent of that name was ever defined
+// (it has a revision), deleted since or not.
+func AgentWasDefined(ctx context.Context, db bun.IDB, name string) (bool, error) {
+	ok, err := db.NewSelect().Model((*AgentRevision)(nil)).Where("name = ?", name).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("was agent %s defined: %w", name, err)
+	}
+	return ok, nil
+}
+
 // AgentChange is what ApplyAgents did to one agent.
 type AgentChange struct {
 	Name string `json:"name"`

@@ -47,6 +47,9 @@ const (
 	AuditArticleCreate  AuditAction = "article.create"
 	AuditArticleReplace AuditAction = "article.replace"
 	AuditArticleDelete  AuditAction = "article.delete"
+	AuditAgentCreate    AuditAction = "agent.create"
+	AuditAgentReplace   AuditAction = "agent.replace"
+	AuditAgentDelete    AuditAction = "agent.delete"
 	// AuditPasswordRefused is a signed-in person's wrong password where a
 	// change asks for it (a new password, erasing the account): repeated,
 	// a sign that someone holding their token is guessing.
@@ -56,7 +59,8 @@ const (
 // AuditActions are all the audited actions.
 var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
 	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume,
-	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused, AuditArticleCreate, AuditArticleReplace, AuditArticleDelete}
+	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused, AuditArticleCreate, AuditArticleReplace, AuditArticleDelete,
+	AuditAgentCreate, AuditAgentReplace, AuditAgentDelete}
 
 // RecordAudit stores an entry, stamped now.
 func RecordAudit(ctx context.Context, db bun.IDB, e *AuditEntry) error {

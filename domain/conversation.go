@@ -92,8 +92,11 @@ type ConversationSummary struct {
 	OtherUser      *Participant `json:"other_user"`
 	LastMessage    *Message     `json:"last_message"`
 	UnreadCount    int64        `json:"unread_count"`
-	// Mode, on the conversation with the assistant, says who answers it.
-	Mode Mode `json:"mode,omitempty"`
+	// Mode, on the conversation with the assistant, says who answers it;
+	// AIAgent which configured agent, when agents are configured ("": the
+	// entry agent).
+	Mode    Mode   `json:"mode,omitempty"`
+	AIAgent string `json:"agent,omitempty"`
 }
 
 // Participant is what one user sees of another.
@@ -167,7 +170,8 @@ func Conversations(ctx context.Context, db bun.IDB, userID int64, p Page) ([]Con
 		}
 		other := participantOf(assistant)
 		other.Badge = badgeOf(assistant, false)
-		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: other, Mode: state.Mode})
+		out = append(out, ConversationSummary{ConversationID: aiID, IsAssistant: true, OtherUser: other,
+			Mode: state.Mode, AIAgent: state.AIAgent})
 	}
 	lastIDs := make([]int64, 0, len(lines))
 	for _, r := range lines {

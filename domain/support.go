@@ -53,6 +53,9 @@ type ConversationState struct {
 	HandedOffAt    *time.Time `bun:"handed_off_at" json:"handed_off_at"`
 	// AgentReadUpTo is the newest message the support team has read.
 	AgentReadUpTo int64 `bun:"agent_read_up_to,notnull,default:0" json:"-"`
+	// AIAgent is the configured agent that answers the conversation (the
+	// last turn's, after its transfers); empty: the entry agent.
+	AIAgent string `bun:"ai_agent,type:varchar(48),notnull,default:''" json:"ai_agent"`
 	Timestamps
 }
 
@@ -90,6 +93,23 @@ func RecordMode(ctx context.Context, db bun.IDB, ch ModeChange) error {
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record mode of %s: %w", ch.ConversationID, err)
+	}
+	return nil
+}
+
+// RecordAIAgent records the configured agent that answers a
+// conversation from now on.
+func RecordAIAgent(ctx context.Context, db bun.IDB, conversationID string, userID int64, agent string) error {
+	now := Now()
+	st := &ConversationState{ConversationID: conversationID, UserID: userID, Mode: ModeAI, AIAgent: agent,
+		Timestamps: Timestamps{CreatedAt: now, UpdatedAt: now}}
+	_, err := db.NewInsert().Model(st).
+		On("CONFLICT (conversation_id) DO UPDATE").
+		Set("ai_agent = EXCLUDED.ai_agent").
+		Where("cs.ai_agent <> EXCLUDED.ai_agent").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record the agent of %s: %w", conversationID, err)
 	}
 	return nil
 }
@@ -207,6 +227,9 @@ type InboxEntry struct {
 	Reason         *string      `json:"reason"`
 	AgentID        *int64       `json:"agent_id"`
 	LastMessage    *Message     `json:"last_message"`
+	// AIAgent is the configured agent answering it ("" : the entry agent,
+	// or none configured).
+	AIAgent string `json:"agent"`
 	// UnreadCount is the user's messages the support team has not read.
 	UnreadCount int64 `json:"unread_count"`
 }
@@ -298,7 +321,7 @@ func SupportInbox(ctx context.Context, db bun.IDB, f InboxFilter) ([]InboxEntry,
 			}
 		}
 		if st := stateOf[r.ConversationID]; st != nil {
-			e.Mode, e.HandedOffAt, e.Reason, e.AgentID = st.Mode, st.HandedOffAt, st.Reason, st.AgentID
+			e.Mode, e.HandedOffAt, e.Reason, e.AgentID, e.AIAgent = st.Mode, st.HandedOffAt, st.Reason, st.AgentID, st.AIAgent
 		}
 		out = append(out, e)
 	}

@@ -56,6 +56,9 @@ type Reply struct {
 	Model string
 	// Citations are the sources it cites.
 	Citations []Citation
+	// Agent is the configured agent that wrote it, which answers the
+	// conversation from now on ("": none configured).
+	Agent string
 }
 
 // SaveReply stores the AI's reply once per turn: a retried save finds the
@@ -94,6 +97,11 @@ func SaveReply(ctx context.Context, db bun.IDB, in Reply) (*Message, error) {
 		}
 		if reply, _, err = storeOnce(ctx, tx, m); err != nil {
 			return err
+		}
+		if in.Agent != "" {
+			if err := RecordAIAgent(ctx, tx, conv, in.UserID, in.Agent); err != nil {
+				return err
+			}
 		}
 		return settleTurns(ctx, tx, conv, in.AnswersUpTo, status)
 	})

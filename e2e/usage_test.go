@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
@@ -50,7 +51,7 @@ func TestTheDailyTokenBudgetStopsLLMCalls(t *testing.T) {
 		for _, c := range calls {
 			assert.Equal(t, domain.LLMCall{ID: c.ID, CreatedAt: c.CreatedAt, UserID: u.UserID(),
 				ConversationID: domain.AIConversationID(u.UserID()), TurnID: c.TurnID, Purpose: domain.PurposeReply,
-				Provider: "openai", Model: c.Model, PromptTokens: 20, CompletionTokens: 8, TotalTokens: perCall,
+				Agent: activities.DefaultAgent, Provider: "openai", Model: c.Model, PromptTokens: 20, CompletionTokens: 8, TotalTokens: perCall,
 				LatencyMS: c.LatencyMS, Outcome: domain.LLMOK}, c)
 			assert.NotEmpty(t, c.TurnID)
 		}

@@ -31,6 +31,7 @@ const reconcileStale = 10 * time.Minute
 func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 	return activities.TurnPolicy{
 		MaxLLMCalls:      cfg.TurnMaxLLMCalls,
+		MaxTransfers:     cfg.TurnMaxTransfers,
 		LLMAttempts:      int32(cfg.TurnLLMAttempts),
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
 		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),

@@ -81,11 +81,13 @@ var (
 	ChannelKey        = temporal.NewSearchAttributeKeyKeyword("AimsgChannel")
 	ConversationIDKey = temporal.NewSearchAttributeKeyKeyword("AimsgConversationId")
 	OutcomeKey        = temporal.NewSearchAttributeKeyKeyword("AimsgOutcome")
+	// AgentKey is the configured agent a turn started with.
+	AgentKey = temporal.NewSearchAttributeKeyKeyword("AimsgAgent")
 )
 
 // SearchAttributeKeys lists every custom search attribute, for registration.
 func SearchAttributeKeys() []temporal.SearchAttributeKey {
-	return []temporal.SearchAttributeKey{UserIDKey, ChannelKey, ConversationIDKey, OutcomeKey}
+	return []temporal.SearchAttributeKey{UserIDKey, ChannelKey, ConversationIDKey, OutcomeKey, AgentKey}
 }
 
 // ConversationStartOptions start a conversation's workflow, or find the
@@ -108,12 +110,16 @@ func ConversationStartOptions(in ConversationInput, taskQueue string) client.Sta
 // after the first message it answers, may be used again only by a retry of
 // a turn that failed, and its search attributes.
 func turnStart(in TurnInput) (string, enums.WorkflowIdReusePolicy, temporal.SearchAttributes) {
+	attrs := []temporal.SearchAttributeUpdate{
+		UserIDKey.ValueSet(strconv.FormatInt(in.UserID, 10)),
+		ChannelKey.ValueSet(in.Channel),
+		ConversationIDKey.ValueSet(in.ConversationID),
+	}
+	if in.Agent != "" {
+		attrs = append(attrs, AgentKey.ValueSet(in.Agent))
+	}
 	return TurnWorkflowID(in.MessageIDs[0]), enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		temporal.NewSearchAttributes(
-			UserIDKey.ValueSet(strconv.FormatInt(in.UserID, 10)),
-			ChannelKey.ValueSet(in.Channel),
-			ConversationIDKey.ValueSet(in.ConversationID),
-		)
+		temporal.NewSearchAttributes(attrs...)
 }
 
 // TurnChildOptions run a turn as a child of its conversation's workflow.
@@ -173,6 +179,9 @@ type ConversationMode struct {
 	LastAgentReply time.Time `json:"last_agent_reply,omitempty"`
 	// Acknowledged says the user was told a person will answer.
 	Acknowledged bool `json:"acknowledged,omitempty"`
+	// Agent, in the mode query's answer, is the configured agent the AI
+	// answers with ("": the entry agent, or none configured).
+	Agent string `json:"agent,omitempty"`
 }
 
 // ConversationLimits bound one run of a conversation workflow; the zero
@@ -210,6 +219,9 @@ type ConversationInput struct {
 	LastMessageID int64 `json:"last_message_id"`
 	// Mode is carried over a continue-as-new; nil is ai.
 	Mode *ConversationMode `json:"mode,omitempty"`
+	// Agent is the configured agent answering, carried over a
+	// continue-as-new; "" is the entry agent.
+	Agent string `json:"agent,omitempty"`
 	// Revision is the run's shape, chosen by whoever starts it (see
 	// ConversationRevision).
 	Revision int `json:"revision,omitempty"`
@@ -240,6 +252,9 @@ type TurnInput struct {
 	// Revision is the turn's shape, chosen by whoever starts it: in the
 	// input, the choice costs no version marker in every turn's history.
 	Revision int `json:"revision,omitempty"`
+	// Agent is the configured agent the conversation is with ("": the
+	// entry agent).
+	Agent string `json:"agent,omitempty"`
 }
 
 // TurnRevision is the shape new turns take. 0 (turns started before
@@ -320,6 +335,10 @@ type TurnResult struct {
 	// Handoff, when set, is why the turn handed the conversation to a
 	// person (its reply told the user so).
 	Handoff string `json:"handoff,omitempty"`
+	// Agent is the configured agent the turn ended with, after its
+	// transfers (Transfers of them); the conversation keeps it.
+	Agent     string `json:"agent,omitempty"`
+	Transfers int    `json:"transfers,omitempty"`
 	// Fallback says the first LLM failed and the fallback endpoint was
 	// asked; Model is the model that wrote the reply, if one did.
 	Fallback bool   `json:"fallback,omitempty"`

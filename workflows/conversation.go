@@ -26,7 +26,7 @@ import (
 // no person has answered for the worker's HandoffIdle.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID,
-		mode: ConversationMode{Mode: domain.ModeAI}}
+		mode: ConversationMode{Mode: domain.ModeAI}, agent: in.Agent}
 	if in.Mode != nil {
 		c.mode = *in.Mode
 	}
@@ -39,7 +39,11 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetQueryHandler(ctx, ModeQuery, func() (ConversationMode, error) { return c.mode, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, ModeQuery, func() (ConversationMode, error) {
+		m := c.mode
+		m.Agent = c.agent
+		return m, nil
+	}); err != nil {
 		return err
 	}
 	c.inbound = workflow.GetSignalChannel(ctx, InboundSignal)
@@ -55,6 +59,8 @@ type conversation struct {
 	current []int64
 	last    int64
 	mode    ConversationMode
+	// agent is the configured agent the AI answers with: the last turn's.
+	agent string
 	// policy is the worker's, read at each handoff (idle time, message).
 	policy activities.TurnPolicy
 
@@ -181,7 +187,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 // continueAsNew starts the next run with what this one holds.
 func (c *conversation) continueAsNew(ctx workflow.Context) error {
 	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
-		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision}
+		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision, Agent: c.agent}
 	if c.mode.Mode != domain.ModeAI {
 		mode := c.mode
 		next.Mode = &mode
@@ -388,7 +394,7 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	c.current = ids
 	defer func() { c.current = nil }()
 	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
-		Channel: batch[len(batch)-1].Channel, MessageIDs: ids, Revision: TurnRevision}
+		Channel: batch[len(batch)-1].Channel, MessageIDs: ids, Revision: TurnRevision, Agent: c.agent}
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(tctx, TurnChildOptions(in)), TurnWorkflowName, in)
@@ -413,6 +419,9 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 		return nil
 	}
 	c.last = max(c.last, ids[len(ids)-1])
+	if err == nil && res.Agent != "" {
+		c.agent = res.Agent
+	}
 	if err == nil && c.in.Revision >= 2 {
 		// Older than what the reply answers: answered with it.
 		c.pending = slices.DeleteFunc(c.pending, func(p Inbound) bool { return p.MessageID <= c.last })

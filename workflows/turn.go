@@ -69,7 +69,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	t.step = StepLoadHistory
 	if t.in.Revision == 0 && workflow.GetVersion(ctx, workerPolicyChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		t.policy = t.in.LegacyPolicy.turnPolicy()
-	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &t.policy); err != nil {
+	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, t.startAgent()).Get(ctx, &t.policy); err != nil {
 		return t.cancelled(ctx, TurnResult{}, err)
 	}
 	var history []int64
@@ -86,6 +86,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	}
 	reply, outcome = t.ground(reply, outcome, &res)
 	res.Outcome = outcome
+	res.Agent = t.policy.Agent
 	var citations []domain.Citation
 	if outcome == OutcomeReplied {
 		citations = domain.Cited(reply, t.sources)
@@ -99,6 +100,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	if err := workflow.ExecuteLocalActivity(local, a.SaveReply, activities.SaveReplyInput{
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, AnswersUpTo: upTo,
 		Content: reply, Channel: t.in.Channel, Failed: outcome.failed(), Model: res.Model, Citations: citations,
+		Agent: t.policy.Agent,
 	}).Get(ctx, &res.ReplyID); err != nil {
 		return res, err
 	}
@@ -248,6 +250,10 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			res.Handoff = reason
 			return t.policy.HandoffMessage, OutcomeHandedOff
 		}
+		if call, ok := t.transferCall(out.ToolCalls); ok {
+			steps = append(steps, t.transfer(ctx, call, out.ToolCalls, res))
+			continue
+		}
 		step := activities.Step{Calls: out.ToolCalls}
 		for _, call := range out.ToolCalls {
 			if !slices.Contains(t.policy.Tools, call.Name) {
@@ -275,6 +281,63 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 		steps = append(steps, step)
 	}
 	return ApologyStepLimit, OutcomeStepLimit
+}
+
+// startAgent is the agent the turn asks its policy for: the one its
+// conversation is with, else the built-in name (the entry agent, when
+// agents are configured).
+func (t *turn) startAgent() string {
+	if t.in.Agent != "" {
+		return t.in.Agent
+	}
+	return activities.DefaultAgent
+}
+
+// transferCall finds the first call of one of the agent's transfer tools.
+func (t *turn) transferCall(calls []activities.ToolCall) (activities.ToolCall, bool) {
+	for _, call := range calls {
+		if strings.HasPrefix(call.Name, domain.TransferToolPrefix) && slices.Contains(t.policy.Tools, call.Name) {
+			return call, true
+		}
+	}
+	return activities.ToolCall{}, false
+}
+
+// transfer hands the rest of the turn to the agent a call names: the
+// target's policy (its revision, its tools) replaces the current one, and
+// the next LLM call sees the target's instructions and tools only (an
+// agent deleted meanwhile is the entry agent). Past the worker's
+// MaxTransfers the call is refused and the current agent answers. The
+// step records a result for every call of the answer; the others are not
+// run.
+func (t *turn) transfer(ctx workflow.Context, call activities.ToolCall, calls []activities.ToolCall, res *TurnResult) activities.Step {
+	target := strings.TrimPrefix(call.Name, domain.TransferToolPrefix)
+	result := activities.Refusal(call, "no more transfers in this turn; answer the user yourself")
+	if res.Transfers >= t.policy.MaxTransfersOrDefault() {
+		workflow.GetLogger(ctx).Warn("too many transfers in one turn; the current agent answers", "agent", t.policy.Agent, "target", target)
+	} else {
+		var next activities.TurnPolicy
+		local := workflow.WithLocalActivityOptions(ctx, localOptions)
+		if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, target).Get(ctx, &next); err != nil {
+			workflow.GetLogger(ctx).Error("transfer failed; the current agent answers", "target", target, "error", err)
+			result = activities.Refusal(call, "the transfer failed; answer the user yourself")
+		} else {
+			workflow.GetLogger(ctx).Info("transferred", "from", t.policy.Agent, "to", next.Agent)
+			t.policy = next
+			res.Transfers++
+			result = activities.ToolResult{CallID: call.ID,
+				Content: "Transferred. You are now the " + t.agent() + " agent: answer the user."}
+		}
+	}
+	step := activities.Step{Calls: calls}
+	for _, c := range calls {
+		if c.ID == call.ID {
+			step.Results = append(step.Results, result)
+			continue
+		}
+		step.Results = append(step.Results, activities.Refusal(c, "not run: the turn was being transferred"))
+	}
+	return step
 }
 
 // agent is the agent the turn runs: the configured one its policy names,

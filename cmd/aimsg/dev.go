@@ -95,6 +95,9 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 	if err := domain.SetKnowledgeLanguage(ctx, db, cfg.KnowledgeLanguage); err != nil {
 		return fmt.Errorf("knowledge language: %w", err)
 	}
+	if err := applyAgentsFile(ctx, cfg, db, e.logs.Root); err != nil {
+		return err
+	}
 	m, flush, err := observability(ctx, e, "aimsg")
 	if err != nil {
 		return err

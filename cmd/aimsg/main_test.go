@@ -101,13 +101,14 @@ func noConfig(t *testing.T) config.Getenv {
 // commands is every command and subcommand, by the group that holds it.
 var commands = map[string][]string{
 	"": {"serve", "worker", "dev", "migrate", "health", "createsuperuser", "users", "conversations", "turns",
-		"chat", "telegram", "payload-key", "knowledge", "completion", "help"},
+		"chat", "telegram", "payload-key", "knowledge", "agents", "completion", "help"},
 	"migrate":       {"up", "down", "status", "diff", "downs", "hash"},
 	"telegram":      {"set-webhook"},
 	"turns":         {"list", "show", "retry"},
 	"users":         {"list", "disable", "enable", "superuser", "usage"},
 	"conversations": {"list", "takeover", "resume"},
 	"knowledge":     {"import", "search", "eval"},
+	"agents":        {"list", "show", "apply"},
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {

@@ -44,6 +44,9 @@ func runServe(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	defer db.Close()
+	if err := applyAgentsFile(ctx, cfg, db, e.logs.Root); err != nil {
+		return err
+	}
 	m, flush, err := observability(ctx, e, "aimsg-api")
 	if err != nil {
 		return err

@@ -143,6 +143,9 @@ func turnsShow(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "turn      %s\nstatus    %s\nstarted   %s\n", id, info.GetStatus(),
 		info.GetStartTime().AsTime().UTC().Format(time.RFC3339))
 	if info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		if agent, ok := desc.TypedSearchAttributes.GetKeyword(workflows.AgentKey); ok {
+			fmt.Fprintf(e.stdout, "agent     %s (at the start)\n", agent)
+		}
 		if v, err := tc.QueryWorkflow(ctx, id, "", workflows.StepQuery); err == nil {
 			var step workflows.TurnStep
 			if v.Get(&step) == nil {
@@ -153,6 +156,9 @@ func turnsShow(ctx context.Context, e *env, args []string) error {
 		var res workflows.TurnResult
 		if err := tc.GetWorkflow(ctx, id, "").Get(ctx, &res); err == nil {
 			fmt.Fprintf(e.stdout, "outcome   %s\nreply     %d\nllm calls %d\ntools     %d\n", res.Outcome, res.ReplyID, res.LLMCalls, res.Tools)
+			if res.Agent != "" {
+				fmt.Fprintf(e.stdout, "agent     %s (%d transfers)\n", res.Agent, res.Transfers)
+			}
 		}
 	}
 	fmt.Fprintln(e.stdout, "steps:")

@@ -1,3 +1,5 @@
+-- Add column "ai_agent" to table: "conversation_states"
+ALTER TABLE `conversation_states` ADD COLUMN `ai_agent` varchar NOT NULL DEFAULT '';
 -- Add column "agent" to table: "llm_calls"
 ALTER TABLE `llm_calls` ADD COLUMN `agent` varchar NOT NULL DEFAULT '';
 -- Create "agents" table

@@ -1,3 +1,5 @@
+-- Modify "conversation_states" table
+ALTER TABLE "conversation_states" DROP COLUMN "ai_agent";
 -- Modify "llm_calls" table
 ALTER TABLE "llm_calls" DROP COLUMN "agent";
 -- Drop "agent_revisions" table

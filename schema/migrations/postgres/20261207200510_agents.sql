@@ -1,3 +1,5 @@
+-- Modify "conversation_states" table
+ALTER TABLE "conversation_states" ADD COLUMN "ai_agent" character varying(48) NOT NULL DEFAULT '';
 -- Modify "llm_calls" table
 ALTER TABLE "llm_calls" ADD COLUMN "agent" character varying(48) NOT NULL DEFAULT '';
 -- Create "agent_revisions" table
