@@ -153,6 +153,7 @@ func TestAMessageIsRoutedToASpecialistWhoKeepsTheConversation(t *testing.T) {
 		assert.Equal(t, 1, res.Transfers)
 		assert.Equal(t, []string{"local:TurnPolicy", "local:LoadHistory", "CallLLM", "local:TurnPolicy", "CallLLM",
 			"local:SaveReply", "upsert:AimsgOutcome"}, s.history(workflows.TurnWorkflowID(apitest.ID(q))))
+		s.saveHistories(workflows.TurnWorkflowID(apitest.ID(q)))
 
 		// The next turn starts with billing, and everyone can see it.
 		q = s.ask(user, "Thanks, and what about last month?")

@@ -16,7 +16,8 @@ import (
 // turns that carried their policy in their input, -v1 turns that read the
 // worker's (the "worker-policy" version), -v2 turns of TurnRevision 1 (no
 // version marker, no Deliver for the web), -v3 a turn that searched the
-// knowledge base and saved the sources it cited; conversation-v3 is a run of
+// knowledge base and saved the sources it cited, -v4 a turn of a
+// configured agent that transferred to another; conversation-v3 is a run of
 // ConversationRevision 1 (one idle timer across turns), conversation-v4
 // of revision 2 (messages a reply answered are dropped from the queue).
 func TestReplaySavedHistories(t *testing.T) {
