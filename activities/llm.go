@@ -279,7 +279,7 @@ func (a *Activities) recordCall(ctx context.Context, span trace.Span, c llmCall)
 	}
 	labels := prometheus.Labels{metrics.GenAIOperation: "chat", metrics.GenAIProvider: c.endpoint.Provider,
 		metrics.GenAIRequestModel: c.endpoint.Model, metrics.GenAIResponseModel: responseModel,
-		metrics.ServerAddress: c.endpoint.Server}
+		metrics.GenAIAgent: c.agent, metrics.ServerAddress: c.endpoint.Server}
 	duration := prometheus.Labels{metrics.ErrorType: errorType}
 	maps.Copy(duration, labels)
 	a.Metrics.GenAIDuration.With(duration).Observe(elapsed.Seconds())

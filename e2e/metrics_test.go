@@ -60,7 +60,8 @@ func TestMetricsAfterATurn(t *testing.T) {
 	assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_http_request_duration_seconds_count",
 		`route="/auth/conversations/:id/messages"`, `method="POST"`))
 	// The OpenTelemetry GenAI client metrics, under their Prometheus names.
-	chat := []string{`gen_ai_operation_name="chat"`, `gen_ai_provider_name="openai"`, `gen_ai_request_model="openai/gpt-4o-mini"`}
+	chat := []string{`gen_ai_operation_name="chat"`, `gen_ai_provider_name="openai"`, `gen_ai_request_model="openai/gpt-4o-mini"`,
+		`gen_ai_agent_name="report_agent"`}
 	assert.EqualValues(t, 2, scrape(t, s.H, "gen_ai_client_operation_duration_seconds_count", append(chat, `error_type=""`)...),
 		"two LLM calls: tool, then answer")
 	assert.EqualValues(t, 2, scrape(t, s.H, "gen_ai_client_token_usage_count", append(chat, `gen_ai_token_type="input"`)...))

@@ -55,11 +55,11 @@ func New() *Metrics {
 	m.GenAITokens = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gen_ai_client_token_usage", Help: "Tokens of each LLM call, by token type (input, output).",
 		Buckets: []float64{1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864},
-	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, ServerAddress, GenAITokenType})
+	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, GenAIAgent, ServerAddress, GenAITokenType})
 	m.GenAIDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "gen_ai_client_operation_duration_seconds", Help: "Duration of each LLM call; error_type is set when it failed.",
 		Buckets: []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92},
-	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, ServerAddress, ErrorType})
+	}, []string{GenAIOperation, GenAIProvider, GenAIRequestModel, GenAIResponseModel, GenAIAgent, ServerAddress, ErrorType})
 	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aimsg_deliveries_total", Help: "Reply deliveries by channel and result (ok, retry, rejected).",
 	}, []string{"channel", "result"})
@@ -85,8 +85,11 @@ const (
 	GenAIRequestModel  = "gen_ai_request_model"
 	GenAIResponseModel = "gen_ai_response_model"
 	GenAITokenType     = "gen_ai_token_type"
-	ServerAddress      = "server_address"
-	ErrorType          = "error_type"
+	// GenAIAgent is the agent the call was made for (gen_ai.agent.name;
+	// empty for a conversation summary).
+	GenAIAgent    = "gen_ai_agent_name"
+	ServerAddress = "server_address"
+	ErrorType     = "error_type"
 )
 
 // Temporal is the handler the Temporal client and worker report through;
