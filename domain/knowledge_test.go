@@ -404,3 +404,31 @@ func TestKnowledgeReplaceIsAtomicForSearches(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// The assistant searches the whole help centre for everyone, except the
+// internal collection, which only support staff's conversations reach.
+func TestTheAssistantSearchesInternalArticlesForStaffOnly(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		article(t, db, "general", "Refunds", "", "A refund reaches your card within five working days.")
+		article(t, db, domain.InternalCollection, "Refunds by hand", "", "Staff can push a refund through the back office in urgent cases.")
+		user := newUser(t, db, "una", false)
+		staff := newUser(t, db, "sam", false)
+		testenv.MakeAgent(t, db, staff.ID)
+		boss := newUser(t, db, "bea", true)
+
+		titles := func(u *domain.User) []string {
+			hits, err := domain.SearchForAssistant(ctx, db, u, domain.SearchQuery{Text: "can I get a refund?"})
+			require.NoError(t, err)
+			var out []string
+			for _, h := range hits {
+				out = append(out, h.Title)
+			}
+			return out
+		}
+		assert.Equal(t, []string{"Refunds"}, titles(user))
+		assert.ElementsMatch(t, []string{"Refunds", "Refunds by hand"}, titles(staff))
+		assert.ElementsMatch(t, []string{"Refunds", "Refunds by hand"}, titles(boss))
+	})
+}
