@@ -216,11 +216,13 @@ var noSearchableWord = invalid("the question has no word to search for, only com
 // length (normalization 1), so that a long passage does not win by
 // length alone, as BM25's b does.
 //
-// What a search costs is mostly the passages it ranks: reading one and
-// ranking it for each term takes a few microseconds. So it ranks only
-// the candidates, the passages having one of the rarer terms, and at
-// most candidateCap of them; and its statements have parameters, so that
-// each connection parses and plans them once, not once per question.
+// What a search costs is mostly reading the passages it ranks (a
+// microsecond or two each, and a fraction of that a term to rank one)
+// and, in the index, the lists of passages having its terms (tens of
+// nanoseconds a passage): so it ranks only candidates, the passages
+// having the rarer terms, candidateCap of them at most. Its statements
+// have parameters, so that each connection of the pool parses and plans
+// them once, not once per question (docs/knowledge.md, How fast).
 const (
 	// rankWeights are ts_rank's weights of D, C (text), B (headings), A
 	// (title). The title is in every passage of its article: weighed
@@ -234,22 +236,25 @@ const (
 	commonShare = 0.2
 	// candidateBudget bounds the candidates as the counts of the
 	// selecting terms estimate them: the rarest term selects, then the
-	// next while they stay within it. When even the rarest is in more
-	// passages, the candidates are those having both of the two rarest.
+	// next while they stay within it.
 	candidateBudget = 500
-	// candidateCap bounds the passages ranked whatever the counts say
-	// (words that go together, as "compartment" and "open" do, are in
-	// many more passages together than their counts predict): the first
-	// candidateCap found (in the order they are stored) are ranked. It
-	// binds only on words in a thousand passages or more, each of which
-	// then says little about which passage answers.
-	candidateCap = 500
-	// pairTerms and indexBudget bound the terms whose pairs select the
-	// candidates when the rarest is in more than candidateBudget passages:
-	// reading a passage in the index costs tens of nanoseconds, ranking it
-	// microseconds.
+	// When even the rarest term is in more passages, the candidates are
+	// those having two of the pairTerms rarest terms that are not
+	// common, as many as are in indexBudget passages in all (the index
+	// reads their lists whole), and, should those be too few, those having
+	// the rarest. Any two, not the rarest and another: "print a label to
+	// send something" is answered by passages having "print" and "label",
+	// not the rarer "something".
 	pairTerms   = 4
 	indexBudget = 20000
+	// candidateCap bounds the passages ranked whatever the counts say:
+	// the first candidateCap found (in the order they are stored) are
+	// ranked. It binds when even the pairs, or the rarest term alone, are
+	// in more passages (words that go together, as "compartment" and
+	// "open" do, are in many more passages together than their counts
+	// predict), which happens to words in hundreds of passages, each of
+	// which then says little about which passage answers.
+	candidateCap = 500
 	// nearPerTerm is how many indexed lexemes stand in for one no
 	// passage has, at most.
 	nearPerTerm = 2
@@ -293,16 +298,16 @@ WHERE c.cfgname = $1 AND pg_ts_config_is_visible(c.oid)`
 
 // nearSQL reads the indexed lexemes that may be an edit or two from
 // unknown ones (nearProbes): those named ($1), and, for each unknown
-// one, those from $n to $n+1 (excluded) of a length from $n+2 to $n+3.
-// One range a statement part, so that PostgreSQL plans it once for good
-// (an array of ranges it would plan anew each time).
+// one, those from $n to $n+1 (excluded) of a length from $n+2 to $n+3,
+// an empty range in the slots left over. The values are subqueries' (see
+// tsq in searchPostgres), so that PostgreSQL keeps one plan for it.
 func nearSQL(ranges int) string {
 	var b strings.Builder
-	b.WriteString("SELECT k.lexeme, k.passages FROM unnest($1::text[]) AS v(lexeme) JOIN knowledge_lexemes AS k USING (lexeme) WHERE k.passages > 0")
-	for i := range ranges {
+	b.WriteString("SELECT k.lexeme, k.passages FROM unnest((SELECT $1::text[])) AS v(lexeme) JOIN knowledge_lexemes AS k USING (lexeme) WHERE k.passages > 0")
+	for i := range slots(ranges) {
 		n := 2 + 4*i
-		fmt.Fprintf(&b, "\nUNION SELECT lexeme, passages FROM knowledge_lexemes WHERE lexeme >= $%d AND lexeme < $%d AND char_length(lexeme) BETWEEN $%d AND $%d AND passages > 0",
-			n, n+1, n+2, n+3)
+		fmt.Fprintf(&b, "\nUNION SELECT lexeme, passages FROM knowledge_lexemes WHERE lexeme >= (SELECT $%d::text) AND lexeme < (SELECT $%d::text)"+
+			" AND char_length(lexeme) BETWEEN $%d AND $%d AND passages > 0", n, n+1, n+2, n+3)
 	}
 	return b.String()
 }
@@ -435,12 +440,20 @@ func searchPostgres(ctx context.Context, db bun.IDB, sq SearchQuery, q question)
 		}
 	}
 	best := strconv.Itoa(sq.Limit * bestPerHit)
+	// The score has a slot per term, and a few empty ones (null, which
+	// ts_rank, being strict, is not even called for), so that questions
+	// of 5 to 8 terms, say, share one statement: fewer statements for
+	// each connection to prepare and keep.
 	var score strings.Builder
-	for i, t := range terms {
+	for i := range slots(len(terms)) {
 		if i > 0 {
 			score.WriteString(" + ")
 		}
-		fmt.Fprintf(&score, "%s::float8 * ts_rank('%s', ap.search, %s::tsquery, 1)", arg(t.weight), rankWeights, arg(tsLexeme(t.lexeme)))
+		var w, q any
+		if i < len(terms) {
+			w, q = terms[i].weight, tsLexeme(terms[i].lexeme)
+		}
+		fmt.Fprintf(&score, "coalesce(%s::float8 * ts_rank('%s', ap.search, %s::tsquery, 1), 0)", arg(w), rankWeights, arg(q))
 	}
 	// The candidates with their scores (not their search vectors, which
 	// would be copied along).
@@ -508,6 +521,9 @@ func nearTermsPostgres(ctx context.Context, db bun.IDB, unknown []string, latin 
 		names = append(names, variants...)
 		n := utf8.RuneCountInString(l)
 		ranges = append(ranges, from, to, n-allowed, n+allowed)
+	}
+	for range slots(len(unknown)) - len(unknown) {
+		ranges = append(ranges, "", "", 0, 0) // empty
 	}
 	var indexed []term
 	err := queryPG(ctx, db, func(rows *sql.Rows) error {
@@ -595,6 +611,16 @@ func nearProbes(lexeme string, latin bool) (variants []string, from, to string, 
 	return variants, from, to, allowed
 }
 
+// slots is n rounded up to a power of two, 4 at least: how many terms
+// or ranges a statement has room for, the rest null.
+func slots(n int) int {
+	s := 4
+	for s < n {
+		s *= 2
+	}
+	return s
+}
+
 // queryPG runs a statement with its parameters on the connection or
 // transaction under db, and fn on each row. bun would write the values
 // into the text, which PostgreSQL would then parse and plan for every
@@ -631,7 +657,7 @@ func queryPG(ctx context.Context, db bun.IDB, fn func(*sql.Rows) error, query st
 }
 
 // inlineParams writes the values of args into query for $1, $2...:
-// strings and string lists quoted, numbers as they are.
+// strings and lists quoted, numbers as they are, nil as NULL.
 func inlineParams(query string, args []any) string {
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	var b strings.Builder
@@ -646,18 +672,14 @@ func inlineParams(query string, args []any) string {
 		}
 		n, _ := strconv.Atoi(query[i+1 : j])
 		switch v := args[n-1].(type) {
+		case nil:
+			b.WriteString("NULL")
 		case string:
 			b.WriteString(quote(v))
 		case []string:
 			items := make([]string, len(v))
 			for k, s := range v {
 				items[k] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-			}
-			b.WriteString(quote("{" + strings.Join(items, ",") + "}"))
-		case []int32:
-			items := make([]string, len(v))
-			for k, x := range v {
-				items[k] = strconv.Itoa(int(x))
 			}
 			b.WriteString(quote("{" + strings.Join(items, ",") + "}"))
 		default:
