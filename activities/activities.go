@@ -14,6 +14,7 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/toolservers"
 )
 
 // Deliverer sends a saved reply out through one channel.
@@ -29,6 +30,8 @@ type Activities struct {
 	LLM      Endpoint
 	Fallback *Endpoint
 	Agents   Registry
+	// MCP holds the MCP servers' tools (MCP_SERVERS); nil: none.
+	MCP *toolservers.Servers
 	// DailyTokens is LLM_USER_DAILY_TOKENS: past it on a UTC day, a user's
 	// turns make no LLM call (0: no limit).
 	DailyTokens int64

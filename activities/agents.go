@@ -26,8 +26,11 @@ type Tool struct {
 	// permission (domain/ checks again).
 	Requires domain.Permission
 	// Run is the tool's work; nil for a tool the turn's workflow carries
-	// out itself (HandoffTool).
+	// out itself (HandoffTool) and for an MCP server's.
 	Run func(ctx context.Context, db bun.IDB, actor *domain.User, args json.RawMessage) (any, error)
+	// MCPName is an MCP server's tool's name ("server.tool"); Name is
+	// then what the LLM sees (LLMToolName).
+	MCPName string
 }
 
 // HandoffTool hands the conversation to a person. It is not an activity:
@@ -182,6 +185,8 @@ func (a *Activities) fromSpec(spec *domain.AgentSpec) *Agent {
 	ag := &Agent{Name: spec.Name, Instructions: spec.Instructions, Model: spec.Model}
 	for _, t := range spec.Tools {
 		if tool, ok := a.Agents.BuiltinTool(t.Name); ok {
+			ag.Tools = append(ag.Tools, tool)
+		} else if tool, ok := a.mcpTool(t.Name); ok {
 			ag.Tools = append(ag.Tools, tool)
 		}
 	}

@@ -30,35 +30,14 @@ type RunToolInput struct {
 // fail the activity, to be retried.
 func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, error) {
 	defer heartbeat(ctx, heartbeatEvery)()
-	refuse := func(msg string) (ToolResult, error) { return Refusal(in.Call, msg), nil }
-	agent, err := a.agent(ctx, in.Agent, in.AgentRevision)
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == ErrUnknownAgent {
-		return refuse(err.Error())
+	tool, actor, refusal, err := a.toolFor(ctx, in)
+	if refusal != nil || err != nil {
+		return deref(refusal), err
 	}
-	if err != nil {
-		return ToolResult{}, err
-	}
-	tool, ok := agent.Tool(in.Call.Name)
-	if !ok || tool.Run == nil {
+	if tool.Run == nil {
 		return UnknownTool(in.Call), nil
 	}
-	actor, err := domain.UserByID(ctx, a.DB, in.UserID)
-	if err != nil {
-		return ToolResult{}, fmt.Errorf("load user: %w", err)
-	}
-	if !actor.IsActive {
-		return refuse("the user's account is disabled")
-	}
-	if tool.Requires != "" {
-		ok, err := domain.Can(ctx, a.DB, actor, tool.Requires)
-		if err != nil {
-			return ToolResult{}, fmt.Errorf("check permission: %w", err)
-		}
-		if !ok {
-			return refuse("only support staff may use " + tool.Name)
-		}
-	}
+	refuse := func(msg string) (ToolResult, error) { return Refusal(in.Call, msg), nil }
 	out, err := tool.Run(ctx, a.DB, actor, json.RawMessage(in.Call.Arguments))
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
@@ -81,6 +60,46 @@ func (a *Activities) RunTool(ctx context.Context, in RunToolInput) (ToolResult, 
 		return ToolResult{}, fmt.Errorf("encode %s result: %w", tool.Name, err)
 	}
 	return ToolResult{CallID: in.Call.ID, Content: string(b)}, nil
+}
+
+// toolFor finds the tool a call names among those of the turn's agent,
+// and the user it acts for: a refusal for the LLM when the agent has no
+// such tool, the user is disabled or lacks the tool's permission.
+func (a *Activities) toolFor(ctx context.Context, in RunToolInput) (Tool, *domain.User, *ToolResult, error) {
+	refuse := func(msg string) (Tool, *domain.User, *ToolResult, error) {
+		r := Refusal(in.Call, msg)
+		return Tool{}, nil, &r, nil
+	}
+	agent, err := a.agent(ctx, in.Agent, in.AgentRevision)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == ErrUnknownAgent {
+		return refuse(err.Error())
+	}
+	if err != nil {
+		return Tool{}, nil, nil, err
+	}
+	tool, ok := agent.Tool(in.Call.Name)
+	if !ok {
+		r := UnknownTool(in.Call)
+		return Tool{}, nil, &r, nil
+	}
+	actor, err := domain.UserByID(ctx, a.DB, in.UserID)
+	if err != nil {
+		return Tool{}, nil, nil, fmt.Errorf("load user: %w", err)
+	}
+	if !actor.IsActive {
+		return refuse("the user's account is disabled")
+	}
+	if tool.Requires != "" {
+		ok, err := domain.Can(ctx, a.DB, actor, tool.Requires)
+		if err != nil {
+			return Tool{}, nil, nil, fmt.Errorf("check permission: %w", err)
+		}
+		if !ok {
+			return refuse("only support staff may use " + tool.Name)
+		}
+	}
+	return tool, actor, nil, nil
 }
 
 // Refusal is the result of a call that cannot be made, worded for the LLM.

@@ -91,7 +91,7 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 			DelayAfter: cfg.LoginAccountDelayAfter, FirstDelay: cfg.LoginAccountDelay, MaxDelay: cfg.LoginAccountMaxDelay},
 		dispatches: newDispatches(),
 		sessions:   newSessionCache(cfg.AuthCacheTTL),
-		agentTools: activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}).KnownTool,
+		agentTools: activities.KnownTools(activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}), cfg.MCPServers),
 		streams: streamSet{db: db, log: logSet.Root, process: auth.RandomToken(12),
 			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
 				Stale: streamStale, RetryAfter: eventKeepAlive}},

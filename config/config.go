@@ -3,9 +3,12 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -165,6 +168,9 @@ type Config struct {
 	// AgentsFile is AGENTS_FILE: a YAML file of agents applied (created or
 	// updated, never deleted) when serve and dev start; empty: none.
 	AgentsFile string
+	// MCPServers are the MCP servers whose tools agents may call
+	// (MCP_SERVERS, a JSON list); the toolservers package connects to them.
+	MCPServers []MCPServer
 	// ReconcileInterval is how often the worker looks for messages whose
 	// turn was never started.
 	ReconcileInterval time.Duration
@@ -309,6 +315,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		KnowledgeNoAnswer:   r.choice("KNOWLEDGE_NO_ANSWER", "reply", "handoff"),
 		KnowledgeMaxUpload:  int64(r.intRange("KNOWLEDGE_MAX_UPLOAD_MB", 20, 1, 1024)) << 20,
 		AgentsFile:          r.str("AGENTS_FILE", ""),
+		MCPServers:          r.mcpServers("MCP_SERVERS"),
 		ReconcileInterval:   time.Duration(r.intRange("TURN_RECONCILE_SECONDS", 30, 1, 3600)) * time.Second,
 		WebhookAllowPrivate: r.choice("WEBHOOK_ALLOW_PRIVATE", "false", "true") == "true",
 		WebhookRetry:        time.Duration(r.intRange("WEBHOOK_RETRY_MS", 10000, 10, 3600000)) * time.Millisecond,
@@ -572,6 +579,136 @@ func (r *reader) list(name string, def []string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// MCPServer is one entry of MCP_SERVERS: an MCP server reached over
+// streamable HTTP whose tools agents list as "<Name>.<tool>".
+type MCPServer struct {
+	// Name prefixes its tools' names: a slug, unique among the servers.
+	Name string
+	// URL is its streamable HTTP endpoint.
+	URL string
+	// Headers maps a request header to the NAME of the environment
+	// variable holding its value, so that secrets stay in the environment
+	// and out of the database and of workflow histories.
+	Headers map[string]string
+	// Timeout bounds one listing of its tools or one call of a tool.
+	Timeout time.Duration
+	// Tools, when not nil, are the only tools of the server offered.
+	Tools []string
+}
+
+// mcpServerName is the form of an MCP server's name: the prefix of its
+// tools' names, so no dot and nothing an LLM's function name refuses.
+var mcpServerName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+var (
+	// mcpToolName is the form the MCP specification gives tool names.
+	mcpToolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	headerName  = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	envName     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+)
+
+// transportHeaders are set by the MCP transport itself; a configured value
+// would break the protocol.
+var transportHeaders = []string{"accept", "content-type", "content-length", "host",
+	"mcp-session-id", "mcp-protocol-version", "last-event-id"}
+
+// mcpServerJSON is an entry of MCP_SERVERS as written.
+type mcpServerJSON struct {
+	Name           string            `json:"name"`
+	URL            string            `json:"url"`
+	Headers        map[string]string `json:"headers"`
+	TimeoutSeconds *int              `json:"timeout_seconds"`
+	Tools          []string          `json:"tools"`
+}
+
+// mcpServers reads a JSON list of MCP servers. Whether the headers'
+// variables are set is checked by the worker, which alone needs them.
+func (r *reader) mcpServers(name string) []MCPServer {
+	v := r.str(name, "")
+	if v == "" {
+		return nil
+	}
+	var raw []mcpServerJSON
+	dec := json.NewDecoder(strings.NewReader(v))
+	// A misspelt field ("tool") would otherwise quietly offer every tool.
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&raw)
+	if _, after := dec.Token(); err == nil && after != io.EOF {
+		err = errors.New("text after the list")
+	}
+	if err != nil {
+		r.fail(name, fmt.Sprintf(`must be a JSON list like [{"name": "billing", "url": "https://billing.internal/mcp"}]: %v`, err))
+		return nil
+	}
+	var out []MCPServer
+	seen := map[string]bool{}
+	for i, s := range raw {
+		problems := s.problems()
+		if seen[s.Name] {
+			problems = append(problems, "name is used twice")
+		}
+		seen[s.Name] = true
+		for _, p := range problems {
+			r.fail(name, fmt.Sprintf("server %d (%q): %s", i+1, s.Name, p))
+		}
+		if len(problems) > 0 {
+			continue
+		}
+		timeout := 30
+		if s.TimeoutSeconds != nil {
+			timeout = *s.TimeoutSeconds
+		}
+		out = append(out, MCPServer{Name: s.Name, URL: s.URL, Headers: s.Headers,
+			Timeout: time.Duration(timeout) * time.Second, Tools: s.Tools})
+	}
+	return out
+}
+
+// problems lists what is wrong with one server's entry.
+func (s mcpServerJSON) problems() []string {
+	var out []string
+	if !mcpServerName.MatchString(s.Name) {
+		out = append(out, "name must be 1 to 32 lower-case letters, digits or '_', starting with a letter")
+	}
+	u, err := url.Parse(s.URL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		out = append(out, fmt.Sprintf("url must be an http(s) URL, got %q", s.URL))
+	case u.User != nil:
+		out = append(out, "url must not hold credentials: name an environment variable under headers")
+	}
+	if t := s.TimeoutSeconds; t != nil && (*t < 1 || *t > 300) {
+		out = append(out, fmt.Sprintf("timeout_seconds must be from 1 to 300, got %d", *t))
+	}
+	lower := map[string]bool{}
+	for _, h := range slices.Sorted(maps.Keys(s.Headers)) {
+		env := s.Headers[h]
+		switch {
+		case !headerName.MatchString(h):
+			out = append(out, fmt.Sprintf("header %q is not a header name", h))
+		case slices.Contains(transportHeaders, strings.ToLower(h)):
+			out = append(out, fmt.Sprintf("header %s is set by the MCP transport", h))
+		case lower[strings.ToLower(h)]:
+			out = append(out, fmt.Sprintf("header %s is given twice", h))
+		case !envName.MatchString(env):
+			out = append(out, fmt.Sprintf("header %s: %q must name the environment variable holding its value", h, env))
+		}
+		lower[strings.ToLower(h)] = true
+	}
+	if s.Tools != nil && len(s.Tools) == 0 {
+		out = append(out, "tools is empty: leave it out to offer every tool of the server")
+	}
+	for _, t := range s.Tools {
+		if !mcpToolName.MatchString(t) {
+			out = append(out, fmt.Sprintf("tool %q is not a tool name", t))
+		}
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(s.Tools)))) != len(s.Tools) {
+		out = append(out, "a tool is listed twice")
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"worker stop timeout":  {"WORKER_STOP_TIMEOUT_SECONDS", "-1"},
 		"deployment alone":     {"TEMPORAL_DEPLOYMENT_NAME", "aimsg"},
 		"build id alone":       {"TEMPORAL_WORKER_BUILD_ID", "v2"},
+		"mcp servers not json": {"MCP_SERVERS", "billing=https://billing.internal/mcp"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)
@@ -199,4 +201,47 @@ func TestEnvExampleListsWhatLoadReads(t *testing.T) {
 	}
 	assert.ElementsMatch(t, slices.Sorted(maps.Keys(read)), slices.Sorted(maps.Keys(listed)),
 		"variables config.Load reads vs .env.example")
+}
+
+func TestMCPServers(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"MCP_SERVERS": `[
+		{"name": "billing", "url": "https://billing.internal/mcp", "headers": {"Authorization": "BILLING_MCP_TOKEN"},
+		 "timeout_seconds": 10, "tools": ["refund", "invoice"]},
+		{"name": "crm", "url": "http://crm:8080/mcp"}]`}), config.NoTokens)
+	require.NoError(t, err)
+	assert.Equal(t, []config.MCPServer{
+		{Name: "billing", URL: "https://billing.internal/mcp", Headers: map[string]string{"Authorization": "BILLING_MCP_TOKEN"},
+			Timeout: 10 * time.Second, Tools: []string{"refund", "invoice"}},
+		{Name: "crm", URL: "http://crm:8080/mcp", Timeout: 30 * time.Second},
+	}, c.MCPServers, "tools left out: all of them; the timeout defaults to 30 s")
+
+	c, err = config.Load(envOf(nil), config.NoTokens)
+	require.NoError(t, err)
+	assert.Empty(t, c.MCPServers)
+
+	for name, tc := range map[string]struct{ value, says string }{
+		"name with a dot":     {`[{"name": "bill.ing", "url": "https://b/mcp"}]`, "lower-case letters"},
+		"name too long":       {`[{"name": "` + strings.Repeat("a", 33) + `", "url": "https://b/mcp"}]`, "1 to 32"},
+		"name twice":          {`[{"name": "b", "url": "https://b/mcp"}, {"name": "b", "url": "https://c/mcp"}]`, "used twice"},
+		"url scheme":          {`[{"name": "b", "url": "ftp://b/mcp"}]`, "http(s) URL"},
+		"url without host":    {`[{"name": "b", "url": "b/mcp"}]`, "http(s) URL"},
+		"url credentials":     {`[{"name": "b", "url": "https://u:p@b/mcp"}]`, "credentials"},
+		"timeout zero":        {`[{"name": "b", "url": "https://b/mcp", "timeout_seconds": 0}]`, "1 to 300"},
+		"timeout too long":    {`[{"name": "b", "url": "https://b/mcp", "timeout_seconds": 301}]`, "1 to 300"},
+		"secret as header":    {`[{"name": "b", "url": "https://b/mcp", "headers": {"Authorization": "Bearer abc"}}]`, "environment variable"},
+		"transport header":    {`[{"name": "b", "url": "https://b/mcp", "headers": {"Mcp-Session-Id": "X"}}]`, "MCP transport"},
+		"misspelt field":      {`[{"name": "b", "url": "https://b/mcp", "tool": ["x"]}]`, "unknown field"},
+		"empty tools":         {`[{"name": "b", "url": "https://b/mcp", "tools": []}]`, "leave it out"},
+		"tool twice":          {`[{"name": "b", "url": "https://b/mcp", "tools": ["x", "x"]}]`, "listed twice"},
+		"tool name":           {`[{"name": "b", "url": "https://b/mcp", "tools": ["x y"]}]`, "not a tool name"},
+		"not a list":          {`{"name": "b", "url": "https://b/mcp"}`, "JSON list"},
+		"text after the list": {`[] []`, "text after"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.Load(envOf(map[string]string{"MCP_SERVERS": tc.value}), config.NoTokens)
+			require.Error(t, err)
+			assert.ErrorContains(t, err, "MCP_SERVERS")
+			assert.ErrorContains(t, err, tc.says)
+		})
+	}
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -15,6 +16,7 @@ import (
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/logs"
 	"github.com/aimsg/aimsg/metrics"
+	"github.com/aimsg/aimsg/toolservers"
 	"github.com/aimsg/aimsg/webhooks"
 )
 
@@ -63,6 +65,13 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 		fb := activities.NewEndpoint(cfg.LiteLLMFallbackBaseURL, cfg.LiteLLMFallbackAPIKey, cfg.LiteLLMFallbackModel, cfg.LLMTimeout)
 		acts.Fallback = &fb
 	}
+	if len(cfg.MCPServers) > 0 {
+		servers, err := toolservers.New(cfg.MCPServers, os.Getenv, logSet.Root)
+		if err != nil {
+			return nil, err
+		}
+		acts.MCP = servers
+	}
 	acts.Deliverers = map[domain.Channel]activities.Deliverer{}
 	if cfg.TwilioAccountSID != "" && cfg.TwilioAuthToken != "" {
 		api, err := activities.NewTwilio(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIBaseURL)
@@ -104,6 +113,11 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
 	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}
+	if acts.MCP != nil {
+		// Listed in the background: a slow server does not hold up the
+		// start, and agents offer its tools once it answers.
+		go func() { acts.MCP.Discover(rctx); acts.MCP.Watch(rctx, toolservers.RefreshEvery) }()
+	}
 	done := make(chan struct{}, 3)
 	go func() { defer func() { done <- struct{}{} }(); rec.Run(rctx) }()
 	go func() { defer func() { done <- struct{}{} }(); dispatcher.Run(rctx) }()
@@ -116,5 +130,14 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	logger.Info("worker polling", "task_queue", cfg.TemporalTaskQueue, "namespace", cfg.TemporalNamespace,
 		"llm", cfg.LiteLLMBaseURL, "model", cfg.LiteLLMModel,
 		"deployment", cfg.WorkerDeployment, "build_id", cfg.WorkerBuildID)
-	return func() { cancel(); <-done; <-done; <-done; w.Stop() }, nil
+	return func() {
+		cancel()
+		<-done
+		<-done
+		<-done
+		w.Stop()
+		if acts.MCP != nil {
+			_ = acts.MCP.Close()
+		}
+	}, nil
 }

@@ -74,6 +74,9 @@ func Register(r Registry, acts *activities.Activities) {
 	for _, name := range acts.Agents.ToolNames() {
 		r.RegisterActivityWithOptions(acts.RunTool, activity.RegisterOptions{Name: activities.ToolActivityName(name)})
 	}
+	// Every MCP server's tool runs as one activity: they come and go
+	// with the servers, the registrations cannot.
+	r.RegisterActivityWithOptions(acts.RunMCPTool, activity.RegisterOptions{Name: activities.MCPToolActivity})
 }
 
 // RegisterWorkflows puts aimsg's workflows on r under their contract names.

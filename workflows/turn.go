@@ -263,7 +263,7 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 			t.step = ToolStep(call.Name)
 			res.Tools++
 			var r activities.ToolResult
-			err := workflow.ExecuteActivity(tools, activities.ToolActivityName(call.Name), activities.RunToolInput{
+			err := workflow.ExecuteActivity(tools, activities.ToolActivity(call.Name), activities.RunToolInput{
 				UserID: t.in.UserID, Agent: t.agent(), AgentRevision: t.policy.AgentRevision, Call: call, FirstSource: len(t.sources) + 1,
 			}).Get(ctx, &r)
 			if ctx.Err() != nil {

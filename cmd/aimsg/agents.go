@@ -89,7 +89,7 @@ func readAgentsFile(path string) ([]domain.AgentSpec, error) {
 // knownTools are the tool names an agent may list: the worker's built-in
 // tools, as this configuration builds them.
 func knownTools(cfg config.Config) domain.ToolKnown {
-	return activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}).KnownTool
+	return activities.KnownTools(activities.DefaultAgents(activities.AgentSettings{KnowledgeLanguage: cfg.KnowledgeLanguage}), cfg.MCPServers)
 }
 
 // applyAgentsFile applies cfg's AGENTS_FILE, if any, and logs what
