@@ -55,6 +55,13 @@ type TurnPolicy struct {
 	LLMRetryInterval time.Duration `json:"llm_retry_interval"`
 	// LLMCallTimeout bounds one CallLLM attempt (LLMCallTimeout).
 	LLMCallTimeout time.Duration `json:"llm_call_timeout"`
+	// Approvals are the tools of the turn's agent whose calls wait for a
+	// person's decision, as the LLM names them; ApprovalTimeout is how
+	// long (TOOL_APPROVAL_TIMEOUT_MINUTES), ApprovalMessage what the user
+	// is told meanwhile.
+	Approvals       []string      `json:"approvals,omitempty"`
+	ApprovalTimeout time.Duration `json:"approval_timeout,omitempty"`
+	ApprovalMessage string        `json:"approval_message,omitempty"`
 	// MaxTransfers bounds the transfers between agents in one turn
 	// (TURN_MAX_TRANSFERS; 0: the default).
 	MaxTransfers int `json:"max_transfers,omitempty"`
@@ -85,6 +92,29 @@ type TurnPolicy struct {
 	KnowledgeRequired bool   `json:"knowledge_required,omitempty"`
 	NoAnswerMessage   string `json:"no_answer_message,omitempty"`
 	NoAnswerHandoff   bool   `json:"no_answer_handoff,omitempty"`
+}
+
+// DefaultApprovalTimeout and DefaultApprovalMessage are a policy's when
+// it does not say.
+const (
+	DefaultApprovalTimeout = time.Hour
+	DefaultApprovalMessage = "I've asked the support team to approve this. I'll carry on as soon as they decide."
+)
+
+// ApprovalTimeoutOrDefault is ApprovalTimeout, or the default when 0.
+func (p TurnPolicy) ApprovalTimeoutOrDefault() time.Duration {
+	if p.ApprovalTimeout > 0 {
+		return p.ApprovalTimeout
+	}
+	return DefaultApprovalTimeout
+}
+
+// ApprovalMessageOrDefault is ApprovalMessage, or the default when empty.
+func (p TurnPolicy) ApprovalMessageOrDefault() string {
+	if p.ApprovalMessage != "" {
+		return p.ApprovalMessage
+	}
+	return DefaultApprovalMessage
 }
 
 // DefaultMaxTransfers bounds the transfers of a turn whose policy does

@@ -50,6 +50,15 @@ func (a *Activities) TurnPolicy(ctx context.Context, agent string) (TurnPolicy, 
 		for _, to := range configured.Transfers {
 			p.Tools = append(p.Tools, domain.TransferToolPrefix+to)
 		}
+		for _, t := range configured.Tools {
+			if t.Approval == domain.ApprovalRequired {
+				name := t.Name
+				if mcp, ok := a.mcpTool(t.Name); ok {
+					name = mcp.Name
+				}
+				p.Approvals = append(p.Approvals, name)
+			}
+		}
 	}
 	return p, nil
 }

@@ -41,6 +41,10 @@ func (l *dispatchLog) SetMode(ctx context.Context, userID int64, r workflows.Mod
 	return l.next.SetMode(ctx, userID, r)
 }
 
+func (l *dispatchLog) DecideApproval(ctx context.Context, turnID string, d workflows.ApprovalDecision) error {
+	return l.next.DecideApproval(ctx, turnID, d)
+}
+
 func (l *dispatchLog) started() []int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()

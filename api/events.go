@@ -148,6 +148,9 @@ type liveEvent struct {
 	Text           string `json:"text,omitempty"`
 	Active         *bool  `json:"active,omitempty"`
 	Mode           string `json:"mode,omitempty"`
+	// CallID, on an approval event, is the tool call whose wait for a
+	// decision started or ended (GET /support/conversations shows which).
+	CallID string `json:"call_id,omitempty"`
 }
 
 // writeLive writes a typing, delta, reset or mode event (without an id:
@@ -159,6 +162,8 @@ func writeLive(w io.Writer, ev events.Event) {
 		data.Active = &ev.Active
 	case events.KindMode:
 		data.Mode, data.Text = ev.Text, ""
+	case events.KindApproval:
+		data.CallID, data.Text = ev.Text, ""
 	}
 	b, err := json.Marshal(data)
 	if err != nil {

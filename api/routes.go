@@ -406,6 +406,14 @@ func (s *Server) routeTable() []route {
 			tag: "support", summary: "Give the conversation back to the AI",
 			params: []*openapi3.Parameter{conversationParam}, body: modeRequest{}, optionalBody: true,
 			ok: reply{status: 202, body: modeAccepted{}}, errors: []int{404}},
+		{method: "POST", path: "/support/conversations/:id/approvals/:call_id", access: staff, perm: domain.PermSupport, handle: s.decideApproval,
+			tag: "support", summary: "Approve or reject a tool call waiting for a person",
+			description: "A tool an agent marks approval: required waits in its turn for this decision (the inbox lists the waiting calls under pending_approvals). " +
+				"approve runs the tool and the turn goes on; reject tells the model the action was not taken. The turn takes the decision before the answer; " +
+				"a call decided already, expired or whose turn ended is 409. Audited with the approver and a digest of the arguments.",
+			params: []*openapi3.Parameter{conversationParam,
+				openapi3.NewPathParameter("call_id").WithSchema(openapi3.NewStringSchema()).WithRequired(true)},
+			body: approvalRequest{}, ok: reply{body: approvalDecided{}}, errors: []int{404, 409, 503}},
 		{method: "GET", path: "/support/conversations/:id/events", access: staff, perm: domain.PermSupport, handle: s.supportEvents,
 			tag: "support", summary: "Server-sent events of one conversation, as on /auth/conversations/{id}/events, plus \"mode\"",
 			description: streamLimitNote,

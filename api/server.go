@@ -36,6 +36,7 @@ type TemporalHealth interface {
 type Conversations interface {
 	Dispatch(ctx context.Context, m *domain.Message) error
 	SetMode(ctx context.Context, userID int64, r workflows.ModeRequest) error
+	DecideApproval(ctx context.Context, turnID string, d workflows.ApprovalDecision) error
 }
 
 // Server holds the dependencies of the handlers.

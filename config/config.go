@@ -144,6 +144,11 @@ type Config struct {
 	// the transfers between agents in one turn.
 	TurnMaxLLMCalls  int
 	TurnMaxTransfers int
+	// ToolApprovalTimeout is how long a tool call marked approval:
+	// required waits for a person's decision; ToolApprovalMessage tells
+	// the user meanwhile.
+	ToolApprovalTimeout time.Duration
+	ToolApprovalMessage string
 	// TurnLLMAttempts and TurnLLMRetryInterval are the LLM's retry budget;
 	// past it the user gets an apology.
 	TurnLLMAttempts      int
@@ -301,8 +306,11 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		LLMUserDailyTokens:         int64(r.intRange("LLM_USER_DAILY_TOKENS", 0, 0, 1<<40)),
 		LLMBudgetMessage: r.str("LLM_BUDGET_MESSAGE",
 			"You have used today's allowance of the assistant. It will answer again tomorrow (UTC)."),
-		TurnMaxLLMCalls:      r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
-		TurnMaxTransfers:     r.intRange("TURN_MAX_TRANSFERS", 3, 1, 20),
+		TurnMaxLLMCalls:     r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
+		TurnMaxTransfers:    r.intRange("TURN_MAX_TRANSFERS", 3, 1, 20),
+		ToolApprovalTimeout: r.minutes("TOOL_APPROVAL_TIMEOUT_MINUTES", 60, 0.05, 7*24*60),
+		ToolApprovalMessage: r.str("TOOL_APPROVAL_MESSAGE",
+			"I've asked the support team to approve this. I'll carry on as soon as they decide."),
 		TurnLLMAttempts:      r.intRange("TURN_LLM_ATTEMPTS", 5, 1, 50),
 		TurnLLMRetryInterval: time.Duration(r.intRange("TURN_LLM_RETRY_MS", 1000, 10, 60000)) * time.Millisecond,
 		HandoffMessage:       r.str("HANDOFF_MESSAGE", "A person will answer you here."),

@@ -18,12 +18,15 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/uptrace/bun"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/workflows"
@@ -143,4 +146,37 @@ func (r *Reconciler) Once(ctx context.Context) (int, error) {
 		}
 	}
 	return len(msgs), nil
+}
+
+// Updater sends workflow updates (the Temporal client does).
+type Updater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+}
+
+// ErrNotWaiting is a decision on a tool call its turn is not waiting on:
+// decided already, expired, or the turn has ended.
+var ErrNotWaiting = errors.New("the call is not waiting for a decision")
+
+// DecideApproval gives a turn a person's decision on a tool call waiting
+// for approval, and returns once the turn took it (ErrNotWaiting when it
+// did not: the call is not waiting).
+func (c *Conversations) DecideApproval(ctx context.Context, turnID string, d workflows.ApprovalDecision) error {
+	u, ok := c.Temporal.(Updater)
+	if !ok {
+		return errors.New("decide approval: this Temporal client sends no updates")
+	}
+	h, err := u.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: turnID, UpdateName: workflows.ApprovalUpdate,
+		Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	var appErr *temporal.ApplicationError
+	var notFound *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &appErr) && appErr.Type() == workflows.ErrNotWaiting, errors.As(err, &notFound):
+		return ErrNotWaiting
+	}
+	return fmt.Errorf("decide approval of %s in %s: %w", d.CallID, turnID, err)
 }

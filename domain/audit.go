@@ -47,9 +47,13 @@ const (
 	AuditArticleCreate  AuditAction = "article.create"
 	AuditArticleReplace AuditAction = "article.replace"
 	AuditArticleDelete  AuditAction = "article.delete"
-	AuditAgentCreate    AuditAction = "agent.create"
-	AuditAgentReplace   AuditAction = "agent.replace"
-	AuditAgentDelete    AuditAction = "agent.delete"
+	// AuditToolApprove and AuditToolReject are a person's decision on a
+	// tool call that waited for approval.
+	AuditToolApprove  AuditAction = "tool.approve"
+	AuditToolReject   AuditAction = "tool.reject"
+	AuditAgentCreate  AuditAction = "agent.create"
+	AuditAgentReplace AuditAction = "agent.replace"
+	AuditAgentDelete  AuditAction = "agent.delete"
 	// AuditPasswordRefused is a signed-in person's wrong password where a
 	// change asks for it (a new password, erasing the account): repeated,
 	// a sign that someone holding their token is guessing.
@@ -60,6 +64,7 @@ const (
 var AuditActions = []AuditAction{AuditUserCreate, AuditUserDelete, AuditUserSelfDelete, AuditUserDisable, AuditUserEnable, AuditUserSuperuser,
 	AuditRoleCreate, AuditRoleDelete, AuditRoleAssign, AuditReportComment, AuditReportResolve, AuditTakeover, AuditResume,
 	AuditWebhookCreate, AuditWebhookDelete, AuditPasswordRefused, AuditArticleCreate, AuditArticleReplace, AuditArticleDelete,
+	AuditToolApprove, AuditToolReject,
 	AuditAgentCreate, AuditAgentReplace, AuditAgentDelete}
 
 // RecordAudit stores an entry, stamped now.

@@ -230,6 +230,8 @@ type InboxEntry struct {
 	// AIAgent is the configured agent answering it ("" : the entry agent,
 	// or none configured).
 	AIAgent string `json:"agent"`
+	// PendingApprovals are its tool calls waiting for a person's decision.
+	PendingApprovals []ToolApproval `json:"pending_approvals"`
 	// UnreadCount is the user's messages the support team has not read.
 	UnreadCount int64 `json:"unread_count"`
 }
@@ -312,9 +314,17 @@ func SupportInbox(ctx context.Context, db bun.IDB, f InboxFilter) ([]InboxEntry,
 	for i := range users {
 		userOf[users[i].ID] = &users[i]
 	}
+	pending, err := PendingApprovals(ctx, db, convs)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]InboxEntry, 0, len(rows))
 	for _, r := range rows {
-		e := InboxEntry{ConversationID: r.ConversationID, Mode: ModeAI, LastMessage: msgOf[r.LastID], UnreadCount: r.Unread}
+		e := InboxEntry{ConversationID: r.ConversationID, Mode: ModeAI, LastMessage: msgOf[r.LastID], UnreadCount: r.Unread,
+			PendingApprovals: pending[r.ConversationID]}
+		if e.PendingApprovals == nil {
+			e.PendingApprovals = []ToolApproval{}
+		}
 		if c, err := ParseConversationID(r.ConversationID); err == nil {
 			if u := userOf[c.UserA]; u != nil {
 				e.User = participantOf(u)

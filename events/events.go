@@ -39,6 +39,9 @@ const (
 	KindSessionEnded Kind = "session_ended"
 	// KindMode: who answers the conversation changed (Text: ai or human).
 	KindMode Kind = "mode"
+	// KindApproval: a tool call of the conversation started or stopped
+	// waiting for a person's decision (Text: the call's id).
+	KindApproval Kind = "approval"
 	// KindUserChanged: what a user may do changed (UserID): their roles,
 	// superuser flag or status. Their streams close (a client reconnects
 	// and is authorised again) and every process forgets their cached

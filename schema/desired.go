@@ -93,6 +93,10 @@ var tables = []table{
 		"(updated_by) REFERENCES users (id) ON DELETE SET NULL",
 	}},
 	{model: (*domain.AgentRevision)(nil)},
+	{model: (*domain.ToolApproval)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(decided_by) REFERENCES users (id) ON DELETE SET NULL",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -133,6 +137,9 @@ var indexes = []index{
 	{"articles", "articles_collection_id_idx", []string{"collection", "id"}},
 	{"articles", "articles_updated_by_idx", []string{"updated_by"}},
 	{"agents", "agents_updated_by_idx", []string{"updated_by"}},
+	{"tool_approvals", "tool_approvals_conversation_id_status_idx", []string{"conversation_id", "status"}},
+	{"tool_approvals", "tool_approvals_user_id_idx", []string{"user_id"}},
+	{"tool_approvals", "tool_approvals_decided_by_idx", []string{"decided_by"}},
 }
 
 // expressionIndex is a unique index on an expression.

@@ -32,8 +32,9 @@ const reconcileStale = 10 * time.Minute
 // TURN_* settings and LLM_TIMEOUT_SECONDS).
 func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 	return activities.TurnPolicy{
-		MaxLLMCalls:      cfg.TurnMaxLLMCalls,
-		MaxTransfers:     cfg.TurnMaxTransfers,
+		MaxLLMCalls:     cfg.TurnMaxLLMCalls,
+		MaxTransfers:    cfg.TurnMaxTransfers,
+		ApprovalTimeout: cfg.ToolApprovalTimeout, ApprovalMessage: cfg.ToolApprovalMessage,
 		LLMAttempts:      int32(cfg.TurnLLMAttempts),
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
 		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),

@@ -39,7 +39,23 @@ const (
 	AgentReplySignal = "agent_reply"
 	// ModeQuery answers with the conversation's ConversationMode.
 	ModeQuery = "mode"
+	// ApprovalUpdate (an ApprovalDecision) decides a tool call of a turn
+	// that waits for a person's approval; refused unless that call waits.
+	ApprovalUpdate = "approval"
 )
+
+// ApprovalDecision is a person's decision on a tool call.
+type ApprovalDecision struct {
+	CallID  string `json:"call_id"`
+	Approve bool   `json:"approve"`
+	Reason  string `json:"reason,omitempty"`
+	// By is the person who decided.
+	By int64 `json:"by"`
+}
+
+// ErrNotWaiting is the error type of an ApprovalUpdate for a call the
+// turn is not waiting on (decided, expired, never asked).
+const ErrNotWaiting = "NotWaiting"
 
 // ErrBadInput is the error type of a workflow started with input it cannot
 // run (a turn without messages).
@@ -283,6 +299,10 @@ const (
 	StepDeliver     TurnStep = "deliver"
 	StepDone        TurnStep = "done"
 )
+
+// ApprovalStep is the step of a turn waiting for a person to approve a
+// call of a tool.
+func ApprovalStep(tool string) TurnStep { return TurnStep("approval:" + tool) }
 
 // ToolStep is the step of a turn running a tool.
 func ToolStep(tool string) TurnStep { return TurnStep("tool:" + tool) }

@@ -17,7 +17,8 @@ import (
 // worker's (the "worker-policy" version), -v2 turns of TurnRevision 1 (no
 // version marker, no Deliver for the web), -v3 a turn that searched the
 // knowledge base and saved the sources it cited, -v4 a turn of a
-// configured agent that transferred to another; conversation-v3 is a run of
+// configured agent that transferred to another, -v5 one whose tool call
+// waited for a person's approval (an update); conversation-v3 is a run of
 // ConversationRevision 1 (one idle timer across turns), conversation-v4
 // of revision 2 (messages a reply answered are dropped from the queue).
 func TestReplaySavedHistories(t *testing.T) {

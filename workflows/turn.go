@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -31,8 +32,21 @@ const (
 // and tool calls, bounded), saves the reply once and delivers it. Every
 // step is an activity, so a crash anywhere resumes where it stopped.
 func TurnWorkflow(ctx workflow.Context, in TurnInput) (TurnResult, error) {
-	t := &turn{in: in, step: StepStarting}
+	t := &turn{in: in, step: StepStarting, decisions: map[string]ApprovalDecision{}}
 	if err := workflow.SetQueryHandler(ctx, StepQuery, func() (TurnStep, error) { return t.step, nil }); err != nil {
+		return TurnResult{}, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ApprovalUpdate,
+		func(_ workflow.Context, d ApprovalDecision) (string, error) {
+			t.decisions[d.CallID] = d
+			return "decided", nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d ApprovalDecision) error {
+			if _, decided := t.decisions[d.CallID]; d.CallID == "" || d.CallID != t.waiting || decided {
+				return temporal.NewApplicationError("the call "+d.CallID+" is not waiting for a decision", ErrNotWaiting)
+			}
+			return nil
+		}}); err != nil {
 		return TurnResult{}, err
 	}
 	return t.run(ctx)
@@ -55,6 +69,10 @@ type turn struct {
 	// numbered across the turn; otherTools counts the other tools it ran.
 	sources    []domain.Citation
 	otherTools int
+	// waiting is the tool call waiting for a person's decision, if any;
+	// decisions are the decisions made, by call.
+	waiting   string
+	decisions map[string]ApprovalDecision
 }
 
 func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
@@ -260,6 +278,15 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 				step.Results = append(step.Results, activities.UnknownTool(call))
 				continue
 			}
+			if slices.Contains(t.policy.Approvals, call.Name) {
+				if refusal, ok := t.approval(ctx, call); !ok {
+					if ctx.Err() != nil {
+						return "", OutcomeCancelled
+					}
+					step.Results = append(step.Results, refusal)
+					continue
+				}
+			}
 			t.step = ToolStep(call.Name)
 			res.Tools++
 			var r activities.ToolResult
@@ -347,6 +374,58 @@ func (t *turn) agent() string {
 		return t.policy.Agent
 	}
 	return activities.DefaultAgent
+}
+
+// approval waits for a person to approve a tool call, durably: the call is
+// recorded for the support inbox and the user is told (both by the
+// RequestApproval step), then the turn waits for an ApprovalUpdate or
+// the policy's timeout. It returns true to run the call, or the result
+// that tells the model it was rejected or not decided in time.
+func (t *turn) approval(ctx workflow.Context, call activities.ToolCall) (activities.ToolResult, bool) {
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	turnID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	timeout := t.policy.ApprovalTimeoutOrDefault()
+	t.step = ApprovalStep(call.Name)
+	var notice int64
+	if err := workflow.ExecuteLocalActivity(local, a.RequestApproval, activities.ApprovalInput{TurnID: turnID,
+		ConversationID: t.in.ConversationID, UserID: t.in.UserID, Agent: t.agent(), Call: call, Timeout: timeout,
+	}).Get(ctx, &notice); err != nil {
+		workflow.GetLogger(ctx).Error("approval not asked for", "call", call.ID, "error", err)
+		return activities.Refusal(call, "the approval could not be asked for; the action was not taken"), false
+	}
+	// The notice goes out while the turn waits.
+	delivered := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: notice})
+	t.waiting = call.ID
+	decided, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool {
+		_, ok := t.decisions[call.ID]
+		return ok
+	})
+	t.waiting = ""
+	if err != nil {
+		return activities.ToolResult{}, false // cancelled by a handoff
+	}
+	d := t.decisions[call.ID]
+	settle := activities.SettleInput{TurnID: turnID, ConversationID: t.in.ConversationID, CallID: call.ID,
+		Status: domain.ApprovalExpired, Reason: d.Reason, By: d.By}
+	result := activities.Refusal(call, fmt.Sprintf("nobody on the support team decided within %s; the action was not taken", timeout))
+	switch {
+	case decided && d.Approve:
+		settle.Status = domain.ApprovalApproved
+	case decided:
+		settle.Status = domain.ApprovalRejected
+		why := "a person on the support team rejected this action"
+		if d.Reason != "" {
+			why += ": " + d.Reason
+		}
+		result = activities.Refusal(call, why)
+	}
+	if err := workflow.ExecuteLocalActivity(local, a.SettleApproval, settle).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("approval not settled", "call", call.ID, "error", err)
+	}
+	if err := delivered.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("approval notice not delivered", "notice", notice, "error", err)
+	}
+	return result, settle.Status == domain.ApprovalApproved
 }
 
 // emptyAnswerChange marks the version of the turn that asks again when

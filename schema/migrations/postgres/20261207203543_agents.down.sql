@@ -6,3 +6,5 @@ ALTER TABLE "llm_calls" DROP COLUMN "agent";
 DROP TABLE "agent_revisions";
 -- Drop "agents" table
 DROP TABLE "agents";
+-- Drop "tool_approvals" table
+DROP TABLE "tool_approvals";

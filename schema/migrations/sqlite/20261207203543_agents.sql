@@ -33,3 +33,30 @@ CREATE TABLE `agent_revisions` (
 );
 -- Create index "agent_revisions_name_revision" to table: "agent_revisions"
 CREATE UNIQUE INDEX `agent_revisions_name_revision` ON `agent_revisions` (`name`, `revision`);
+-- Create "tool_approvals" table
+CREATE TABLE `tool_approvals` (
+  `id` integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  `conversation_id` varchar NOT NULL,
+  `user_id` integer NOT NULL,
+  `turn_id` varchar NOT NULL,
+  `call_id` varchar NOT NULL,
+  `agent` varchar NOT NULL,
+  `tool` varchar NOT NULL,
+  `arguments` text NOT NULL,
+  `status` varchar NOT NULL,
+  `reason` varchar NULL,
+  `decided_by` integer NULL,
+  `requested_at` timestamp NOT NULL,
+  `expires_at` timestamp NOT NULL,
+  `decided_at` timestamp NULL,
+  CONSTRAINT `0` FOREIGN KEY (`decided_by`) REFERENCES `users` (`id`) ON UPDATE NO ACTION ON DELETE SET NULL,
+  CONSTRAINT `1` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON UPDATE NO ACTION ON DELETE CASCADE
+);
+-- Create index "tool_approvals_turn_id_call_id" to table: "tool_approvals"
+CREATE UNIQUE INDEX `tool_approvals_turn_id_call_id` ON `tool_approvals` (`turn_id`, `call_id`);
+-- Create index "tool_approvals_conversation_id_status_idx" to table: "tool_approvals"
+CREATE INDEX `tool_approvals_conversation_id_status_idx` ON `tool_approvals` (`conversation_id`, `status`);
+-- Create index "tool_approvals_user_id_idx" to table: "tool_approvals"
+CREATE INDEX `tool_approvals_user_id_idx` ON `tool_approvals` (`user_id`);
+-- Create index "tool_approvals_decided_by_idx" to table: "tool_approvals"
+CREATE INDEX `tool_approvals_decided_by_idx` ON `tool_approvals` (`decided_by`);

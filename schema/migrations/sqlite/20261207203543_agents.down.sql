@@ -2,6 +2,8 @@
 -- its webhook triggers.
 ALTER TABLE `conversation_states` DROP COLUMN `ai_agent`;
 ALTER TABLE `llm_calls` DROP COLUMN `agent`;
+-- Drop "tool_approvals" table
+DROP TABLE `tool_approvals`;
 -- Drop "agents" table
 DROP TABLE `agents`;
 -- Drop "agent_revisions" table
