@@ -166,6 +166,11 @@ func TestAMessageIsRoutedToASpecialistWhoKeepsTheConversation(t *testing.T) {
 		staff := s.agent("sue")
 		w = s.Call("GET", "/support/conversations", nil, staff.AccessToken)
 		assert.Equal(t, "billing", apitest.DecodeList(t, w)[0]["agent"])
+		v, err := s.tc.QueryWorkflow(ctx, workflows.ConversationWorkflowID(domain.AIConversationID(user.UserID())), "", workflows.ModeQuery)
+		require.NoError(t, err)
+		var mode workflows.ConversationMode
+		require.NoError(t, v.Get(&mode))
+		assert.Equal(t, "billing", mode.Agent, "the conversation's state")
 		desc, err := s.tc.DescribeWorkflow(ctx, workflows.TurnWorkflowID(apitest.ID(q)), "")
 		require.NoError(t, err)
 		agent, ok := desc.TypedSearchAttributes.GetKeyword(workflows.AgentKey)

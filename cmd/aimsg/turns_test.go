@@ -39,6 +39,9 @@ func TestTurnsCommands(t *testing.T) {
 	require.NoError(t, err)
 	a, err := domain.Assistant(ctx, db)
 	require.NoError(t, err)
+	_, err = domain.ApplyAgents(ctx, db, []domain.AgentSpec{{Name: "general", Instructions: "You help.", Entry: true}},
+		func(string) bool { return true }, nil)
+	require.NoError(t, err)
 	// A message whose turn was never handed over.
 	m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hello from the cli"})
 	require.NoError(t, err)
@@ -61,8 +64,8 @@ func TestTurnsCommands(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		out = output{}
 		require.NoError(c, runWith(ctx, env, &out, "turns", "show", id))
-		for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "LoadHistory (local)", "CallLLM",
-			"SaveReply (local)"} {
+		for _, want := range []string{"turn/" + id, "Completed", "outcome   replied", "agent     general (0 transfers)",
+			"LoadHistory (local)", "CallLLM", "SaveReply (local)"} {
 			assert.Contains(c, out.String(), want)
 		}
 	}, 10*time.Second, 100*time.Millisecond)
