@@ -47,6 +47,9 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 			TurnID: "turn-1", Purpose: domain.PurposeReply, Provider: "fake", Model: "m", TotalTokens: 42, Outcome: domain.LLMOK}))
 		require.NoError(t, domain.SaveMemory(ctx, hs.db, &domain.Memory{ConversationID: ai, UserID: myID,
 			UpTo: msgs[2].ID, Content: "they like sms", Model: "m"}))
+		_, err = domain.RequestApproval(ctx, hs.db, &domain.ToolApproval{ConversationID: ai, UserID: myID, TurnID: "turn-1",
+			CallID: "call-1", Agent: "desk", Tool: "billing__refund", Arguments: `{"order":"A-7"}`, ExpiresAt: domain.Now()})
+		require.NoError(t, err)
 
 		w = hs.call("GET", "/auth/me/export", nil, me.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -77,6 +80,9 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 		calls := export["llm_calls"].([]any)
 		require.Len(t, calls, 1)
 		assert.EqualValues(t, 42, calls[0].(map[string]any)["total_tokens"])
+		approvals := export["tool_approvals"].([]any)
+		require.Len(t, approvals, 1, "a tool call made for them, with its arguments")
+		assert.Equal(t, `{"order":"A-7"}`, approvals[0].(map[string]any)["arguments"])
 
 		// The neighbour's export has the messages they share, not the rest.
 		w = hs.call("GET", "/auth/me/export", nil, other.AccessToken)
@@ -85,6 +91,7 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 		assert.Len(t, theirs["messages"], 3)
 		assert.Empty(t, theirs["reports"])
 		assert.Nil(t, theirs["telegram"])
+		assert.Empty(t, theirs["tool_approvals"])
 
 		assert.Equal(t, http.StatusUnauthorized, hs.call("GET", "/auth/me/export", nil, "").Code)
 	})

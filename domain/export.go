@@ -13,7 +13,8 @@ import (
 // away: their profile and roles, sessions, every message they sent or
 // received (with the channel address it came from or went to), their
 // reports with the support team's comments, their Telegram link, the
-// assistant's summaries of their conversations and their LLM usage.
+// assistant's summaries of their conversations, their LLM usage and the
+// tool calls made for them that waited for a person's approval.
 // Password hashes and token hashes stay out: they are secrets, not data
 // about the person.
 type Export struct {
@@ -26,6 +27,7 @@ type Export struct {
 	Telegram   *TelegramLink     `json:"telegram"`
 	Memories   []Memory          `json:"conversation_summaries"`
 	LLMCalls   []LLMCall         `json:"llm_calls"`
+	Approvals  []ToolApproval    `json:"tool_approvals"`
 }
 
 // ExportedMessage is a message with the provider address it used, which
@@ -38,7 +40,7 @@ type ExportedMessage struct {
 // ExportUser reads a person's export in one transaction.
 func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) {
 	e := &Export{ExportedAt: Now(), Sessions: []Session{}, Messages: []ExportedMessage{},
-		Reports: []Report{}, Memories: []Memory{}, LLMCalls: []LLMCall{}}
+		Reports: []Report{}, Memories: []Memory{}, LLMCalls: []LLMCall{}, Approvals: []ToolApproval{}}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if e.User, err = UserByID(ctx, tx, userID); err != nil {
@@ -58,6 +60,7 @@ func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) 
 			{"reports", tx.NewSelect().Model(&e.Reports).Where("reporter_id = ?", userID).Order("id")},
 			{"summaries", tx.NewSelect().Model(&e.Memories).Where("user_id = ?", userID).Order("conversation_id")},
 			{"llm calls", tx.NewSelect().Model(&e.LLMCalls).Where("user_id = ?", userID).Order("id")},
+			{"tool approvals", tx.NewSelect().Model(&e.Approvals).Where("user_id = ?", userID).Order("id")},
 		}
 		for _, p := range parts {
 			if err := p.query.Scan(ctx); err != nil && err != sql.ErrNoRows {
