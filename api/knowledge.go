@@ -115,12 +115,10 @@ func (s *Server) getArticle(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ps, err := domain.ArticlePassages(ctx, s.db, id)
-	if err != nil {
+	if a.PassageCount, err = domain.CountPassages(ctx, s.db, id); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a.PassageCount = len(ps)
 	c.JSON(http.StatusOK, a)
 }
 

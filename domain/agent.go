@@ -198,18 +198,13 @@ func lockAgents(ctx context.Context, tx bun.Tx) error {
 	return lockKeys(ctx, tx, "agents")
 }
 
-// allAgents reads the current agents, by name.
-func allAgents(ctx context.Context, db bun.IDB) ([]Agent, error) {
+// ListAgents returns every agent, by name.
+func ListAgents(ctx context.Context, db bun.IDB) ([]Agent, error) {
 	agents := []Agent{}
 	if err := db.NewSelect().Model(&agents).Order("name").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
 	return agents, nil
-}
-
-// ListAgents returns every agent, by name.
-func ListAgents(ctx context.Context, db bun.IDB) ([]Agent, error) {
-	return allAgents(ctx, db)
 }
 
 // AgentByName reads an agent.
@@ -292,7 +287,7 @@ func ApplyAgents(ctx context.Context, db bun.IDB, specs []AgentSpec, known ToolK
 		if err := lockAgents(ctx, tx); err != nil {
 			return err
 		}
-		current, err := allAgents(ctx, tx)
+		current, err := ListAgents(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -382,7 +377,7 @@ func writeAgent(ctx context.Context, db bun.IDB, s AgentSpec, known ToolKnown, b
 		if err := lockAgents(ctx, tx); err != nil {
 			return err
 		}
-		current, err := allAgents(ctx, tx)
+		current, err := ListAgents(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -421,7 +416,7 @@ func DeleteAgent(ctx context.Context, db bun.IDB, name string) error {
 		if err := lockAgents(ctx, tx); err != nil {
 			return err
 		}
-		current, err := allAgents(ctx, tx)
+		current, err := ListAgents(ctx, tx)
 		if err != nil {
 			return err
 		}

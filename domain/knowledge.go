@@ -522,6 +522,15 @@ func ArticlePassages(ctx context.Context, db bun.IDB, articleID int64) ([]Passag
 	return ps, nil
 }
 
+// CountPassages counts the passages of an article, without reading them.
+func CountPassages(ctx context.Context, db bun.IDB, articleID int64) (int, error) {
+	n, err := db.NewSelect().Model((*Passage)(nil)).Where("article_id = ?", articleID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count passages: %w", err)
+	}
+	return int(n), nil
+}
+
 // ArticleFilter narrows ListArticles.
 type ArticleFilter struct {
 	// Collection keeps one collection's articles ("": all).
