@@ -386,16 +386,20 @@ func (t *turn) approval(ctx workflow.Context, call activities.ToolCall) (activit
 	turnID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	timeout := t.policy.ApprovalTimeoutOrDefault()
 	t.step = ApprovalStep(call.Name)
+	// The turn takes decisions from before the request is recorded: a
+	// worker that replaces a killed one runs RequestApproval again, and
+	// the call is already pending in the inbox while it does.
+	t.waiting = call.ID
 	var notice int64
 	if err := workflow.ExecuteLocalActivity(local, a.RequestApproval, activities.ApprovalInput{TurnID: turnID,
 		ConversationID: t.in.ConversationID, UserID: t.in.UserID, Agent: t.agent(), Call: call, Timeout: timeout,
 	}).Get(ctx, &notice); err != nil {
+		t.waiting = ""
 		workflow.GetLogger(ctx).Error("approval not asked for", "call", call.ID, "error", err)
 		return activities.Refusal(call, "the approval could not be asked for; the action was not taken"), false
 	}
 	// The notice goes out while the turn waits.
 	delivered := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: notice})
-	t.waiting = call.ID
 	decided, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool {
 		_, ok := t.decisions[call.ID]
 		return ok
