@@ -44,6 +44,15 @@ func (s *TelegramSender) Deliver(ctx context.Context, reply *domain.Message) (st
 	if err != nil {
 		return "", temporal.NewNonRetryableApplicationError("bad chat id", ErrTelegramRejected, err)
 	}
+	recipient, err := domain.UserByID(ctx, s.DB, reply.RecipientID)
+	if err != nil {
+		return "", fmt.Errorf("load recipient: %w", err)
+	}
+	if recipient.SMSOptOut {
+		// STOP by any channel stops messages on every channel.
+		err := errors.New("recipient opted out")
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), ErrTelegramRejected, err)
+	}
 	texts := SplitMessage(TelegramText(reply), TelegramLimit)
 	parts, err := domain.StartDeliveries(ctx, s.DB, reply.ID, len(texts))
 	if err != nil {

@@ -1,11 +1,8 @@
 package api
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -192,49 +189,9 @@ type readAllResponse struct {
 	UpdatedCount int64  `json:"updated_count"`
 }
 
-// tooManyInbound is the reason a message to the assistant waits.
-const tooManyInbound = "Too many messages to the assistant; wait a moment"
-
 // admitInbound counts a message to the assistant against the sender's
-// INBOUND_MAX_PER_MINUTE, or returns *domain.Throttled.
+// inbound limit.
 func (s *Server) admitInbound(c *gin.Context, userID int64) error {
-	return domain.Take(c.Request.Context(), s.db, domain.Limit{Key: "inbound:user:" + strconv.FormatInt(userID, 10),
-		Max: s.cfg.InboundMaxPerMinute, Window: time.Minute}, tooManyInbound)
-}
-
-// inboundLimitNotice is what a user writing by SMS or Telegram past the
-// limit is told, at most once a minute.
-const inboundLimitNotice = "You are writing faster than I can answer. I have kept your messages; " +
-	"pause for a minute and I will reply to the next one."
-
-// limitChannelInbound decides, for a message to the assistant by SMS or
-// Telegram, whether it is past the sender's limit (then it is stored
-// without a turn) and whether the notice is due. Errors count as within
-// the limit: the message is answered rather than dropped.
-func (s *Server) limitChannelInbound(c *gin.Context, userID int64) (limited bool, notice string) {
-	err := s.admitInbound(c, userID)
-	var throttled *domain.Throttled
-	if !errors.As(err, &throttled) {
-		if err != nil {
-			s.log(c).Warn("inbound limit not checked", "user_id", userID, "error", err)
-		}
-		return false, ""
-	}
-	s.messagesLog(c).Info("message to the assistant past the inbound limit: kept, not answered", "user_id", userID)
-	due := domain.Take(c.Request.Context(), s.db, domain.Limit{Key: "inbound-notice:user:" + strconv.FormatInt(userID, 10),
-		Max: 1, Window: time.Minute}, "notice sent")
-	if due != nil {
-		return true, ""
-	}
-	return true, inboundLimitNotice
-}
-
-// storeInbound stores what a user sent the assistant by a channel, once per
-// provider id (in.ExternalID): when the provider retries, it gives back the
-// message stored the first time, with repeated set.
-func (s *Server) storeInbound(c *gin.Context, in domain.NewMessage) (m *domain.Message, repeated bool, err error) {
-	if in.RecipientID, err = s.assistantID(c); err != nil {
-		return nil, false, err
-	}
-	return domain.ReceiveMessage(c.Request.Context(), s.db, in)
+	return domain.Take(c.Request.Context(), s.db, domain.InboundLimit{PerMinute: s.cfg.InboundMaxPerMinute}.For(userID),
+		domain.TooManyInbound)
 }

@@ -54,7 +54,9 @@ var (
 	conversationQuery = openapi3.NewQueryParameter("conversation_id").
 				WithSchema(openapi3.NewStringSchema().WithMaxLength(100)).
 				WithDescription("Only the messages of this conversation")
-	fileParam      = openapi3.NewPathParameter("file").WithSchema(openapi3.NewStringSchema())
+	fileParam    = openapi3.NewPathParameter("file").WithSchema(openapi3.NewStringSchema())
+	channelParam = openapi3.NewPathParameter("channel").WithSchema(openapi3.NewStringSchema()).
+			WithDescription("A channel added to this deployment")
 	usageDaysParam = openapi3.NewQueryParameter("days").
 			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(maxUsageDays)).
 			WithDescription("Also list the last N UTC days, today included, one entry per day")
@@ -137,7 +139,8 @@ var schemaNames = map[reflect.Type]string{
 
 // enums are the values of the domain's string types.
 var enums = map[reflect.Type]*openapi3.Schema{
-	reflect.TypeFor[domain.Channel]():        enumSchema(domain.ChannelWeb, domain.ChannelTwilio, domain.ChannelTelegram),
+	// web, twilio, telegram, or a channel a deployment added.
+	reflect.TypeFor[domain.Channel]():        openapi3.NewStringSchema().WithPattern(`^[a-z][a-z0-9_]{1,19}$`),
 	reflect.TypeFor[domain.ReportStatus]():   enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved),
 	reflect.TypeFor[domain.TurnStatus]():     enumSchema(domain.TurnPending, domain.TurnReplied, domain.TurnFailed, domain.TurnHuman),
 	reflect.TypeFor[domain.Mode]():           enumSchema(domain.ModeAI, domain.ModeHuman),

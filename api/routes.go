@@ -8,6 +8,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 
+	"github.com/aimsg/aimsg/channels"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/knowledge"
 )
@@ -142,7 +143,7 @@ func (s *Server) routeTable() []route {
 			ok:     reply{media: mediaAny, body: ""}, more: []reply{{status: 301, desc: "The app itself"}}, errors: []int{404}},
 
 		// Provider webhooks: signed by the provider, no bearer token.
-		{method: "POST", path: "/twilio_webhook", access: twilioSigned, handle: s.twilioWebhook,
+		{method: "POST", path: "/twilio_webhook", access: twilioSigned, handle: s.channelWebhook(s.twilio),
 			tag: "channels", summary: "Inbound SMS or WhatsApp message from Twilio",
 			description: "Stored once per MessageSid and answered by the assistant through the Messages API; the TwiML answer is empty except for HELP. STOP and START opt out and in.",
 			body:        twilioInbound{}, form: true,
@@ -151,12 +152,18 @@ func (s *Server) routeTable() []route {
 			tag: "channels", summary: "Delivery status callback from Twilio",
 			body: twilioStatusReport{}, form: true,
 			ok: reply{status: 204}},
-		{method: "POST", path: "/telegram_webhook", access: telegramSigned, handle: s.telegramWebhook,
+		{method: "POST", path: "/telegram_webhook", access: telegramSigned, handle: s.channelWebhook(s.telegram),
 			tag: "channels", summary: "Update from the Telegram Bot API",
 			description: "Linked chats talk to the assistant; /start <code> links a chat to an account. The answer may carry a Bot API call.",
 			body:        telegramUpdate{},
-			ok:          reply{body: botCall{}, desc: "A sendMessage call for Telegram to make (the bot's own short answers)"},
+			ok:          reply{body: channels.BotCall{}, desc: "A sendMessage call for Telegram to make (the bot's own short answers)"},
 			more:        []reply{{status: 204, desc: "Taken; nothing to send back in the answer"}}},
+		{method: "POST", path: "/channels/:channel/webhook", access: public, handle: s.anyChannelWebhook,
+			tag: "channels", summary: "Webhook of another channel added to this deployment",
+			description: "The channel's adapter checks the provider's signature; what it carries goes the way Twilio's and Telegram's messages go.",
+			params:      []*openapi3.Parameter{channelParam},
+			ok:          reply{media: mediaAny, body: "", desc: "The channel's own answer"},
+			more:        []reply{{status: 204, desc: "Taken; nothing to send back in the answer"}}, errors: []int{403, 404}},
 
 		// Accounts: anyone may register and log in.
 		{method: "POST", path: "/auth/register", access: public, handle: s.register,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/auth"
+	"github.com/aimsg/aimsg/channels"
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/domain"
@@ -66,6 +67,11 @@ type Server struct {
 	// agentTools are the tool names an agent may list: the worker's
 	// built-in tools, as this configuration builds them.
 	agentTools domain.ToolKnown
+	// twilio and telegram are the channels configured; channels holds
+	// any other added.
+	twilio   *channels.Twilio
+	telegram *channels.Telegram
+	channels channelSet
 }
 
 // Handler is the HTTP handler of the whole API.
@@ -97,6 +103,8 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 			limits: domain.StreamLimits{PerUser: cfg.StreamsPerUser, PerAddress: cfg.StreamsPerAddress,
 				Stale: streamStale, RetryAfter: eventKeepAlive}},
 	}
+	s.twilio = &channels.Twilio{DB: db, AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL}
+	s.telegram = &channels.Telegram{DB: db, Secret: cfg.TelegramWebhookSecret, Log: logSet.Area(logs.Auth)}
 	if live != nil {
 		// A change of what a user may do, made through any process, is
 		// forgotten here at once (the streams end in the hub itself).

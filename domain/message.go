@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,12 +25,15 @@ const (
 
 // ParseChannel checks a channel name.
 func ParseChannel(s string) (Channel, error) {
-	switch c := Channel(s); c {
-	case ChannelWeb, ChannelTwilio, ChannelTelegram:
-		return c, nil
+	if channelName.MatchString(s) {
+		return Channel(s), nil
 	}
 	return "", fmt.Errorf("unknown channel %q: %w", s, ErrInvalid)
 }
+
+// channelName is what a channel may be called: web, twilio, telegram, or
+// another channel's adapter's name.
+var channelName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,19}$`)
 
 // DeliveryStatus is how far an outbound AI reply got with its provider.
 type DeliveryStatus string
