@@ -30,6 +30,9 @@ type Activities struct {
 	LLM      Endpoint
 	Fallback *Endpoint
 	Agents   Registry
+	// LLMIdleTimeout is LLM_IDLE_TIMEOUT_SECONDS: a streamed answer that
+	// sends nothing for this long is cut, to be retried (0: never).
+	LLMIdleTimeout time.Duration
 	// MCP holds the MCP servers' tools (MCP_SERVERS); nil: none.
 	MCP *toolservers.Servers
 	// DailyTokens is LLM_USER_DAILY_TOKENS: past it on a UTC day, a user's

@@ -11,12 +11,18 @@ const (
 	// ErrLLMRejected: an LLM failure no retry can fix (a bad request, a bad
 	// key, no quota). Workflows do not retry it.
 	ErrLLMRejected = "LLMRejected"
+	// ErrLLMIdle: a streamed answer stopped coming for
+	// LLM_IDLE_TIMEOUT_SECONDS; retried.
+	ErrLLMIdle = "LLMIdle"
 	// ErrBudgetExceeded: the user's tokens of the day reached
 	// LLM_USER_DAILY_TOKENS; no LLM call was made.
 	ErrBudgetExceeded = "BudgetExceeded"
 	// ErrNoFallback: the turn asked for a fallback endpoint this worker
 	// does not have.
 	ErrNoFallback = "NoFallback"
+	// ErrInterrupted: the user wrote again while the call was being
+	// retried; the turn gives way to one that answers everything.
+	ErrInterrupted = "Interrupted"
 	// ErrUnknownAgent: the turn names an agent this worker does not have.
 	ErrUnknownAgent = "UnknownAgent"
 	// ErrBadChannel: a reply for a channel aimsg does not know.
@@ -92,6 +98,22 @@ type TurnPolicy struct {
 	KnowledgeRequired bool   `json:"knowledge_required,omitempty"`
 	NoAnswerMessage   string `json:"no_answer_message,omitempty"`
 	NoAnswerHandoff   bool   `json:"no_answer_handoff,omitempty"`
+	// DeliveryGiveUp is how long a reply's delivery is retried before it
+	// is recorded failed (DELIVERY_GIVE_UP_MINUTES; 0, in a policy read
+	// before it existed: DefaultDeliveryGiveUp).
+	DeliveryGiveUp time.Duration `json:"delivery_give_up,omitempty"`
+}
+
+// DefaultDeliveryGiveUp bounds the delivery of a reply whose policy does
+// not say (as every delivery was bounded before the setting).
+const DefaultDeliveryGiveUp = time.Hour
+
+// DeliveryGiveUpOrDefault is DeliveryGiveUp, or the default when 0.
+func (p TurnPolicy) DeliveryGiveUpOrDefault() time.Duration {
+	if p.DeliveryGiveUp > 0 {
+		return p.DeliveryGiveUp
+	}
+	return DefaultDeliveryGiveUp
 }
 
 // DefaultApprovalTimeout and DefaultApprovalMessage are a policy's when

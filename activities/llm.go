@@ -36,10 +36,19 @@ type Endpoint struct {
 	// protocol). Server is the endpoint's host and port.
 	Provider string
 	Server   string
+	// Timeout caps one whole request (LLM_TIMEOUT_SECONDS), a streamed
+	// answer included unless StreamMax is set.
+	Timeout time.Duration
+	// StreamMax caps a whole streamed answer (LLM_STREAM_MAX_SECONDS):
+	// a stream is cut on silence (LLM_IDLE_TIMEOUT_SECONDS), not on
+	// length, up to this.
+	StreamMax time.Duration
 }
 
 // NewEndpoint builds the client of an OpenAI-compatible endpoint. It never
-// retries by itself: the activity's retry policy owns retries.
+// retries by itself: the activity's retry policy owns retries. timeout
+// caps a whole request, reading a streamed answer included; the HTTP
+// client itself has no timeout of its own to cut a long stream sooner.
 func NewEndpoint(baseURL, apiKey, model string, timeout time.Duration) Endpoint {
 	c := openai.NewClient(
 		option.WithBaseURL(baseURL),
@@ -47,7 +56,7 @@ func NewEndpoint(baseURL, apiKey, model string, timeout time.Duration) Endpoint 
 		option.WithMaxRetries(0),
 		option.WithRequestTimeout(timeout),
 	)
-	e := Endpoint{Client: &c, Model: model, Provider: "openai"}
+	e := Endpoint{Client: &c, Model: model, Provider: "openai", Timeout: timeout}
 	if p, _, ok := strings.Cut(model, "/"); ok && p != "" {
 		e.Provider = p
 	}
@@ -182,8 +191,12 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 	stopTyping := a.typing(ctx, conversation, typist, address)
 	stop := heartbeat(ctx, heartbeatEvery)
 	start := time.Now()
-	sctx, span := startChatSpan(ctx, endpoint)
-	out, err := a.streamCompletion(sctx, endpoint.Client, params, live)
+	wctx, gaveWay := a.giveWay(ctx, conversation, user.ID, history)
+	sctx, span := startChatSpan(wctx, endpoint)
+	out, err := a.streamCompletion(sctx, endpoint, params, live)
+	if interrupted := gaveWay(); interrupted != nil && err != nil {
+		err = interrupted
+	}
 	stop()
 	stopTyping()
 	a.recordCall(ctx, span, llmCall{userID: user.ID, agent: agent.Name, conversation: conversation, purpose: domain.PurposeReply,
@@ -206,21 +219,56 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 }
 
 // streamCompletion asks for the completion as a stream, publishes its text
-// as it arrives, and assembles the answer: text, tool calls and usage.
-func (a *Activities) streamCompletion(ctx context.Context, llm *openai.Client, params openai.ChatCompletionNewParams,
+// as it arrives, and assembles the answer: text, tool calls and usage. The
+// stream is cut when the model sends nothing for a.LLMIdleTimeout, however
+// long it has been steadily answering; the endpoint's Timeout caps it whole.
+func (a *Activities) streamCompletion(ctx context.Context, endpoint Endpoint, params openai.ChatCompletionNewParams,
 	live *replyStream) (CallLLMResult, error) {
 	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
-	stream := llm.Chat.Completions.NewStreaming(ctx, params)
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// The model gets LLM_TIMEOUT_SECONDS to start answering (it may
+	// think first), then LLM_IDLE_TIMEOUT_SECONDS between chunks.
+	first := a.LLMIdleTimeout
+	if endpoint.StreamMax > 0 && endpoint.Timeout > 0 {
+		first = endpoint.Timeout
+	}
+	started := false
+	idle := newIdleTimer(first, a.LLMIdleTimeout, func() { cancel(errModelIdle) })
+	defer idle.stop()
+	limit, setting := endpoint.Timeout, "LLM_TIMEOUT_SECONDS"
+	var opts []option.RequestOption
+	if endpoint.StreamMax > 0 {
+		limit, setting = endpoint.StreamMax, "LLM_STREAM_MAX_SECONDS"
+		opts = append(opts, option.WithRequestTimeout(endpoint.StreamMax))
+	}
+	stream := endpoint.Client.Chat.Completions.NewStreaming(sctx, params, opts...)
 	defer stream.Close()
 	var acc openai.ChatCompletionAccumulator
 	for stream.Next() {
+		// Only the wait for the model counts, not our own publishing.
+		idle.pause()
+		started = true
 		chunk := stream.Current()
 		acc.AddChunk(chunk)
 		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
 			live.add(ctx, chunk.Choices[0].Delta.Content)
 		}
+		idle.restart()
 	}
-	if err := stream.Err(); err != nil {
+	err := stream.Err()
+	if errors.Is(context.Cause(sctx), errModelIdle) && (err != nil || len(acc.Choices) == 0 || acc.Choices[0].FinishReason == "") {
+		quiet := a.LLMIdleTimeout
+		if !started {
+			quiet = first
+		}
+		return CallLLMResult{}, temporal.NewApplicationErrorWithCause(
+			fmt.Sprintf("the model sent nothing for %s", quiet), ErrLLMIdle, err)
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && limit > 0 {
+			return CallLLMResult{}, fmt.Errorf("the model's answer took longer than %s (%s): %w", limit, setting, err)
+		}
 		return CallLLMResult{}, classifyLLMError(err)
 	}
 	if len(acc.Choices) == 0 {
@@ -238,6 +286,43 @@ func (a *Activities) streamCompletion(ctx context.Context, llm *openai.Client, p
 	}
 	return out, nil
 }
+
+// errModelIdle is why a stream's context is cancelled when the model
+// went quiet.
+var errModelIdle = errors.New("the model went quiet")
+
+// idleTimer calls fire once no restart came for d after the last one, or
+// for first after it was made; a zero d never fires.
+type idleTimer struct {
+	d time.Duration
+	t *time.Timer
+}
+
+func newIdleTimer(first, d time.Duration, fire func()) *idleTimer {
+	if d <= 0 {
+		return &idleTimer{}
+	}
+	if first <= 0 {
+		first = d
+	}
+	return &idleTimer{d: d, t: time.AfterFunc(first, fire)}
+}
+
+// pause stops the count until restart.
+func (i *idleTimer) pause() {
+	if i.t != nil {
+		i.t.Stop()
+	}
+}
+
+// restart counts d again from now.
+func (i *idleTimer) restart() {
+	if i.t != nil {
+		i.t.Reset(i.d)
+	}
+}
+
+func (i *idleTimer) stop() { i.pause() }
 
 // llmCall is one finished LLM request, to be counted.
 type llmCall struct {
@@ -318,10 +403,11 @@ func (a *Activities) recordCall(ctx context.Context, span trace.Span, c llmCall)
 // status, or what kind of failure it was.
 func llmErrorType(err error) string {
 	var apiErr *openai.Error
+	var appErr *temporal.ApplicationError
 	switch {
 	case errors.As(err, &apiErr):
 		return strconv.Itoa(apiErr.StatusCode)
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &appErr) && appErr.Type() == ErrLLMIdle, errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "cancelled"

@@ -146,4 +146,3 @@ func suffix(address string) string {
 	}
 	return "…" + address[len(address)-4:]
 }
-

@@ -151,6 +151,10 @@ type liveEvent struct {
 	// CallID, on an approval event, is the tool call whose wait for a
 	// decision started or ended (GET /support/conversations shows which).
 	CallID string `json:"call_id,omitempty"`
+	// MessageID and DeliveryError, on a delivery event, are the message
+	// recorded not delivered and why.
+	MessageID     int64  `json:"message_id,omitempty"`
+	DeliveryError string `json:"delivery_error,omitempty"`
 }
 
 // writeLive writes a typing, delta, reset or mode event (without an id:
@@ -164,6 +168,8 @@ func writeLive(w io.Writer, ev events.Event) {
 		data.Mode, data.Text = ev.Text, ""
 	case events.KindApproval:
 		data.CallID, data.Text = ev.Text, ""
+	case events.KindDelivery:
+		data.MessageID, data.DeliveryError, data.Text = ev.MessageID, ev.Text, ""
 	}
 	b, err := json.Marshal(data)
 	if err != nil {

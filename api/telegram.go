@@ -1,7 +1,6 @@
 package api
 
 import (
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/domain"
-	"github.com/aimsg/aimsg/logs"
 )
 
 // linkCodeTTL is how long a Telegram link code works.
@@ -40,9 +38,4 @@ type telegramLinkResponse struct {
 	Code      string    `json:"code"`
 	Link      string    `json:"link"`
 	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// telegramLog is Telegram's webhook log (telegram_webhook.log).
-func (s *Server) telegramLog(c *gin.Context) *slog.Logger {
-	return s.areaLog(c, logs.Telegram)
 }

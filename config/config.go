@@ -51,6 +51,14 @@ type Config struct {
 	// TwilioMessagingServiceSID, when set, sends replies through a Messaging
 	// Service instead of from TwilioPhoneNumber.
 	TwilioMessagingServiceSID string
+	// WhatsAppTemplateSID is the approved template (a Content SID, HX...)
+	// a WhatsApp reply goes out as past the 24-hour window since the
+	// person last wrote; empty: such a reply is not sent, and is recorded
+	// failed (outside_whatsapp_window).
+	WhatsAppTemplateSID string
+	// DeliveryGiveUp is how long a reply's delivery is retried while its
+	// channel is unavailable before it is recorded failed (gave_up).
+	DeliveryGiveUp time.Duration
 	// TwilioAPIBaseURL sends Twilio API calls elsewhere (a fake in tests);
 	// empty is Twilio itself.
 	TwilioAPIBaseURL string
@@ -134,8 +142,12 @@ type Config struct {
 	// within AuthCacheTTL.
 	AuthCacheTTL time.Duration
 
-	// LLMTimeout bounds one LLM request.
-	LLMTimeout time.Duration
+	// LLMTimeout caps one whole LLM request that is not streamed (a
+	// summary); a streamed answer is cut when no chunk of it came for
+	// LLMIdleTimeout, and in any case after LLMStreamMax.
+	LLMTimeout     time.Duration
+	LLMIdleTimeout time.Duration
+	LLMStreamMax   time.Duration
 	// LLMUserDailyTokens caps a user's LLM tokens per UTC day (0: no cap);
 	// past it turns answer LLMBudgetMessage without calling the LLM.
 	LLMUserDailyTokens int64
@@ -144,6 +156,10 @@ type Config struct {
 	// the transfers between agents in one turn.
 	TurnMaxLLMCalls  int
 	TurnMaxTransfers int
+	// TurnDebounce is how long a conversation waits after a message by
+	// SMS, WhatsApp or Telegram for more before answering them together
+	// (TURN_DEBOUNCE_MS); the web never waits.
+	TurnDebounce time.Duration
 	// ToolApprovalTimeout is how long a tool call marked approval:
 	// required waits for a person's decision; ToolApprovalMessage tells
 	// the user meanwhile.
@@ -265,6 +281,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TwilioPhoneNumber:          r.str("TWILIO_PHONE_NUMBER", ""),
 		TwilioAPIBaseURL:           r.str("TWILIO_API_BASE_URL", ""),
 		TwilioMessagingServiceSID:  r.str("TWILIO_MESSAGING_SERVICE_SID", ""),
+		WhatsAppTemplateSID:        r.match("WHATSAPP_TEMPLATE_SID", "", contentSID, "a Twilio Content SID (HX and 32 hex digits)"),
+		DeliveryGiveUp:             r.minutes("DELIVERY_GIVE_UP_MINUTES", 15, 0.05, 24*60),
 		TelegramBotToken:           r.str("TELEGRAM_BOT_TOKEN", ""),
 		TelegramWebhookSecret:      r.str("TELEGRAM_WEBHOOK_SECRET", ""),
 		TelegramBotUsername:        r.str("TELEGRAM_BOT_USERNAME", ""),
@@ -303,11 +321,14 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		StreamsPerAddress:          r.intRange("STREAMS_PER_ADDRESS", 100, 0, 1000000),
 		AuthCacheTTL:               time.Duration(r.intRange("AUTH_CACHE_MS", 1000, 0, 60000)) * time.Millisecond,
 		LLMTimeout:                 time.Duration(r.intRange("LLM_TIMEOUT_SECONDS", 60, 1, 600)) * time.Second,
+		LLMIdleTimeout:             time.Duration(r.intRange("LLM_IDLE_TIMEOUT_SECONDS", 20, 1, 600)) * time.Second,
+		LLMStreamMax:               time.Duration(r.intRange("LLM_STREAM_MAX_SECONDS", 300, 1, 3600)) * time.Second,
 		LLMUserDailyTokens:         int64(r.intRange("LLM_USER_DAILY_TOKENS", 0, 0, 1<<40)),
 		LLMBudgetMessage: r.str("LLM_BUDGET_MESSAGE",
 			"You have used today's allowance of the assistant. It will answer again tomorrow (UTC)."),
 		TurnMaxLLMCalls:     r.intRange("TURN_MAX_LLM_CALLS", 5, 1, 20),
 		TurnMaxTransfers:    r.intRange("TURN_MAX_TRANSFERS", 3, 1, 20),
+		TurnDebounce:        time.Duration(r.intRange("TURN_DEBOUNCE_MS", 1500, 0, 60000)) * time.Millisecond,
 		ToolApprovalTimeout: r.minutes("TOOL_APPROVAL_TIMEOUT_MINUTES", 60, 0.05, 7*24*60),
 		ToolApprovalMessage: r.str("TOOL_APPROVAL_MESSAGE",
 			"I've asked the support team to approve this. I'll carry on as soon as they decide."),
@@ -497,6 +518,10 @@ func (r *reader) minutes(name string, def, lo, hi float64) time.Duration {
 	}
 	return time.Duration(n * float64(time.Minute)).Round(time.Millisecond)
 }
+
+// contentSID is the form of a Twilio Content SID (a message template), or
+// nothing.
+var contentSID = regexp.MustCompile(`^(HX[0-9a-fA-F]{32})?$`)
 
 // textSearchConfig is the form of a PostgreSQL text search configuration
 // name (domain checks that the database has it).

@@ -54,10 +54,20 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.False(t, c.KnowledgeRequired, "nothing changes for a team without articles")
 	assert.Equal(t, "reply", c.KnowledgeNoAnswer)
 	assert.Equal(t, int64(20<<20), c.KnowledgeMaxUpload)
+	assert.Equal(t, time.Minute, c.LLMTimeout, "the wait for an answer to start")
+	assert.Equal(t, 20*time.Second, c.LLMIdleTimeout, "a stream quiet this long is cut")
+	assert.Equal(t, 5*time.Minute, c.LLMStreamMax, "the cap on a whole streamed answer")
+	assert.Equal(t, 1500*time.Millisecond, c.TurnDebounce, "texts of a burst are gathered")
 
 	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "TEMPORAL_GRPC_COMPRESSION": "gzip",
-		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true", "WORKER_STOP_TIMEOUT_SECONDS": "60"}), config.Production)
+		"HANDOFF_IDLE_MINUTES": "0.5", "HANDOFF_ON_LLM_FAILURE": "true", "WORKER_STOP_TIMEOUT_SECONDS": "60",
+		"LLM_TIMEOUT_SECONDS": "300", "LLM_IDLE_TIMEOUT_SECONDS": "45", "LLM_STREAM_MAX_SECONDS": "900",
+		"TURN_DEBOUNCE_MS": "0"}), config.Production)
 	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, c.LLMTimeout)
+	assert.Equal(t, 45*time.Second, c.LLMIdleTimeout)
+	assert.Equal(t, 15*time.Minute, c.LLMStreamMax)
+	assert.Zero(t, c.TurnDebounce)
 	assert.Equal(t, time.Minute, c.WorkerStopTimeout)
 	assert.True(t, c.TemporalGzip)
 	assert.Equal(t, 30*time.Second, c.HandoffIdle, "decimal minutes")
@@ -76,6 +86,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"bcrypt cost too low":  {"BCRYPT_COST", "4"},
 		"compression":          {"TEMPORAL_GRPC_COMPRESSION", "zstd"},
 		"handoff idle":         {"HANDOFF_IDLE_MINUTES", "0"},
+		"llm idle zero":        {"LLM_IDLE_TIMEOUT_SECONDS", "0"},
+		"llm idle too long":    {"LLM_IDLE_TIMEOUT_SECONDS", "601"},
 		"handoff idle text":    {"HANDOFF_IDLE_MINUTES", "an hour"},
 		"handoff on failure":   {"HANDOFF_ON_LLM_FAILURE", "yes"},
 		"knowledge language":   {"KNOWLEDGE_LANGUAGE", "English; drop"},
@@ -243,5 +255,30 @@ func TestMCPServers(t *testing.T) {
 			assert.ErrorContains(t, err, "MCP_SERVERS")
 			assert.ErrorContains(t, err, tc.says)
 		})
+	}
+}
+
+// DELIVERY_GIVE_UP_MINUTES bounds a reply's delivery retries (decimals
+// allowed, up to a day); WHATSAPP_TEMPLATE_SID is a Content SID or nothing.
+func TestDeliverySettings(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey}), config.Production)
+	require.NoError(t, err)
+	assert.Equal(t, 15*time.Minute, c.DeliveryGiveUp)
+	assert.Empty(t, c.WhatsAppTemplateSID, "no template: replies past the window are recorded failed")
+
+	sid := "HX0123456789abcdef0123456789abcdef"
+	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "DELIVERY_GIVE_UP_MINUTES": "0.1",
+		"WHATSAPP_TEMPLATE_SID": sid}), config.Production)
+	require.NoError(t, err)
+	assert.Equal(t, 6*time.Second, c.DeliveryGiveUp)
+	assert.Equal(t, sid, c.WhatsAppTemplateSID)
+
+	for _, tc := range []struct{ key, value string }{
+		{"DELIVERY_GIVE_UP_MINUTES", "0"}, {"DELIVERY_GIVE_UP_MINUTES", "1441"}, {"DELIVERY_GIVE_UP_MINUTES", "soon"},
+		{"WHATSAPP_TEMPLATE_SID", "SM0123456789abcdef0123456789abcdef"}, {"WHATSAPP_TEMPLATE_SID", "HX123"},
+	} {
+		_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)
+		require.Error(t, err, "%s=%s", tc.key, tc.value)
+		assert.Contains(t, err.Error(), tc.key)
 	}
 }

@@ -44,6 +44,10 @@ type Conversations struct {
 	Temporal  Signaler
 	TaskQueue string
 	DB        bun.IDB
+	// Debounce is how long a conversation waits after a message by SMS,
+	// WhatsApp or Telegram for the rest of a burst (TURN_DEBOUNCE_MS);
+	// the web, which streams its answers, never waits.
+	Debounce time.Duration
 }
 
 // Dispatch signals a stored message into its conversation's workflow
@@ -62,9 +66,14 @@ func (c *Conversations) Dispatch(ctx context.Context, m *domain.Message) error {
 		userID = m.RecipientID
 		signal, arg = workflows.AgentReplySignal, workflows.AgentReply{MessageID: m.ID, AgentID: *m.AgentID}
 	} else {
-		// The keyword counts on the channels that have no button for it.
-		keyword := m.Channel != domain.ChannelWeb && domain.AsksForHuman(m.Content)
-		signal, arg = workflows.InboundSignal, workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel), AsksForHuman: keyword}
+		in := workflows.Inbound{MessageID: m.ID, Channel: string(m.Channel)}
+		if m.Channel != domain.ChannelWeb {
+			// Asking for a person counts on the channels that have no
+			// button for it, as the message arrives.
+			in.AsksForHuman = domain.AsksForHuman(m.Content) || domain.WantsPerson(m.Content)
+			in.Debounce = c.Debounce
+		}
+		signal, arg = workflows.InboundSignal, in
 	}
 	if err := c.signal(ctx, *m.ConversationID, userID, signal, arg); err != nil {
 		return fmt.Errorf("dispatch message %d: %w", m.ID, err)

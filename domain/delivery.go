@@ -219,3 +219,55 @@ func UpdateDeliveryStatus(ctx context.Context, db bun.IDB, providerID string, st
 		return AdvanceDelivery(ctx, tx, d.MessageID, least, nil)
 	})
 }
+
+// FailDelivery records that a message will not be delivered, and why
+// (reason: a short code, see Message.DeliveryError). A message that went
+// out (its status past pending: the provider took every part) keeps its
+// status, and a reason recorded first stays: the sender that was refused
+// knows better than the workflow that gave up after it. It says whether
+// it recorded the failure.
+func FailDelivery(ctx context.Context, db bun.IDB, messageID int64, reason string) (bool, error) {
+	res, err := db.NewUpdate().Model((*Message)(nil)).
+		Set("delivery_status = ?", DeliveryFailed).Set("delivery_error = ?", reason).Set("updated_at = ?", Now()).
+		Where("id = ? AND delivery_error IS NULL", messageID).
+		WhereGroup(" AND ", func(q *bun.UpdateQuery) *bun.UpdateQuery {
+			return q.Where("delivery_status IS NULL").WhereOr("delivery_status IN (?)", bun.List([]DeliveryStatus{DeliveryPending, DeliveryFailed}))
+		}).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("fail delivery: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("fail delivery: %w", err)
+	}
+	return n > 0, nil
+}
+
+// LastInboundAt is when the person at address last wrote to the assistant
+// on channel (zero: never). WhatsApp lets a business answer freely only
+// within 24 hours of that.
+func LastInboundAt(ctx context.Context, db bun.IDB, ch Channel, address string) (time.Time, error) {
+	var at []time.Time
+	err := db.NewSelect().Model((*Message)(nil)).Column("created_at").
+		Where("address = ? AND channel = ?", address, ch).
+		Where("recipient_id = (?)", db.NewSelect().Model((*User)(nil)).Column("id").Where("username = ?", AssistantUsername)).
+		Order("id DESC").Limit(1).Scan(ctx, &at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last inbound message: %w", err)
+	}
+	if len(at) == 0 {
+		return time.Time{}, nil
+	}
+	return at[0], nil
+}
+
+// DropUnsentParts forgets the parts of a reply from part keep on that
+// were recorded but never sent: the reply goes out in fewer messages (a
+// WhatsApp template instead of its text).
+func DropUnsentParts(ctx context.Context, db bun.IDB, messageID int64, keep int) error {
+	if _, err := db.NewDelete().Model((*Delivery)(nil)).
+		Where("message_id = ? AND part >= ? AND provider_id IS NULL", messageID, keep).Exec(ctx); err != nil {
+		return fmt.Errorf("drop unsent parts: %w", err)
+	}
+	return nil
+}

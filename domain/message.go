@@ -78,6 +78,10 @@ type Message struct {
 	ExternalID        *string         `bun:"external_id,type:varchar(255),unique:messages_channel_external_id_key" json:"-"`
 	DeliveryStatus    *DeliveryStatus `bun:"delivery_status,type:varchar(20)" json:"delivery_status,omitempty"`
 	ProviderMessageID *string         `bun:"provider_message_id,type:varchar(255)" json:"-"`
+	// DeliveryError says why a message was not delivered (delivery_status
+	// failed): a short code such as gave_up, outside_whatsapp_window or
+	// twilio_21211 (FailDelivery).
+	DeliveryError *string `bun:"delivery_error,type:varchar(64)" json:"delivery_error,omitempty"`
 	// Address is the provider's address of the person on that channel (an
 	// SMS number, "whatsapp:+...", a Telegram chat id): replies go back there.
 	Address *string `bun:"address,type:varchar(64)" json:"-"`

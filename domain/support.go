@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -150,6 +151,29 @@ func AsksForHuman(content string) bool {
 	w := strings.ToUpper(strings.TrimFunc(content, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }))
 	return w == "AGENT" || w == "HUMAN"
 }
+
+// WantsPerson says whether a short message asks, in words, to talk to a
+// person ("can I speak to a human", "real person please", "get me an
+// agent"). It errs on the side of the AI: a message that only mentions
+// people or agents ("how do your agents work?") is not a request.
+func WantsPerson(content string) bool {
+	text := strings.ToLower(strings.Join(strings.Fields(content), " "))
+	if text == "" || len(strings.Fields(text)) > 16 {
+		return false
+	}
+	return personRequest.MatchString(text)
+}
+
+// personRequest is the ways people ask for a person: a verb of talking or
+// getting, then a person; or a person, then please.
+var personRequest = regexp.MustCompile(`(?:` +
+	`\b(?:talk|speak|chat)(?:ing)? (?:to|with) (?:a |an |the |some |your )?(?:real |live |actual )?` +
+	`(?:human|person|agent|representative|rep|operator|someone|somebody|staff|support team)\b` +
+	`|\b(?:need|want|get me|give me|connect me(?: to| with)?|transfer me(?: to)?|put me through to|let me talk to)` +
+	` (?:to talk to |to speak (?:to|with) )?(?:a |an |to a |to an |with a )?(?:real |live |actual )?` +
+	`(?:human|person|agent|representative|operator)\b` +
+	`|\b(?:real person|live agent|human being|representative|a human|an agent|a person),? please\b` +
+	`)`)
 
 // Outbound is a message the assistant's side sends that is not an AI
 // reply: a person's answer, or a notice (a handoff's acknowledgement).

@@ -130,3 +130,36 @@ func TestTheKeywordThatAsksForAPerson(t *testing.T) {
 		assert.False(t, domain.AsksForHuman(no), no)
 	}
 }
+
+// Requests for a person, phrased the way people text them, and messages
+// that only talk about people or agents.
+func TestAMessageThatAsksForAPersonInWords(t *testing.T) {
+	for _, yes := range []string{
+		"I need a human please",
+		"can I speak to a real person",
+		"Let me talk to someone",
+		"talk to an agent",
+		"pls connect me to a representative",
+		"I want to speak with a human",
+		"get me a person!!",
+		"is there a live agent? I'd like to chat with a live agent",
+		"Real person, please",
+		"transfer me to an operator",
+		"I want a human",
+		"could I talk with your support team",
+	} {
+		assert.True(t, domain.WantsPerson(yes), yes)
+	}
+	for _, no := range []string{
+		"how do your agents work?",
+		"what does a human resources manager do",
+		"my order never arrived",
+		"Can a person return an item after 30 days?",
+		"the agent I talked to yesterday was great, thanks",
+		"is this a bot or a human",
+		"",
+		"I want a refund for the broken chair I ordered last month, and also I need to talk to someone about the delivery driver who was rude to me at the door",
+	} {
+		assert.False(t, domain.WantsPerson(no), no)
+	}
+}

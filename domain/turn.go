@@ -164,3 +164,16 @@ func MarkDispatched(ctx context.Context, db bun.IDB, id int64) error {
 	}
 	return nil
 }
+
+// NewerWaiting says whether the user wrote to the conversation after
+// message after, and that message waits for the AI: a turn still
+// retrying the LLM for older messages gives way to one that answers all.
+func NewerWaiting(ctx context.Context, db bun.IDB, conversationID string, userID, after int64) (bool, error) {
+	ok, err := db.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ? AND sender_id = ? AND id > ? AND turn_status = ?", conversationID, userID, after, TurnPending).
+		Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("newer messages waiting: %w", err)
+	}
+	return ok, nil
+}

@@ -99,7 +99,9 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		"INBOUND_MAX_PER_MINUTE":    "0",
 		"TURN_LLM_RETRY_MS":         "50",
 		"TURN_LLM_ATTEMPTS":         "3",
-		"WORKER_METRICS_ADDR":       "127.0.0.1:0",
+		// Each channel message is answered at once; bursts have their test.
+		"TURN_DEBOUNCE_MS":    "0",
+		"WORKER_METRICS_ADDR": "127.0.0.1:0",
 	}
 	for k, v := range env {
 		vars[k] = v
@@ -138,7 +140,7 @@ func (s *stack) newAPI() http.Handler {
 	require.NoError(s.t, err)
 	hub := events.NewHub(s.db, testenv.Logger())
 	h, err := api.NewServer(s.cfg, logSet, s.db, s.tc,
-		&dispatch.Conversations{Temporal: s.tc, TaskQueue: s.cfg.TemporalTaskQueue, DB: s.db}, hub, s.metrics)
+		&dispatch.Conversations{Temporal: s.tc, TaskQueue: s.cfg.TemporalTaskQueue, DB: s.db, Debounce: s.cfg.TurnDebounce}, hub, s.metrics)
 	require.NoError(s.t, err)
 	ctx, stop := context.WithCancel(context.Background())
 	fed := events.Feed(ctx, s.cfg.DatabaseURL, s.db, hub, testenv.Logger())

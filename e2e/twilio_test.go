@@ -79,8 +79,10 @@ func (s *smsStack) post(path string, form url.Values, token, signedURL string) *
 	return w
 }
 
-// webhook posts a correctly signed inbound SMS.
+// webhook posts a correctly signed inbound SMS, which Twilio saw (for
+// WhatsApp's 24-hour window).
 func (s *smsStack) webhook(form url.Values) *httptest.ResponseRecorder {
+	s.twilio.SawInbound(form.Get("From"), time.Now())
 	return s.post("/twilio_webhook", form, twilioToken, publicURL+"/twilio_webhook")
 }
 

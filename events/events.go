@@ -42,6 +42,9 @@ const (
 	// KindApproval: a tool call of the conversation started or stopped
 	// waiting for a person's decision (Text: the call's id).
 	KindApproval Kind = "approval"
+	// KindDelivery: a message was recorded not delivered (MessageID; Text:
+	// why, as its delivery_error says).
+	KindDelivery Kind = "delivery"
 	// KindUserChanged: what a user may do changed (UserID): their roles,
 	// superuser flag or status. Their streams close (a client reconnects
 	// and is authorised again) and every process forgets their cached

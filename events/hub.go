@@ -137,7 +137,8 @@ const Inbox = "support:inbox"
 
 // forInbox says whether the inbox wants an event.
 func forInbox(ev Event) bool {
-	return strings.HasPrefix(ev.ConversationID, "ai:") && (ev.Kind == KindMessage || ev.Kind == KindMode || ev.Kind == KindApproval)
+	return strings.HasPrefix(ev.ConversationID, "ai:") && (ev.Kind == KindMessage || ev.Kind == KindMode || ev.Kind == KindApproval ||
+		ev.Kind == KindDelivery)
 }
 
 // Dispatch hands an event to the streams it concerns. A message is read

@@ -30,6 +30,9 @@ type Metrics struct {
 	GenAITokens   *prometheus.HistogramVec
 	GenAIDuration *prometheus.HistogramVec
 	Deliveries    *prometheus.CounterVec
+	// DeliveriesFailed counts the replies recorded not delivered, by
+	// channel and reason (messages.delivery_error).
+	DeliveriesFailed *prometheus.CounterVec
 
 	temporal      client.MetricsHandler
 	temporalClose io.Closer
@@ -63,7 +66,12 @@ func New() *Metrics {
 	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aimsg_deliveries_total", Help: "Reply deliveries by channel and result (ok, retry, rejected).",
 	}, []string{"channel", "result"})
-	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries} {
+	m.DeliveriesFailed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aimsg_deliveries_failed_total",
+		Help: "Replies recorded not delivered, by channel and reason (gave_up, outside_whatsapp_window, twilio_<code>...).",
+	}, []string{"channel", "reason"})
+	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries,
+		m.DeliveriesFailed} {
 		f(c)
 	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})

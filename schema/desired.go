@@ -117,6 +117,7 @@ var indexes = []index{
 	{"messages", "messages_parent_id_idx", []string{"parent_id"}},
 	{"messages", "messages_turn_status_id_idx", []string{"turn_status", "id"}},
 	{"messages", "messages_agent_id_idx", []string{"agent_id"}},
+	{"messages", "messages_address_id_idx", []string{"address", "id"}},
 	{"conversation_states", "conversation_states_user_id_idx", []string{"user_id"}},
 	{"conversation_states", "conversation_states_agent_id_idx", []string{"agent_id"}},
 	{"reports", "reports_reporter_id_id_idx", []string{"reporter_id", "id"}},

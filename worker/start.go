@@ -29,7 +29,7 @@ const reconcileGrace = 10 * time.Second
 const reconcileStale = 10 * time.Minute
 
 // TurnPolicy is how this worker's configuration says turns run (the
-// TURN_* settings and LLM_TIMEOUT_SECONDS).
+// TURN_* settings, LLM_TIMEOUT_SECONDS and DELIVERY_GIVE_UP_MINUTES).
 func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 	return activities.TurnPolicy{
 		MaxLLMCalls:     cfg.TurnMaxLLMCalls,
@@ -37,11 +37,12 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 		ApprovalTimeout: cfg.ToolApprovalTimeout, ApprovalMessage: cfg.ToolApprovalMessage,
 		LLMAttempts:      int32(cfg.TurnLLMAttempts),
 		LLMRetryInterval: cfg.TurnLLMRetryInterval,
-		LLMCallTimeout:   activities.LLMCallTimeout(cfg.LLMTimeout),
+		LLMCallTimeout:   activities.LLMCallTimeout(max(cfg.LLMTimeout, cfg.LLMStreamMax)),
 		HandoffMessage:   cfg.HandoffMessage, HandoffIdle: cfg.HandoffIdle, HandoffOnLLMFailure: cfg.HandoffOnLLMFailure,
 		BudgetMessage:     cfg.LLMBudgetMessage,
 		KnowledgeRequired: cfg.KnowledgeRequired, NoAnswerMessage: cfg.KnowledgeNoAnswerMessage,
 		NoAnswerHandoff: cfg.KnowledgeNoAnswer == "handoff",
+		DeliveryGiveUp:  cfg.DeliveryGiveUp,
 	}
 }
 
@@ -61,9 +62,13 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 		SupportLog:   logSet.Area(logs.Support),
 		Metrics:      m,
 		Webhooks:     activities.NewWebhooks(cfg.WebhookAllowPrivate, cfg.WebhookGiveUp),
+		// For both endpoints: a streamed answer that goes quiet is cut.
+		LLMIdleTimeout: cfg.LLMIdleTimeout,
 	}
+	acts.LLM.StreamMax = cfg.LLMStreamMax
 	if cfg.LiteLLMFallbackBaseURL != "" {
 		fb := activities.NewEndpoint(cfg.LiteLLMFallbackBaseURL, cfg.LiteLLMFallbackAPIKey, cfg.LiteLLMFallbackModel, cfg.LLMTimeout)
+		fb.StreamMax = cfg.LLMStreamMax
 		acts.Fallback = &fb
 	}
 	if len(cfg.MCPServers) > 0 {
@@ -81,7 +86,7 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 		}
 		acts.Deliverers[domain.ChannelTwilio] = &activities.TwilioSender{
 			API: api, DB: db, From: cfg.TwilioPhoneNumber, MessagingServiceSID: cfg.TwilioMessagingServiceSID,
-			StatusCallback: cfg.PublicURL + "/twilio_status",
+			StatusCallback: cfg.PublicURL + "/twilio_status", WhatsAppTemplateSID: cfg.WhatsAppTemplateSID,
 		}
 	}
 	if cfg.TelegramBotToken != "" {
@@ -110,7 +115,7 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	rec := &dispatch.Reconciler{Conversations: &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db},
+	rec := &dispatch.Reconciler{Conversations: &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db, Debounce: cfg.TurnDebounce},
 		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
 	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}

@@ -163,8 +163,12 @@ func TurnStartOptions(in TurnInput, taskQueue string) client.StartWorkflowOption
 type Inbound struct {
 	MessageID int64  `json:"message_id"`
 	Channel   string `json:"channel"`
-	// AsksForHuman marks the keyword that asks for a person (AGENT, HUMAN).
+	// AsksForHuman marks a message that asks for a person: the keyword
+	// (AGENT, HUMAN) or a request in words, on a channel without a button.
 	AsksForHuman bool `json:"asks_for_human,omitempty"`
+	// Debounce is how long the conversation waits after this message for
+	// more before a turn answers them together (0: at once).
+	Debounce time.Duration `json:"debounce,omitempty"`
 }
 
 // ModeRequest asks a conversation to change who answers it (the modes
@@ -333,6 +337,10 @@ const (
 	// OutcomeEmptyAnswer: the LLM answered with nothing, twice; the reply
 	// is an apology.
 	OutcomeEmptyAnswer Outcome = "empty_answer"
+	// OutcomeInterrupted: the user wrote again while the turn was still
+	// retrying the LLM; no reply is saved, and the next turn answers its
+	// messages with the new one.
+	OutcomeInterrupted Outcome = "interrupted"
 )
 
 // failed is true for the outcomes whose reply is an apology.

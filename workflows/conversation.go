@@ -46,6 +46,8 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	}); err != nil {
 		return err
 	}
+	c.now = func() time.Time { return workflow.Now(ctx) }
+	c.arrived = c.now()
 	c.inbound = workflow.GetSignalChannel(ctx, InboundSignal)
 	c.modes = workflow.GetSignalChannel(ctx, ModeSignal)
 	c.agentReplies = workflow.GetSignalChannel(ctx, AgentReplySignal)
@@ -74,6 +76,9 @@ type conversation struct {
 	held int
 	// idle is the running idle timer (revision 1), nil when none is.
 	idle workflow.Future
+	// arrived is when the newest message was queued, for the debounce.
+	arrived time.Time
+	now     func() time.Time
 }
 
 // control is a mode request or an agent reply, in the order they came.
@@ -91,6 +96,7 @@ func (c *conversation) accept(m Inbound) {
 	}
 	c.pending = append(c.pending, m)
 	slices.SortFunc(c.pending, func(x, y Inbound) int { return int(x.MessageID - y.MessageID) })
+	c.arrived = c.now()
 }
 
 // receive takes every signal waiting, without blocking: messages are
@@ -141,7 +147,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 		if err := c.handleControl(ctx); err != nil {
 			return err
 		}
-		if c.mode.Mode == domain.ModeAI && slices.ContainsFunc(c.pending, func(m Inbound) bool { return m.AsksForHuman }) {
+		if c.mode.Mode == domain.ModeAI && c.asksForHuman() {
 			if err := c.handOff(ctx, ModeRequest{Mode: domain.ModeHuman, Reason: "the user asked for a person"}, "keyword", true); err != nil {
 				return err
 			}
@@ -174,6 +180,9 @@ func (c *conversation) run(ctx workflow.Context) error {
 		}
 		if turns >= c.limits.TurnsBeforeContinue {
 			return c.continueAsNew(ctx)
+		}
+		if c.gather(ctx) {
+			continue // a request or a call for a person came first
 		}
 		turns++
 		batch := c.pending
@@ -223,6 +232,39 @@ func (c *conversation) waitForMessage(ctx workflow.Context) bool {
 		sel.Select(ctx)
 	}
 	return true
+}
+
+// gather waits, after a message that asks for it, for the rest of a
+// burst: until Debounce has passed since the newest message, so that the
+// texts one request was split into get one turn. It returns true when a
+// mode request or a call for a person came meanwhile, to be handled first.
+func (c *conversation) gather(ctx workflow.Context) bool {
+	for {
+		newest := c.pending[len(c.pending)-1]
+		left := c.arrived.Add(newest.Debounce).Sub(workflow.Now(ctx))
+		if newest.Debounce <= 0 || left <= 0 {
+			return false
+		}
+		tctx, cancel := workflow.WithCancel(ctx)
+		timer := workflow.NewTimer(tctx, left)
+		fired := false
+		sel := workflow.NewSelector(ctx)
+		c.addToSelector(ctx, sel)
+		sel.AddFuture(timer, func(workflow.Future) { fired = true })
+		sel.Select(ctx)
+		if fired {
+			return false
+		}
+		cancel()
+		if len(c.control) > 0 || c.asksForHuman() {
+			return true
+		}
+	}
+}
+
+// asksForHuman says whether a waiting message asks for a person.
+func (c *conversation) asksForHuman() bool {
+	return slices.ContainsFunc(c.pending, func(m Inbound) bool { return m.AsksForHuman })
 }
 
 // waitAsHuman blocks, in human mode, until a message or a request is
@@ -377,8 +419,9 @@ func (c *conversation) deliverAgentReply(ctx workflow.Context, r AgentReply) err
 // deliver sends a saved message as Deliver does for AI replies; one the
 // channel refuses stays saved, and the conversation goes on.
 func (c *conversation) deliver(ctx workflow.Context, messageID int64) {
-	if err := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: messageID}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withDeliverOptions(ctx, c.policy.DeliveryGiveUpOrDefault()), a.Deliver, activities.DeliverInput{ReplyID: messageID}).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("delivery failed", "message_id", messageID, "error", err)
+		undelivered(ctx, messageID, err)
 	}
 }
 
@@ -405,7 +448,7 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 		sel.AddFuture(child, func(f workflow.Future) { err = f.Get(ctx, &res); done = true })
 		c.addToSelector(ctx, sel)
 		sel.Select(ctx)
-		if !done && !cancelled && c.handoffRequested() {
+		if !done && !cancelled && (c.handoffRequested() || c.personAskedDuring(ctx)) {
 			cancel()
 			cancelled = true
 		}
@@ -439,6 +482,18 @@ func (c *conversation) handoffRequested() bool {
 	return slices.ContainsFunc(c.control, func(x control) bool {
 		return x.reply != nil || x.mode.Mode == domain.ModeHuman
 	})
+}
+
+// handoffOnArrivalChange marks the conversations in which a call for a
+// person stops the running turn instead of waiting for it to end.
+const handoffOnArrivalChange = "handoff-on-arrival"
+
+// personAskedDuring says whether a message that came during a turn asks
+// for a person: the conversation hands off at once, however long the
+// turn would take.
+func (c *conversation) personAskedDuring(ctx workflow.Context) bool {
+	return c.mode.Mode == domain.ModeAI && c.asksForHuman() &&
+		workflow.GetVersion(ctx, handoffOnArrivalChange, workflow.DefaultVersion, 1) == 1
 }
 
 func handoffCause(o Outcome) string {

@@ -20,7 +20,11 @@ import (
 // configured agent that transferred to another, -v5 one whose tool call
 // waited for a person's approval (an update); conversation-v3 is a run of
 // ConversationRevision 1 (one idle timer across turns), conversation-v4
-// of revision 2 (messages a reply answered are dropped from the queue).
+// of revision 2 (messages a reply answered are dropped from the queue),
+// conversation-v5 one that gathered a burst of texts behind debounce
+// timers, conversation-v6 one that stopped a stuck turn when a call for a
+// person came (the "handoff-on-arrival" version); turn-v6 is a turn that
+// gave way to a newer message while it retried the LLM.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

@@ -102,6 +102,10 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		// A handoff came first: no reply is saved, the person answers.
 		return t.cancelled(ctx, res, ctx.Err())
 	}
+	if outcome == OutcomeInterrupted {
+		res.Outcome = outcome
+		return res, t.done(ctx, res)
+	}
 	reply, outcome = t.ground(reply, outcome, &res)
 	res.Outcome = outcome
 	res.Agent = t.policy.Agent
@@ -128,9 +132,10 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		return res, t.done(ctx, res)
 	}
 	t.step = StepDeliver
-	if err := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
-		// The reply is saved; the channel refused it for good (or for an hour).
+	if err := workflow.ExecuteActivity(withDeliverOptions(ctx, t.policy.DeliveryGiveUpOrDefault()), a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
+		// The reply is saved; the channel refused it for good (or past the give-up time).
 		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
+		undelivered(ctx, res.ReplyID, err)
 		res.Outcome = OutcomeUndeliverable
 	}
 	return res, t.done(ctx, res)
@@ -177,12 +182,14 @@ var localOptions = workflow.LocalActivityOptions{
 }
 
 // withDeliverOptions sends a saved message through its channel: retried
-// with backoff for up to an hour, a dead worker noticed by its heartbeat.
-func withDeliverOptions(ctx workflow.Context) workflow.Context {
+// with backoff for up to giveUp (the worker's DELIVERY_GIVE_UP_MINUTES, an
+// hour for a policy read before it), a dead worker noticed by its
+// heartbeat.
+func withDeliverOptions(ctx workflow.Context, giveUp time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		HeartbeatTimeout:       heartbeatTimeout,
-		ScheduleToCloseTimeout: time.Hour,
+		ScheduleToCloseTimeout: giveUp,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 5 * time.Minute},
 	})
@@ -219,6 +226,10 @@ func (t *turn) agentLoop(ctx workflow.Context, history []int64, res *TurnResult)
 				Agent: t.agent(), AgentRevision: t.policy.AgentRevision, HistoryIDs: history, Steps: steps, Endpoint: endpoint}).Get(ctx, &out)
 		}
 		err := call()
+		if isInterrupted(err) {
+			workflow.GetLogger(ctx).Info("the user wrote again while the llm was retried; the next turn answers")
+			return "", OutcomeInterrupted
+		}
 		if err != nil && ctx.Err() == nil && t.policy.Fallback && endpoint == activities.EndpointPrimary && !isBudget(err) {
 			// The first LLM stayed down or refused: the fallback, with a
 			// retry budget of its own, for the rest of the turn.
@@ -399,7 +410,7 @@ func (t *turn) approval(ctx workflow.Context, call activities.ToolCall) (activit
 		return activities.Refusal(call, "the approval could not be asked for; the action was not taken"), false
 	}
 	// The notice goes out while the turn waits.
-	delivered := workflow.ExecuteActivity(withDeliverOptions(ctx), a.Deliver, activities.DeliverInput{ReplyID: notice})
+	delivered := workflow.ExecuteActivity(withDeliverOptions(ctx, t.policy.DeliveryGiveUpOrDefault()), a.Deliver, activities.DeliverInput{ReplyID: notice})
 	decided, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool {
 		_, ok := t.decisions[call.ID]
 		return ok
@@ -428,6 +439,7 @@ func (t *turn) approval(ctx workflow.Context, call activities.ToolCall) (activit
 	}
 	if err := delivered.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("approval notice not delivered", "notice", notice, "error", err)
+		undelivered(ctx, notice, err)
 	}
 	return result, settle.Status == domain.ApprovalApproved
 }
@@ -462,6 +474,12 @@ func (t *turn) ground(reply string, outcome Outcome, res *TurnResult) (string, O
 func isBudget(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == activities.ErrBudgetExceeded
+}
+
+// isInterrupted says whether an LLM call gave way to a newer message.
+func isInterrupted(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrInterrupted
 }
 
 // HandoffReasonLLMFailure is the reason of a handoff made because the LLM

@@ -68,7 +68,7 @@ func runChat(ctx context.Context, e *env, f chatFlags) error {
 		return err
 	}
 	defer tc.Close()
-	conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
+	conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db, Debounce: cfg.TurnDebounce}
 	say := func(text string) error {
 		m, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: user.ID, RecipientID: assistant.ID, Content: text})
 		if err != nil {

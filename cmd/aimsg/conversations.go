@@ -118,7 +118,7 @@ func conversationsMode(takeover bool) action {
 			return err
 		}
 		defer tc.Close()
-		conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}
+		conversations := &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db, Debounce: cfg.TurnDebounce}
 		if err := conversations.SetMode(ctx, u.ID, r); err != nil {
 			return err
 		}

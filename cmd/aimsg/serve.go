@@ -113,7 +113,7 @@ func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc cl
 	m *metrics.Metrics, ready chan<- net.Addr) error {
 	auth.KeepPsForRequests()
 	handler, err := api.NewServer(cfg, e.logs, db, tc,
-		&dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db}, hub, m)
+		&dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db, Debounce: cfg.TurnDebounce}, hub, m)
 	if err != nil {
 		return err
 	}

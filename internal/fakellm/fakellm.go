@@ -92,6 +92,11 @@ type Response struct {
 	// Cut ends a streamed answer after this many chunks without finishing
 	// it (the connection closes), when above zero.
 	Cut int
+	// Stall pauses a streamed answer, when above zero, after its first
+	// StallAfter chunks of content (0: before the first; their number or
+	// more: before the finish), with the connection open and silent.
+	StallAfter int
+	Stall      time.Duration
 }
 
 // Script decides the answer to the n-th request (from 0).
@@ -229,21 +234,35 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, n int, req Reque
 	if len(chunks) == 0 && resp.Content != "" {
 		chunks = []string{resp.Content}
 	}
+	// wait pauses for d; false when the client went away meanwhile.
+	wait := func(d time.Duration) bool {
+		if d <= 0 {
+			return true
+		}
+		select {
+		case <-time.After(d):
+			return true
+		case <-r.Context().Done():
+			return false
+		}
+	}
 	for i, c := range chunks {
 		if resp.Cut > 0 && i == resp.Cut {
 			return
 		}
-		if resp.ChunkDelay > 0 {
-			select {
-			case <-time.After(resp.ChunkDelay):
-			case <-r.Context().Done():
-				return
-			}
+		if resp.Stall > 0 && i == resp.StallAfter && !wait(resp.Stall) {
+			return
+		}
+		if !wait(resp.ChunkDelay) {
+			return
 		}
 		if onChunk != nil {
 			onChunk(req, i)
 		}
 		send(delta(map[string]any{"content": c}, nil), nil)
+	}
+	if resp.Stall > 0 && resp.StallAfter >= len(chunks) && !wait(resp.Stall) {
+		return
 	}
 	finish := "stop"
 	if len(resp.ToolCalls) > 0 {

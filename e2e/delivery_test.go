@@ -1,0 +1,68 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
+	"github.com/aimsg/aimsg/internal/fakellm"
+	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/workflows"
+)
+
+// With Twilio unreachable for longer than DELIVERY_GIVE_UP_MINUTES (6 s
+// here), the turn stops retrying and ends: its reply is recorded failed
+// (gave_up), shown in the support inbox and counted. Once Twilio is back,
+// the next message is answered.
+func TestADeliveryGivesUpWhileTwilioIsDown(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		s := newSMSStackWith(t, url, fakellm.Echo, nil, stackOptions{temporal: temporalServer,
+			env: map[string]string{"DELIVERY_GIVE_UP_MINUTES": "0.1"}})
+		s.twilio.SetDown(true)
+		sid := "SM20000000000000000000000000000001"
+		require.Equal(t, http.StatusOK, s.webhook(inbound(sid, userPhone, "are you there?")).Code)
+		in, err := domain.MessageByExternalID(context.Background(), s.db, domain.ChannelTwilio, sid)
+		require.NoError(t, err)
+
+		assert.Equal(t, workflows.OutcomeUndeliverable, s.turnOutcome(in.ID).Outcome)
+		assert.Greater(t, s.twilio.Creates(), 1, "retried before giving up")
+		assert.Empty(t, s.twilio.Sent())
+		var reply domain.Message
+		require.NoError(t, s.db.NewSelect().Model(&reply).Where("parent_id = ?", in.ID).Scan(context.Background()))
+		assert.Equal(t, domain.DeliveryFailed, *reply.DeliveryStatus)
+		require.NotNil(t, reply.DeliveryError)
+		assert.Equal(t, activities.ReasonGaveUp, *reply.DeliveryError)
+		steps := s.history(workflows.TurnWorkflowID(in.ID))
+		require.GreaterOrEqual(t, len(steps), 5)
+		assert.Equal(t, []string{"Deliver", "version:delivery-failure-reason", "upsert:TemporalChangeVersion",
+			"local:RecordDeliveryFailure", "upsert:AimsgOutcome"}, steps[len(steps)-5:], "the workflow records what the activity could not")
+		s.saveHistories(workflows.TurnWorkflowID(in.ID))
+
+		// The support inbox shows why the last message did not arrive.
+		staff := s.agent("alice")
+		w := s.Call("GET", "/support/conversations", nil, staff.AccessToken)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		inbox := apitest.DecodeList(t, w)
+		require.Len(t, inbox, 1)
+		last := inbox[0]["last_message"].(map[string]any)
+		assert.EqualValues(t, reply.ID, last["id"])
+		assert.Equal(t, "failed", last["delivery_status"])
+		assert.Equal(t, activities.ReasonGaveUp, last["delivery_error"])
+		assert.EqualValues(t, 1, scrape(t, s.H, "aimsg_deliveries_failed_total", `channel="twilio"`, `reason="gave_up"`))
+
+		s.twilio.SetDown(false)
+		next := "SM20000000000000000000000000000002"
+		require.Equal(t, http.StatusOK, s.webhook(inbound(next, userPhone, "still there?")).Code)
+		sent := s.waitSMS(1)
+		assert.Equal(t, "echo: still there?", sent[0].Body)
+		m, err := domain.MessageByExternalID(context.Background(), s.db, domain.ChannelTwilio, next)
+		require.NoError(t, err)
+		assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(m.ID).Outcome)
+	})
+}
