@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -264,17 +265,25 @@ func (s *TwilioSender) classify(ctx context.Context, reply *domain.Message, err 
 		}
 	}
 	if permanentTwilioCodes[te.Code] || (te.Status >= 400 && te.Status < 500 && te.Status != http.StatusTooManyRequests) {
-		reason := fmt.Sprintf("twilio_%d", te.Code)
-		switch te.Code {
-		case twilioOutsideWindow:
-			reason = ReasonOutsideWhatsAppWindow
-		case 21610:
-			reason = ReasonOptedOut
-		}
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("twilio refused the message (%d)", te.Code),
-			ErrTwilioRejected, err, reason)
+			ErrTwilioRejected, err, TwilioReason(strconv.Itoa(te.Code)))
 	}
 	return fmt.Errorf("twilio unavailable (%d): %w", te.Status, err)
+}
+
+// TwilioReason is the delivery_error of a Twilio error code, whether the
+// API refused the message or a status callback reported it.
+func TwilioReason(code string) string {
+	if code == "" || len(code) > 10 || strings.Trim(code, "0123456789") != "" {
+		return "twilio_error"
+	}
+	switch code {
+	case strconv.Itoa(twilioOutsideWindow):
+		return ReasonOutsideWhatsAppWindow
+	case "21610":
+		return ReasonOptedOut
+	}
+	return "twilio_" + code
 }
 
 // twilioCode is the code of the Twilio error in err's chain (0: none).

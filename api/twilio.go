@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/aimsg/aimsg/activities"
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/logs"
 )
@@ -43,6 +44,12 @@ func (s *Server) twilioStatus(c *gin.Context) {
 	if err := domain.UpdateDeliveryStatus(c.Request.Context(), s.db, sid, status); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if code := form.Get("ErrorCode"); code != "" && (status == domain.DeliveryFailed || status == domain.DeliveryUndelivered) {
+		if err := domain.NoteDeliveryError(c.Request.Context(), s.db, sid, activities.TwilioReason(code)); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	s.twilioLog(c).Info("twilio delivery status", "message_sid", sid, "status", raw, "error_code", form.Get("ErrorCode"))
 	c.Status(http.StatusNoContent)

@@ -271,3 +271,19 @@ func DropUnsentParts(ctx context.Context, db bun.IDB, messageID int64, keep int)
 	}
 	return nil
 }
+
+// NoteDeliveryError records why the provider could not deliver the
+// message it knows as providerID, when its status report said so after
+// it took the message (WhatsApp's window, a handset unreachable). A
+// reason recorded first stays.
+func NoteDeliveryError(ctx context.Context, db bun.IDB, providerID, reason string) error {
+	_, err := db.NewUpdate().Model((*Message)(nil)).
+		Set("delivery_error = ?", reason).Set("updated_at = ?", Now()).
+		Where("id = (?)", db.NewSelect().Model((*Delivery)(nil)).Column("message_id").Where("provider_id = ?", providerID)).
+		Where("delivery_error IS NULL AND delivery_status IN (?)", bun.List([]DeliveryStatus{DeliveryFailed, DeliveryUndelivered})).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("note delivery error: %w", err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -65,4 +66,26 @@ func TestADeliveryGivesUpWhileTwilioIsDown(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(m.ID).Outcome)
 	})
+}
+
+// Twilio took a reply, then could not deliver it: the status callback's
+// error code becomes the reply's delivery_error.
+func TestAStatusCallbackSaysWhyAReplyWasNotDelivered(t *testing.T) {
+	s := newSMSStack(t, "sqlite:///:memory:", fakellm.Echo, nil)
+	for i, c := range []struct{ code, reason string }{
+		{"63016", activities.ReasonOutsideWhatsAppWindow},
+		{"30003", "twilio_30003"},
+		{"<script>", "twilio_error"},
+	} {
+		require.Equal(t, http.StatusOK, s.webhook(inbound(fmt.Sprintf("SM%032d", 300+i), userPhone, "hello "+c.code)).Code)
+		sid := s.waitSMS(i + 1)[i].SID
+		w := s.post("/twilio_status", url_values("MessageSid", sid, "MessageStatus", "undelivered", "ErrorCode", c.code),
+			twilioToken, publicURL+"/twilio_status")
+		require.Equal(t, http.StatusNoContent, w.Code)
+		var reply domain.Message
+		require.NoError(t, s.db.NewSelect().Model(&reply).Where("provider_message_id = ?", sid).Scan(context.Background()))
+		assert.Equal(t, domain.DeliveryUndelivered, *reply.DeliveryStatus)
+		require.NotNil(t, reply.DeliveryError, c.code)
+		assert.Equal(t, c.reason, *reply.DeliveryError)
+	}
 }
