@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -71,6 +72,9 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 	if reply.Channel == domain.ChannelWeb {
 		a.Metrics.Deliveries.WithLabelValues(string(reply.Channel), "ok").Inc()
 		return domain.AdvanceDelivery(ctx, a.DB, reply.ID, domain.DeliveryDelivered, nil)
+	}
+	if err := a.awaitEarlier(ctx, reply); err != nil {
+		return err
 	}
 	var providerID string
 	d, ok := a.Deliverers[reply.Channel]
@@ -206,4 +210,35 @@ func (a *Activities) failDelivery(ctx context.Context, m *domain.Message, reason
 		"channel", m.Channel, "reason", reason)
 	a.publish(ctx, events.Event{Kind: events.KindDelivery, ConversationID: conversation, MessageID: m.ID, Text: reason})
 	return nil
+}
+
+// earlierEvery is how often a reply waiting for an earlier one looks.
+const earlierEvery = 250 * time.Millisecond
+
+// earlierWait is how long one attempt waits for an earlier reply before
+// it lets the retry policy wait.
+const earlierWait = 15 * time.Second
+
+// awaitEarlier holds a reply while an earlier one to the same person on
+// the same channel is still being delivered (its channel slow or down,
+// its conversation gone on): replies arrive in the order they were
+// written. An earlier reply older than the give-up time is not waited
+// for: its own delivery has given up.
+func (a *Activities) awaitEarlier(ctx context.Context, reply *domain.Message) error {
+	since := reply.CreatedAt.Add(-a.Policy.DeliveryGiveUpOrDefault())
+	deadline := time.Now().Add(earlierWait)
+	for {
+		waiting, err := domain.EarlierUndelivered(ctx, a.DB, reply, since)
+		if err != nil || !waiting {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return errors.New("an earlier reply to this person is still being delivered")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(earlierEvery):
+		}
+	}
 }

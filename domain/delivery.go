@@ -287,3 +287,21 @@ func NoteDeliveryError(ctx context.Context, db bun.IDB, providerID, reason strin
 	}
 	return nil
 }
+
+// EarlierUndelivered says whether a message to the same person, in the
+// same conversation and on the same channel, older than m and written
+// since since, is still waiting for its provider to take it: m must wait
+// for it, or the person would read the replies out of order.
+func EarlierUndelivered(ctx context.Context, db bun.IDB, m *Message, since time.Time) (bool, error) {
+	if m.ConversationID == nil {
+		return false, nil
+	}
+	ok, err := db.NewSelect().Model((*Message)(nil)).
+		Where("conversation_id = ? AND id < ? AND recipient_id = ? AND channel = ?", *m.ConversationID, m.ID, m.RecipientID, m.Channel).
+		Where("delivery_status = ? AND created_at > ?", DeliveryPending, since.UTC()).
+		Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("earlier messages undelivered: %w", err)
+	}
+	return ok, nil
+}

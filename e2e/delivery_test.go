@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,31 @@ func TestAStatusCallbackSaysWhyAReplyWasNotDelivered(t *testing.T) {
 		require.NotNil(t, reply.DeliveryError, c.code)
 		assert.Equal(t, c.reason, *reply.DeliveryError)
 	}
+}
+
+// With Twilio down, a reply that cannot go out does not hold the
+// conversation: the user's next text is answered (its LLM call made)
+// while the first reply still waits, and once Twilio is back both go out
+// in the order they were written.
+func TestTwilioDownHoldsNoConversationHostage(t *testing.T) {
+	s := newSMSStackWith(t, "sqlite:///:memory:", fakellm.Echo, nil, stackOptions{temporal: temporalServer,
+		env: map[string]string{"DELIVERY_GIVE_UP_MINUTES": "0.5"}}) // tried 15 s before the conversation goes on
+	s.twilio.SetDown(true)
+	first := "SM21000000000000000000000000000001"
+	require.Equal(t, http.StatusOK, s.webhook(inbound(first, userPhone, "first question")).Code)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, s.llm.Requests(), 1) }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, http.StatusOK, s.webhook(inbound("SM21000000000000000000000000000002", userPhone, "second question")).Code)
+	require.EventuallyWithT(t, func(c *assert.CollectT) { assert.Len(c, s.llm.Requests(), 2) }, 25*time.Second, 50*time.Millisecond,
+		"the second text is answered while the first reply waits")
+	assert.Empty(t, s.twilio.Sent(), "Twilio is still down")
+
+	s.twilio.SetDown(false)
+	sent := s.waitSMS(2)
+	assert.Equal(t, "echo: first question", sent[0].Body)
+	assert.Equal(t, "echo: second question", sent[1].Body, "in the order they were written")
+	in, err := domain.MessageByExternalID(context.Background(), s.db, domain.ChannelTwilio, first)
+	require.NoError(t, err)
+	assert.Equal(t, workflows.OutcomeReplied, s.turnOutcome(in.ID).Outcome)
+	assert.Contains(t, s.history(workflows.TurnWorkflowID(in.ID)), "version:deliver-behind")
+	s.saveHistories(workflows.TurnWorkflowID(in.ID), workflows.ConversationWorkflowID(domain.AIConversationID(s.user.UserID())))
 }

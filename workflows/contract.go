@@ -37,6 +37,9 @@ const (
 	// AgentReplySignal (an AgentReply) gives the conversation a person's
 	// stored answer to deliver.
 	AgentReplySignal = "agent_reply"
+	// TurnSavedSignal (a TurnSaved) tells a conversation that its turn
+	// saved its reply and is still delivering it: the next turn may start.
+	TurnSavedSignal = "turn_saved"
 	// ModeQuery answers with the conversation's ConversationMode.
 	ModeQuery = "mode"
 	// ApprovalUpdate (an ApprovalDecision) decides a tool call of a turn
@@ -169,6 +172,13 @@ type Inbound struct {
 	// Debounce is how long the conversation waits after this message for
 	// more before a turn answers them together (0: at once).
 	Debounce time.Duration `json:"debounce,omitempty"`
+}
+
+// TurnSaved is a turn whose reply is saved but not delivered yet (its
+// channel is slow or down), with what it decided.
+type TurnSaved struct {
+	TurnID string     `json:"turn_id"`
+	Result TurnResult `json:"result"`
 }
 
 // ModeRequest asks a conversation to change who answers it (the modes

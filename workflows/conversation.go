@@ -51,6 +51,7 @@ func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	c.inbound = workflow.GetSignalChannel(ctx, InboundSignal)
 	c.modes = workflow.GetSignalChannel(ctx, ModeSignal)
 	c.agentReplies = workflow.GetSignalChannel(ctx, AgentReplySignal)
+	c.saved = workflow.GetSignalChannel(ctx, TurnSavedSignal)
 	return c.run(ctx)
 }
 
@@ -79,6 +80,10 @@ type conversation struct {
 	// arrived is when the newest message was queued, for the debounce.
 	arrived time.Time
 	now     func() time.Time
+	// saved tells of turns that saved their reply and still deliver it;
+	// behind are those turns, waited for before the run ends.
+	saved  workflow.ReceiveChannel
+	behind []workflow.Future
 }
 
 // control is a mode request or an agent reply, in the order they came.
@@ -143,6 +148,7 @@ func (c *conversation) addToSelector(ctx workflow.Context, sel workflow.Selector
 
 func (c *conversation) run(ctx workflow.Context) error {
 	for turns := 0; ; {
+		c.behind = slices.DeleteFunc(c.behind, func(f workflow.Future) bool { return f.IsReady() })
 		c.receive()
 		if err := c.handleControl(ctx); err != nil {
 			return err
@@ -174,6 +180,7 @@ func (c *conversation) run(ctx workflow.Context) error {
 		}
 		if len(c.pending) == 0 {
 			if !c.waitForMessage(ctx) {
+				c.waitBehind(ctx)
 				return nil
 			}
 			continue
@@ -193,8 +200,20 @@ func (c *conversation) run(ctx workflow.Context) error {
 	}
 }
 
+// waitBehind waits for the turns still delivering their replies: a run
+// that ended would end them.
+func (c *conversation) waitBehind(ctx workflow.Context) {
+	for _, f := range c.behind {
+		if err := f.Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("a turn delivering behind failed", "error", err)
+		}
+	}
+	c.behind = nil
+}
+
 // continueAsNew starts the next run with what this one holds.
 func (c *conversation) continueAsNew(ctx workflow.Context) error {
+	c.waitBehind(ctx)
 	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
 		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision, Agent: c.agent}
 	if c.mode.Mode != domain.ModeAI {
@@ -439,13 +458,27 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
 		Channel: batch[len(batch)-1].Channel, MessageIDs: ids, Revision: TurnRevision, Agent: c.agent}
 	tctx, cancel := workflow.WithCancel(ctx)
-	defer cancel()
+	behind := false
+	defer func() {
+		if !behind {
+			cancel()
+		}
+	}()
 	child := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(tctx, TurnChildOptions(in)), TurnWorkflowName, in)
 	var res TurnResult
 	var err error
 	for done, cancelled := false, false; !done; {
 		sel := workflow.NewSelector(ctx)
 		sel.AddFuture(child, func(f workflow.Future) { err = f.Get(ctx, &res); done = true })
+		sel.AddReceive(c.saved, func(ch workflow.ReceiveChannel, _ bool) {
+			var ts TurnSaved
+			ch.Receive(ctx, &ts)
+			if ts.TurnID == TurnWorkflowID(ids[0]) && !cancelled {
+				// Saved, and delivering behind: the next turn may start.
+				res, done, behind = ts.Result, true, true
+				c.behind = append(c.behind, child)
+			}
+		})
 		c.addToSelector(ctx, sel)
 		sel.Select(ctx)
 		if !done && !cancelled && (c.handoffRequested() || c.personAskedDuring(ctx)) {

@@ -22,7 +22,8 @@ import (
 type unreachable struct {
 	mu       sync.Mutex
 	attempts int
-	giveUp   time.Duration
+	// windows are the ScheduleToCloseTimeout of each Deliver scheduled.
+	windows  map[string]time.Duration
 	failures []activities.DeliveryFailureInput
 }
 
@@ -30,8 +31,20 @@ func (u *unreachable) deliver(ctx context.Context, _ activities.DeliverInput) er
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.attempts++
-	u.giveUp = activity.GetInfo(ctx).ScheduleToCloseTimeout
+	if u.windows == nil {
+		u.windows = map[string]time.Duration{}
+	}
+	u.windows[activity.GetInfo(ctx).ActivityID] = activity.GetInfo(ctx).ScheduleToCloseTimeout
 	return errors.New("twilio unavailable (503)")
+}
+
+// giveUp is how long the channel was tried in all.
+func (u *unreachable) giveUp() time.Duration {
+	var total time.Duration
+	for _, w := range u.windows {
+		total += w
+	}
+	return total
 }
 
 func (u *unreachable) record(_ context.Context, in activities.DeliveryFailureInput) error {
@@ -68,7 +81,8 @@ func TestDeliveryGivesUpAfterThePolicysTime(t *testing.T) {
 			var res workflows.TurnResult
 			require.NoError(t, env.GetWorkflowResult(&res))
 			assert.Equal(t, workflows.OutcomeUndeliverable, res.Outcome)
-			assert.Equal(t, tc.want, ch.giveUp)
+			assert.Equal(t, tc.want, ch.giveUp())
+			assert.Len(t, ch.windows, 2, "a first try, then the rest behind the conversation")
 			assert.Greater(t, ch.attempts, 1, "retried until the give-up time")
 			assert.Equal(t, []activities.DeliveryFailureInput{{MessageID: res.ReplyID, Reason: activities.ReasonGaveUp}}, ch.failures)
 		})

@@ -24,7 +24,11 @@ import (
 // conversation-v5 one that gathered a burst of texts behind debounce
 // timers, conversation-v6 one that stopped a stuck turn when a call for a
 // person came (the "handoff-on-arrival" version); turn-v6 is a turn that
-// gave way to a newer message while it retried the LLM.
+// gave way to a newer message while it retried the LLM; turn-v7 and
+// conversation-v7 a turn whose channel was down, which let its
+// conversation go on while it delivered ("deliver-behind");
+// turn-delivery-gave-up and conversation-delivery-refused record why a
+// reply was not delivered.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

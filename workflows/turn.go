@@ -132,7 +132,7 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 		return res, t.done(ctx, res)
 	}
 	t.step = StepDeliver
-	if err := workflow.ExecuteActivity(withDeliverOptions(ctx, t.policy.DeliveryGiveUpOrDefault()), a.Deliver, activities.DeliverInput{ReplyID: res.ReplyID}).Get(ctx, nil); err != nil {
+	if err := t.deliverReply(ctx, res); err != nil {
 		// The reply is saved; the channel refused it for good (or past the give-up time).
 		log.Error("delivery failed", "reply_id", res.ReplyID, "error", err)
 		undelivered(ctx, res.ReplyID, err)
