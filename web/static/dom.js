@@ -43,6 +43,22 @@ export function badge(text, kind = text) {
   return h("span", { class: "badge badge-" + kind }, text);
 }
 
+// notDelivered marks a message its channel did not deliver, saying why in
+// words (delivery_error is a code: gave_up, twilio_21211, ...).
+const undeliveredWhy = {
+  gave_up: "the channel was unavailable",
+  outside_whatsapp_window: "outside WhatsApp's 24-hour window",
+  opted_out: "they opted out (STOP)",
+  no_address: "no address to send to",
+  channel_not_configured: "the channel is not configured",
+};
+export function notDelivered(m) {
+  if (m.delivery_status !== "failed" && m.delivery_status !== "undelivered") return null;
+  const why = undeliveredWhy[m.delivery_error] || m.delivery_error;
+  return h("span", { class: "badge badge-failed", title: m.delivery_error || "" },
+    "not delivered" + (why ? ": " + why : ""));
+}
+
 // identities are the marks the server vouches for (the "badge" of a
 // participant): the real assistant and the real staff. Their words and
 // look come from here, never from the server's text.

@@ -1,7 +1,7 @@
 // One conversation: with the assistant (ai:<me>) or with another user, and
 // the same view for the support team answering a user's conversation with
 // the assistant. Replies appear live from the conversation's event stream.
-import { h, field, when, badge, identityBadge, submitting, outLink, safeHref } from "../dom.js";
+import { h, field, when, badge, identityBadge, notDelivered, submitting, outLink, safeHref } from "../dom.js";
 import { api, follow, session } from "../api.js";
 
 // modeBanner says, on a conversation with the assistant, who answers it.
@@ -129,7 +129,8 @@ async function conversationView(main, signal, o) {
         badge(m.channel, "channel"),
         h("time", { datetime: m.created_at }, when(m.created_at)),
         pending && badge("thinking…", "pending"),
-        m.turn_status === "failed" && badge("no answer", "failed")),
+        m.turn_status === "failed" && badge("no answer", "failed"),
+        notDelivered(m)),
       h("p", { class: "content" }, citedText(m.content, m.citations)),
       sources(m.citations));
     const old = shown.get(m.id);

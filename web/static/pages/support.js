@@ -1,7 +1,7 @@
 // The support inbox: every conversation with the assistant, latest first,
 // who answers it and what the team has not read; it follows the inbox's
 // event stream, so a new message or a handoff shows at once.
-import { h, when, badge } from "../dom.js";
+import { h, when, badge, notDelivered } from "../dom.js";
 import { api, follow } from "../api.js";
 
 export async function supportPage(main, signal) {
@@ -26,7 +26,8 @@ export async function supportPage(main, signal) {
       badge(c.mode === "human" ? "with a person" : "with the AI", c.mode === "human" ? "pending" : "channel"),
       c.unread_count > 0 && h("span", { class: "badge badge-unread" }, `${c.unread_count} unread`),
       c.reason && h("span", { class: "muted" }, c.reason),
-      c.last_message && h("span", { class: "muted" }, when(c.last_message.created_at), " — ", c.last_message.content.slice(0, 80)))));
+      c.last_message && h("span", { class: "muted" }, when(c.last_message.created_at), " — ", c.last_message.content.slice(0, 80)),
+      c.last_message && notDelivered(c.last_message))));
     if (!data.length) list.append(h("li", { class: "muted" }, "Nothing here."));
     if (total > data.length) list.append(h("li", { class: "muted" }, `${data.length} of ${total}`));
   }
