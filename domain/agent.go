@@ -189,6 +189,7 @@ func checkAgents(all []AgentSpec) error {
 	case 1:
 		return nil
 	}
+	slices.Sort(entries) // the same message whatever order the agents were read in
 	return invalid(fmt.Sprintf("more than one entry agent: %s", strings.Join(entries, ", ")))
 }
 
