@@ -52,6 +52,9 @@ type Activities struct {
 	Webhooks *Webhooks
 	// Deliverers send replies per channel; the web channel needs none.
 	Deliverers map[domain.Channel]Deliverer
+	// Media fetches and keeps the files inbound messages carry, and
+	// shows them to the model; nil: files are not fetched.
+	Media *Media
 	// Events carries typing, the reply as it is written and resets to the
 	// API processes' streams; nil publishes nothing.
 	Events events.Publisher

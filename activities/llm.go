@@ -152,10 +152,14 @@ func (a *Activities) CallLLM(ctx context.Context, in CallLLMInput) (CallLLMResul
 			msgs = append(msgs, openai.SystemMessage(memoryIntro+memory))
 		}
 	}
+	media, err := a.historyMedia(ctx, history)
+	if err != nil {
+		return CallLLMResult{}, err
+	}
 	for _, m := range history {
 		switch {
 		case m.SenderID == user.ID:
-			msgs = append(msgs, openai.UserMessage(m.Content))
+			msgs = append(msgs, media.userMessage(m))
 		case m.AgentID != nil:
 			// A person answered while they had the conversation.
 			msgs = append(msgs, openai.AssistantMessage(HumanLabel+m.Content))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -86,7 +87,8 @@ func (s *TelegramSender) Deliver(ctx context.Context, reply *domain.Message) (st
 func (s *TelegramSender) classify(err error) error {
 	var te *tgbotapi.Error
 	if !errors.As(err, &te) {
-		return fmt.Errorf("telegram: %w", err)
+		// A network error names the URL, which carries the bot token.
+		return fmt.Errorf("telegram: %w", withoutToken(err, s.Bot.Token))
 	}
 	switch {
 	case te.Code == http.StatusTooManyRequests:
@@ -105,7 +107,16 @@ func (s *TelegramSender) Typing(_ context.Context, address string) error {
 		return fmt.Errorf("bad chat id: %w", err)
 	}
 	if _, err := s.Bot.Request(tgbotapi.NewChatAction(chatID, tgbotapi.ChatTyping)); err != nil {
-		return fmt.Errorf("telegram chat action: %w", err)
+		return fmt.Errorf("telegram chat action: %w", withoutToken(err, s.Bot.Token))
 	}
 	return nil
+}
+
+// withoutToken takes the bot token out of an error: the Bot API's URLs
+// carry it, and errors end up in workflow histories and logs.
+func withoutToken(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "<bot token>"))
 }

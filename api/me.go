@@ -152,7 +152,12 @@ func (s *Server) deleteMe(c *gin.Context) {
 	if !s.confirmPassword(c, u, in.Password, "account deletion", "Password is incorrect") {
 		return
 	}
-	err := domain.DeleteUser(c.Request.Context(), s.db, u.ID)
+	media, err := domain.MessagesWithMedia(c.Request.Context(), s.db, u.ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	err = domain.DeleteUser(c.Request.Context(), s.db, u.ID)
 	s.sessions.forget(u.ID)
 	if errors.Is(err, domain.ErrLastSuperuser) {
 		abort(c, http.StatusForbidden, "The last active superuser cannot delete their account")
@@ -162,6 +167,7 @@ func (s *Server) deleteMe(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.removeMedia(c, media...)
 	s.record(c, &domain.AuditEntry{Action: domain.AuditUserSelfDelete, TargetType: "user", TargetID: strconv.FormatInt(u.ID, 10)})
 	c.JSON(http.StatusOK, messageResponse{Message: "Account deleted"})
 }

@@ -148,6 +148,7 @@ func (s *Server) deleteMessage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.removeMedia(c, id)
 	s.messagesLog(c).Info("message deleted", "message_id", id, "sender_id", me.ID)
 	c.JSON(http.StatusOK, messageResponse{Message: "Message deleted"})
 }

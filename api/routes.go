@@ -292,7 +292,14 @@ func (s *Server) routeTable() []route {
 			params: []*openapi3.Parameter{idParam}, ok: reply{body: domain.Message{}}, errors: []int{403, 404}},
 		{method: "DELETE", path: "/messages/:id", access: signedIn, handle: s.deleteMessage,
 			tag: "messages", summary: "Delete a message (sender only)",
-			params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{403, 404}},
+			description: "Its files (attachments) go with it.",
+			params:      []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{403, 404}},
+		{method: "GET", path: "/messages/:id/attachments/:n", access: signedIn, handle: s.getAttachment,
+			tag: "messages", summary: "A file the message carried (a picture, a voice note)",
+			description: "The stored file with its content type, to the message's sender and recipient (and support staff who reach its conversation with the assistant); " +
+				"404 to anyone else, and while the file is not stored (attachments[].status pending, refused or failed).",
+			params: []*openapi3.Parameter{idParam, attachmentParam},
+			ok:     reply{media: mediaAny, body: "", desc: "The file"}, errors: []int{404}},
 
 		// Reports: users file and follow their own; staff who triage see and settle all.
 		{method: "POST", path: "/reports", access: signedIn, handle: s.createReport,

@@ -64,12 +64,18 @@ func (s *Server) deleteUser(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := domain.DeleteUser(c.Request.Context(), s.db, id)
+	media, err := domain.MessagesWithMedia(c.Request.Context(), s.db, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	err = domain.DeleteUser(c.Request.Context(), s.db, id)
 	s.sessions.forget(id)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	s.removeMedia(c, media...)
 	s.audit(c, domain.AuditUserDelete, "user", id, nil)
 	c.JSON(http.StatusOK, messageResponse{Message: "User deleted"})
 }

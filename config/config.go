@@ -73,6 +73,17 @@ type Config struct {
 	// TelegramAPIBaseURL is the Bot API server (a fake in tests).
 	TelegramAPIBaseURL string
 
+	// MediaDir holds the files inbound messages carry (pictures, voice
+	// notes), for the worker that fetches them and the API that serves
+	// them; MediaMaxBytes and MediaTypes bound what is kept. LLMVision
+	// shows the pictures to the model; LiteLLMTranscribeModel transcribes
+	// the voice notes.
+	MediaDir               string
+	MediaMaxBytes          int64
+	MediaTypes             []string
+	LLMVision              bool
+	LiteLLMTranscribeModel string
+
 	Host       string
 	Port       int
 	Domain     string
@@ -287,6 +298,11 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TelegramWebhookSecret:      r.str("TELEGRAM_WEBHOOK_SECRET", ""),
 		TelegramBotUsername:        r.str("TELEGRAM_BOT_USERNAME", ""),
 		TelegramAPIBaseURL:         strings.TrimSuffix(r.str("TELEGRAM_API_BASE_URL", "https://api.telegram.org"), "/"),
+		MediaDir:                   r.str("MEDIA_DIR", "media"),
+		MediaMaxBytes:              int64(r.intRange("MEDIA_MAX_BYTES", 5<<20, 1024, 100<<20)),
+		MediaTypes:                 r.mediaTypes("MEDIA_TYPES"),
+		LLMVision:                  r.choice("LLM_VISION", "false", "true") == "true",
+		LiteLLMTranscribeModel:     r.str("LITELLM_TRANSCRIBE_MODEL", "whisper-1"),
 		Host:                       r.str("AI_MESSAGE_HOST", "0.0.0.0"),
 		Port:                       r.intRange("AI_MESSAGE_PORT", 8000, 0, 65535),
 		Domain:                     r.str("AI_MESSAGE_DOMAIN", "localhost"),

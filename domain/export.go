@@ -11,10 +11,11 @@ import (
 
 // Export is everything aimsg holds about one person, as they may take it
 // away: their profile and roles, sessions, every message they sent or
-// received (with the channel address it came from or went to), their
-// reports with the support team's comments, their Telegram link, the
-// assistant's summaries of their conversations, their LLM usage and the
-// tool calls made for them that waited for a person's approval.
+// received (with the channel address it came from or went to, and the
+// files it carried), their reports with the support team's comments,
+// their Telegram link, the assistant's summaries of their conversations,
+// their LLM usage and the tool calls made for them that waited for a
+// person's approval.
 // Password hashes and token hashes stay out: they are secrets, not data
 // about the person.
 type Export struct {
@@ -66,6 +67,11 @@ func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) 
 			if err := p.query.Scan(ctx); err != nil && err != sql.ErrNoRows {
 				return fmt.Errorf("export %s: %w", p.what, err)
 			}
+		}
+		// Their files are listed with each message (what, how large, a
+		// voice note's transcript), not inlined.
+		if err := withAttachments(ctx, tx, messages); err != nil {
+			return fmt.Errorf("export attachments: %w", err)
 		}
 		for _, m := range messages {
 			e.Messages = append(e.Messages, ExportedMessage{Message: m, Address: m.Address})

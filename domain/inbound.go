@@ -116,9 +116,10 @@ func (r *Received) Dispatch() bool {
 // changes nothing; keywords (STOP, START, HELP, AGENT, HUMAN) are
 // applied; an opted-out user's message is kept, not answered; past the
 // inbound limit likewise, with a notice at most once a minute; and the
-// message, the opt-out and the limit's count are written in one
-// transaction. The sender is userID, whom the channel identified by the
-// address; the recipient is the assistant.
+// message, its files (pending: the worker fetches them), the opt-out and
+// the limit's count are written in one transaction. The sender is userID,
+// whom the channel identified by the address; the recipient is the
+// assistant.
 func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbound, limit InboundLimit) (*Received, error) {
 	if in.ExternalID == "" || !StorableText(in.ExternalID) || len(in.ExternalID) > maxExternalIDLength {
 		return nil, invalid("the provider's message id is missing or not usable")
@@ -140,7 +141,9 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 		}
 		noTurn := kw == KeywordStop || kw == KeywordStart || kw == KeywordHelp || (user.SMSOptOut && kw != KeywordStart)
 		if strings.TrimSpace(text) == "" && len(in.Media) == 0 {
-			text, noTurn = "(empty message)", true
+			text, noTurn = EmptyText, true
+		} else if strings.TrimSpace(text) == "" {
+			text = MediaOnlyText(in.Media)
 		}
 		if !noTurn {
 			out.Limited, out.Answer, err = takeInbound(ctx, tx, userID, limit)
@@ -160,6 +163,9 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 			// Stored by a copy of this request that ran alongside.
 			out.Limited, out.Answer = false, keywordAnswer(kw)
 			return nil
+		}
+		if err := addAttachments(ctx, tx, m.ID, in.Media); err != nil {
+			return err
 		}
 		if a := keywordAnswer(kw); a != "" {
 			out.Answer = a

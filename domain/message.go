@@ -97,6 +97,9 @@ type Message struct {
 	Model *string `bun:"model,type:varchar(255)" json:"model,omitempty"`
 	// Citations are the knowledge base passages an AI reply cites.
 	Citations []Citation `bun:"citations,type:text,nullzero" json:"citations,omitempty"`
+	// Attachments are the files an inbound message carried (pictures,
+	// voice notes), when it carried any.
+	Attachments []Attachment `bun:"-" json:"attachments,omitempty"`
 	Timestamps
 }
 
@@ -158,7 +161,7 @@ func ListMessages(ctx context.Context, db bun.IDB, userID int64, f MessageFilter
 	if err != nil {
 		return nil, 0, fmt.Errorf("list messages: %w", err)
 	}
-	return msgs, total, nil
+	return msgs, total, withAttachments(ctx, db, msgs)
 }
 
 // countedTotal reads a list's total from the counters the database keeps
@@ -213,7 +216,7 @@ func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]M
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
-	return msgs, nil
+	return msgs, withAttachments(ctx, db, msgs)
 }
 
 // MessageFor returns a message its sender or recipient asks for; to anyone
@@ -230,7 +233,11 @@ func MessageFor(ctx context.Context, db bun.IDB, userID, id int64) (*Message, er
 	if err != nil {
 		return nil, fmt.Errorf("read message: %w", err)
 	}
-	return m, nil
+	msgs := []Message{*m}
+	if err := withAttachments(ctx, db, msgs); err != nil {
+		return nil, err
+	}
+	return &msgs[0], nil
 }
 
 // CheckContent applies the rules every message follows.
@@ -475,7 +482,7 @@ func MessagesAfter(ctx context.Context, db bun.IDB, conversationID string, after
 	if err != nil {
 		return nil, fmt.Errorf("messages after: %w", err)
 	}
-	return msgs, nil
+	return msgs, withAttachments(ctx, db, msgs)
 }
 
 // LatestMessageID is the id of a conversation's newest message, 0 if none.

@@ -109,6 +109,8 @@ func TestWebAppInABrowser(t *testing.T) {
 		Username: adminName, Email: adminName + "@example.com", HashedPassword: hash})
 	require.NoError(t, err)
 
+	texterUndelivered(t, s)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "app.test.mjs")
@@ -133,10 +135,33 @@ func TestWebAppInABrowser(t *testing.T) {
 	assert.Equal(t, domain.ReportResolved, reports[0].Status)
 	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs",
 		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox",
-		"15-knowledge", "16-knowledge-edit", "17-knowledge-search", "18-chat-with-sources", "19-phone-knowledge"} {
+		"15-knowledge", "16-knowledge-edit", "17-knowledge-search", "18-chat-with-sources", "19-phone-knowledge",
+		"20-not-delivered-inbox", "21-not-delivered-conversation"} {
 		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
 		if assert.NoError(t, err) {
 			assert.Greater(t, info.Size(), int64(5000), shot)
 		}
 	}
+}
+
+// texterUndelivered gives the support inbox a person who texts the
+// assistant, Sam Texter, whose last reply Twilio never took: the page
+// marks it not delivered, and why.
+func texterUndelivered(t *testing.T, s *stack) {
+	t.Helper()
+	ctx := context.Background()
+	name, phone, sid := "Sam Texter", "+14155550199", "SM00000000000000000000000000000999"
+	u, err := domain.CreateUser(ctx, s.db, domain.NewUser{Username: "samtexter", Email: "sam@example.com",
+		HashedPassword: "x", FullName: &name, PhoneNumber: &phone})
+	require.NoError(t, err)
+	a, err := domain.Assistant(ctx, s.db)
+	require.NoError(t, err)
+	in, _, err := domain.ReceiveMessage(ctx, s.db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID,
+		Content: "Is my order on its way?", Channel: domain.ChannelTwilio, ExternalID: &sid, Address: &phone, NoTurn: true})
+	require.NoError(t, err)
+	reply, err := domain.SaveReply(ctx, s.db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
+		AnswersUpTo: in.ID, Content: "Yes: it left the warehouse this morning."})
+	require.NoError(t, err)
+	_, err = domain.FailDelivery(ctx, s.db, reply.ID, "gave_up")
+	require.NoError(t, err)
 }

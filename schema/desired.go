@@ -54,6 +54,9 @@ var tables = []table{
 	{model: (*domain.Delivery)(nil), foreignKeys: []string{
 		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.Attachment)(nil), foreignKeys: []string{
+		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
+	}},
 	{model: (*domain.MessageCount)(nil)},
 	{model: (*domain.ConversationCount)(nil)},
 	{model: (*domain.UserConversation)(nil), foreignKeys: []string{

@@ -94,6 +94,7 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 			Bot: activities.NewTelegram(cfg.TelegramBotToken, cfg.TelegramAPIBaseURL), DB: db,
 		}
 	}
+	acts.Media = newMedia(cfg)
 	return acts, nil
 }
 

@@ -312,6 +312,9 @@ const (
 	StepSaveReply   TurnStep = "save_reply"
 	StepDeliver     TurnStep = "deliver"
 	StepDone        TurnStep = "done"
+	// StepFetchMedia comes after load_history in a turn whose messages
+	// carry files: it fetches them.
+	StepFetchMedia TurnStep = "fetch_media"
 )
 
 // ApprovalStep is the step of a turn waiting for a person to approve a
@@ -351,6 +354,10 @@ const (
 	// retrying the LLM; no reply is saved, and the next turn answers its
 	// messages with the new one.
 	OutcomeInterrupted Outcome = "interrupted"
+	// OutcomeVoiceUnheard: the turn's messages were a voice note that
+	// could not be fetched or transcribed, and nothing else; the reply
+	// asks the person to type (VoiceNoteUnheard), without the LLM.
+	OutcomeVoiceUnheard Outcome = "voice_unheard"
 )
 
 // failed is true for the outcomes whose reply is an apology.

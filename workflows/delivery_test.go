@@ -69,7 +69,7 @@ func TestDeliveryGivesUpAfterThePolicysTime(t *testing.T) {
 			env := newEnvWith(t, p)
 			saved := &replies{}
 			ch := &unreachable{}
-			env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return([]int64{5}, nil)
+			env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return(activities.History{IDs: []int64{5}}, nil)
 			env.OnActivity(a.SaveReply, mock.Anything, mock.Anything).Return(saved.save)
 			env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{Content: "ok"}, nil)
 			env.OnActivity(a.Deliver, mock.Anything, mock.Anything).Return(ch.deliver)

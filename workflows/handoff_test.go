@@ -74,7 +74,9 @@ func handoffEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *replies, *hu
 	saved := &replies{}
 	human := &humanSide{}
 	env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.LoadHistoryInput) ([]int64, error) { return []int64{in.UpTo}, nil })
+		func(_ context.Context, in activities.LoadHistoryInput) (activities.History, error) {
+			return activities.History{IDs: []int64{in.UpTo}}, nil
+		})
 	env.OnActivity(a.SaveReply, mock.Anything, mock.Anything).Return(saved.save)
 	env.OnActivity(a.Deliver, mock.Anything, mock.Anything).Return(human.deliver)
 	env.OnActivity(a.RecordMode, mock.Anything, mock.Anything).Return(human.record)

@@ -28,7 +28,9 @@ import (
 // conversation-v7 a turn whose channel was down, which let its
 // conversation go on while it delivered ("deliver-behind");
 // turn-delivery-gave-up and conversation-delivery-refused record why a
-// reply was not delivered.
+// reply was not delivered; turn-inbound-media is a turn that fetched a
+// picture before the LLM (the "inbound-media" version), turn-voice-unheard
+// one whose voice note could not be transcribed.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)

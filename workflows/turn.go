@@ -90,14 +90,14 @@ func (t *turn) run(ctx workflow.Context) (TurnResult, error) {
 	} else if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, t.startAgent()).Get(ctx, &t.policy); err != nil {
 		return t.cancelled(ctx, TurnResult{}, err)
 	}
-	var history []int64
+	var history activities.History
 	if err := workflow.ExecuteLocalActivity(local, a.LoadHistory, activities.LoadHistoryInput{
 		ConversationID: t.in.ConversationID, UpTo: upTo}).Get(ctx, &history); err != nil {
 		return t.cancelled(ctx, TurnResult{}, err)
 	}
 
 	res := TurnResult{}
-	reply, outcome := t.agentLoop(ctx, history, &res)
+	reply, outcome := t.answer(ctx, history, &res)
 	if ctx.Err() != nil {
 		// A handoff came first: no reply is saved, the person answers.
 		return t.cancelled(ctx, res, ctx.Err())

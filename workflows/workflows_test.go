@@ -62,7 +62,9 @@ func (r *replies) all() []activities.SaveReplyInput {
 // quietTurn mocks the steps around the LLM: history, delivery.
 func quietTurn(env *testsuite.TestWorkflowEnvironment, saved *replies) {
 	env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.LoadHistoryInput) ([]int64, error) { return []int64{in.UpTo}, nil })
+		func(_ context.Context, in activities.LoadHistoryInput) (activities.History, error) {
+			return activities.History{IDs: []int64{in.UpTo}}, nil
+		})
 	env.OnActivity(a.SaveReply, mock.Anything, mock.Anything).Return(saved.save)
 	env.OnActivity(a.Deliver, mock.Anything, mock.Anything).Return(nil)
 }

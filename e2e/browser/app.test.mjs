@@ -335,6 +335,27 @@ test("a person from the support team takes over the chat, answers and hands it b
   await agent.context().close();
 });
 
+test("a reply its channel did not deliver is marked, in the inbox and the conversation", async () => {
+  const agent = await newPage();
+  await agent.goto(base + "/app#/login");
+  await agent.getByLabel("Username or email").fill(admin.username);
+  await agent.getByLabel("Password").fill(admin.password);
+  await agent.getByRole("button", { name: "Sign in" }).click();
+  await agent.waitForURL(/#\/chat$/);
+  await agent.getByRole("link", { name: "Support" }).click();
+  await agent.getByRole("button", { name: "All" }).click();
+  const row = agent.locator(".inbox li", { hasText: "Sam Texter" });
+  await row.locator(".badge-failed", { hasText: "not delivered: the channel was unavailable" }).waitFor();
+  await shot(agent, "20-not-delivered-inbox");
+  await row.getByRole("link", { name: "Sam Texter" }).click();
+  const reply = agent.locator(".message", { hasText: "it left the warehouse" });
+  await reply.locator(".badge-failed", { hasText: "not delivered: the channel was unavailable" }).waitFor();
+  assert.equal(await agent.locator(".message .badge-failed").count(), 1, "only the reply that did not go out");
+  await shot(agent, "21-not-delivered-conversation");
+  assert.deepEqual(agent.errors, []);
+  await agent.context().close();
+});
+
 test("an expired access token is refreshed without the user noticing", async () => {
   const page = userPage;
   const before = await page.evaluate(() => JSON.parse(localStorage.getItem("aimsg.session")));

@@ -109,6 +109,8 @@ type Server struct {
 	script   Script
 	requests []Request
 	onChunk  func(req Request, i int)
+	// audio answers /v1/audio/transcriptions (transcriptions.go).
+	audio transcriber
 }
 
 // OnChunk calls f as each piece of a streamed answer's content is about
@@ -144,6 +146,10 @@ func (s *Server) Requests() []Request {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == transcriptionsPath {
+		s.audio.handle(w, r)
+		return
+	}
 	if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return

@@ -1,6 +1,7 @@
-// Package faketelegram is a Telegram Bot API server for tests: sendMessage
-// and setWebhook in the wire format of the Bot API (form posts, {"ok": ...}
-// answers, error_code and retry_after), with scripted failures.
+// Package faketelegram is a Telegram Bot API server for tests: sendMessage,
+// setWebhook and getFile in the wire format of the Bot API (form posts,
+// {"ok": ...} answers, error_code and retry_after), with scripted
+// failures, and the files getFile names (AddFile).
 package faketelegram
 
 import (
@@ -35,6 +36,8 @@ type Server struct {
 	sent    []Sent
 	webhook map[string]string
 	actions []Action
+	// files are the files getFile knows (files.go), by file id.
+	files map[string]File
 }
 
 // Start serves the fake for a bot token.
@@ -82,6 +85,10 @@ func (s *Server) Webhook() map[string]string {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if filePath, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.Token+"/"); ok {
+		s.download(w, r, filePath)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/bot"+s.Token+"/")
 	if !ok {
 		answer(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
@@ -104,6 +111,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, map[string]any{"ok": true, "result": true, "description": "Webhook was set"})
 	case "sendMessage":
 		s.send(w, r)
+	case "getFile":
+		s.getFile(w, r)
 	case "sendChatAction":
 		chatID, _ := strconv.ParseInt(r.PostForm.Get("chat_id"), 10, 64)
 		s.mu.Lock()

@@ -63,6 +63,8 @@ type Server struct {
 	sent       []Sent
 	down       bool
 	inbound    map[string]time.Time
+	// media are the files AddMedia serves (media.go).
+	media mediaFiles
 }
 
 // Start serves the fake; every create succeeds unless script says otherwise.
@@ -110,6 +112,9 @@ func (s *Server) Creates() int {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if s.media.serve(w, r, s.AccountSID) {
+		return
+	}
 	path := "/2010-04-01/Accounts/" + s.AccountSID + "/Messages.json"
 	if user, _, ok := r.BasicAuth(); !ok || user != s.AccountSID {
 		restError(w, http.StatusUnauthorized, 20003, "Authenticate")

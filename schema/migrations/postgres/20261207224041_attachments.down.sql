@@ -1,0 +1,2 @@
+-- Drop "attachments" table
+DROP TABLE "attachments";

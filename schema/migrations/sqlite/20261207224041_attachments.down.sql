@@ -1,0 +1,6 @@
+-- Disable the enforcement of foreign-keys constraints
+PRAGMA foreign_keys = off;
+-- Drop "attachments" table
+DROP TABLE `attachments`;
+-- Enable back the enforcement of foreign-keys constraints
+PRAGMA foreign_keys = on;
