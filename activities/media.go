@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,7 +247,7 @@ func (m *Media) fetch(ctx context.Context, db bun.IDB, f domain.InboundFile) err
 // and records it. The bytes are counted as they arrive: past MaxBytes the
 // download stops.
 func (m *Media) store(ctx context.Context, db bun.IDB, f domain.InboundFile, resp *http.Response) error {
-	rel := path.Join(domain.MediaFolder(f.MessageID), strconv.Itoa(f.N)+extension(f.ContentType))
+	rel := domain.MediaPath(f.MessageID, f.N, domain.MediaExtension(f.ContentType))
 	final := filepath.Join(m.Dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
 		return fmt.Errorf("media folder: %w", err)
@@ -281,7 +279,7 @@ func (m *Media) store(ctx context.Context, db bun.IDB, f domain.InboundFile, res
 	}
 	if contentType != f.ContentType {
 		// The picture is what its bytes say; its name follows.
-		rel = path.Join(path.Dir(rel), strconv.Itoa(f.N)+extension(contentType))
+		rel = domain.MediaPath(f.MessageID, f.N, domain.MediaExtension(contentType))
 		final = filepath.Join(m.Dir, filepath.FromSlash(rel))
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
@@ -304,33 +302,6 @@ func (h *headWriter) Write(p []byte) (int, error) {
 		h.buf.Write(p[:min(room, len(p))])
 	}
 	return len(p), nil
-}
-
-// extension is the file name extension of a content type aimsg keeps.
-func extension(contentType string) string {
-	switch contentType {
-	case "image/jpeg":
-		return ".jpg"
-	case "image/png":
-		return ".png"
-	case "image/gif":
-		return ".gif"
-	case "image/webp":
-		return ".webp"
-	case "audio/ogg":
-		return ".ogg"
-	case "audio/mpeg":
-		return ".mp3"
-	case "audio/mp4":
-		return ".m4a"
-	case "audio/wav":
-		return ".wav"
-	case "audio/webm":
-		return ".webm"
-	case "audio/amr":
-		return ".amr"
-	}
-	return ""
 }
 
 // twilioMedia is the request for a Twilio media URL, with the account's
@@ -439,7 +410,7 @@ func (a *Activities) transcribe(ctx context.Context, v domain.Attachment) error 
 	}
 	defer f.Close()
 	res, err := a.LLM.Client.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{
-		File:  openai.File(f, "voice"+extension(v.ContentType), v.ContentType),
+		File:  openai.File(f, "voice"+domain.MediaExtension(v.ContentType), v.ContentType),
 		Model: openai.AudioModel(a.Media.TranscribeModel),
 	})
 	var apiErr *openai.Error

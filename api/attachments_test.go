@@ -5,12 +5,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/testenv"
 )
 
@@ -71,5 +74,66 @@ func TestAttachmentsAreServedToTheirPeopleAndGoWithThem(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.NoDirExists(t, filepath.Join(dir, domain.MediaFolder(msg)))
 		assert.NoDirExists(t, filepath.Join(dir, domain.MediaFolder(second)))
+	})
+}
+
+// A picture sent from the web app: stored with its message in one go,
+// served back; a file that breaks a rule is refused and nothing stays.
+func TestPicturesSentWithAMessageAreKeptWithIt(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		dir := t.TempDir()
+		hs := newHarness(t, url, map[string]string{"MEDIA_DIR": dir, "MEDIA_MAX_BYTES": "2048"})
+		u := hs.user("snapper")
+		path := "/auth/conversations/" + domain.AIConversationID(u.UserID()) + "/files"
+		png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR picture bytes"
+		messages := func() int64 {
+			n, err := hs.db.NewSelect().Model((*domain.Message)(nil)).Where("sender_id = ?", u.UserID()).Count(context.Background())
+			require.NoError(t, err)
+			return n
+		}
+
+		body, ct := apitest.Upload(t, []apitest.File{{Name: "chair.png", Content: png, Type: "image/png"}}, "content", "the leg broke")
+		w := hs.call("POST", path, body, u.AccessToken, ct)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		m := decode(t, w)
+		assert.Equal(t, "the leg broke", m["content"])
+		assert.Equal(t, "pending", m["turn_status"], "the assistant answers it")
+		assert.Equal(t, []any{map[string]any{"n": float64(0), "content_type": "image/png",
+			"size_bytes": float64(len(png)), "status": "stored"}}, m["attachments"])
+		got := hs.call("GET", "/messages/"+itoa(int64(m["id"].(float64)))+"/attachments/0", nil, u.AccessToken)
+		require.Equal(t, http.StatusOK, got.Code)
+		assert.Equal(t, png, got.Body.String())
+
+		// A picture alone stands for itself; a client that does not say
+		// what it sends is judged by the bytes.
+		body, ct = apitest.Upload(t, []apitest.File{{Name: "x", Content: png}})
+		w = hs.call("POST", path, body, u.AccessToken, ct)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		assert.Equal(t, domain.PictureText, decode(t, w)["content"])
+
+		before := messages()
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		for name, tc := range map[string]struct {
+			files []apitest.File
+			code  int
+		}{
+			"a page called a picture": {[]apitest.File{{Name: "a.png", Content: png}, {Name: "b.png", Content: "<html><script>", Type: "image/png"}}, 422},
+			"a type not kept":         {[]apitest.File{{Name: "doc.pdf", Content: "%PDF-1.7", Type: "application/pdf"}}, 422},
+			"too large":               {[]apitest.File{{Name: "big.png", Content: png + strings.Repeat("x", 4096), Type: "image/png"}}, 413},
+			"no file":                 {nil, 422},
+			"eleven files":            {slices.Repeat([]apitest.File{{Name: "p.png", Content: png, Type: "image/png"}}, 11), 422},
+		} {
+			body, ct := apitest.Upload(t, tc.files, "content", "x")
+			w := hs.call("POST", path, body, u.AccessToken, ct)
+			assert.Equal(t, tc.code, w.Code, "%s: %s", name, w.Body.String())
+		}
+		assert.Equal(t, before, messages(), "nothing stored from a refused request")
+		after, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		assert.Len(t, after, len(entries), "no file left behind")
+		other := hs.user("other")
+		w = hs.call("POST", "/auth/conversations/"+domain.AIConversationID(other.UserID())+"/files", body, u.AccessToken, ct)
+		assert.Equal(t, http.StatusNotFound, w.Code, "not a conversation of hers")
 	})
 }

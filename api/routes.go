@@ -244,6 +244,14 @@ func (s *Server) routeTable() []route {
 				inboundLimitNote,
 			params: []*openapi3.Parameter{conversationParam}, body: conversationSendRequest{},
 			ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 429}},
+		{method: "POST", path: "/auth/conversations/:id/files", access: signedIn, handle: s.sendWithFiles,
+			tag: "conversations", summary: "Write in a conversation with pictures attached",
+			description: "multipart/form-data: files (1 to 10) and an optional content. Each file at most MEDIA_MAX_BYTES and of a type in MEDIA_TYPES, " +
+				"judged by its bytes (422 naming the file otherwise, 413 past the size); nothing is stored unless every file is. " +
+				"In the conversation with the assistant the message starts a turn, and the model sees the pictures when LLM_VISION is on. " + inboundLimitNote,
+			params: []*openapi3.Parameter{conversationParam},
+			upload: filesFormSchema, maxBody: filesBodyLimit(s.cfg.MediaMaxBytes), tooLarge: filesTooLarge(s.cfg.MediaMaxBytes),
+			ok: reply{status: 201, body: domain.Message{}}, errors: []int{404, 413, 429, 503}},
 		{method: "PUT", path: "/auth/conversations/:id/read", access: signedIn, handle: s.readConversation,
 			tag: "conversations", summary: "Mark the conversation read",
 			params: []*openapi3.Parameter{conversationParam}, ok: reply{body: readAllResponse{}}, errors: []int{404}},

@@ -298,7 +298,7 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		TelegramWebhookSecret:      r.str("TELEGRAM_WEBHOOK_SECRET", ""),
 		TelegramBotUsername:        r.str("TELEGRAM_BOT_USERNAME", ""),
 		TelegramAPIBaseURL:         strings.TrimSuffix(r.str("TELEGRAM_API_BASE_URL", "https://api.telegram.org"), "/"),
-		MediaDir:                   r.str("MEDIA_DIR", "media"),
+		MediaDir:                   r.str("MEDIA_DIR", ".data/media"),
 		MediaMaxBytes:              int64(r.intRange("MEDIA_MAX_BYTES", 5<<20, 1024, 100<<20)),
 		MediaTypes:                 r.mediaTypes("MEDIA_TYPES"),
 		LLMVision:                  r.choice("LLM_VISION", "false", "true") == "true",

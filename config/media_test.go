@@ -12,7 +12,7 @@ import (
 func TestMediaSettings(t *testing.T) {
 	c, err := config.Load(envOf(map[string]string{}), config.NoTokens)
 	require.NoError(t, err)
-	assert.Equal(t, "media", c.MediaDir)
+	assert.Equal(t, ".data/media", c.MediaDir)
 	assert.EqualValues(t, 5242880, c.MediaMaxBytes)
 	assert.Equal(t, config.DefaultMediaTypes, c.MediaTypes)
 	assert.False(t, c.LLMVision)

@@ -462,3 +462,82 @@ func Untranscribed(ctx context.Context, db bun.IDB, messageIDs []int64) ([]Attac
 	}
 	return rows, nil
 }
+
+// UploadedFile is a file sent with a message through the API, already
+// checked against the media rules (ContentType is what its bytes are).
+type UploadedFile struct {
+	ContentType string
+	Data        []byte
+}
+
+// MediaPath is where file n of a message is kept, relative to the media
+// folder.
+func MediaPath(messageID int64, n int, ext string) string {
+	return MediaFolder(messageID) + "/" + strconv.Itoa(n) + ext
+}
+
+// SendWithFiles stores a message and the files sent with it, in one
+// transaction: keep writes file n where it is kept and returns its path
+// (MediaPath). When anything fails, nothing is stored, and the caller
+// removes what keep wrote (the message's folder).
+func SendWithFiles(ctx context.Context, db *bun.DB, in NewMessage, files []UploadedFile,
+	keep func(messageID int64, n int, f UploadedFile) (string, error)) (*Message, error) {
+	if len(files) > MaxAttachments {
+		return nil, invalid(fmt.Sprintf("at most %d files per message", MaxAttachments))
+	}
+	var m *Message
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if m, err = SendMessage(ctx, tx, in); err != nil {
+			return err
+		}
+		now := Now()
+		rows := make([]Attachment, 0, len(files))
+		for n, f := range files {
+			p, err := keep(m.ID, n, f)
+			if err != nil {
+				return fmt.Errorf("keep file %d: %w", n, err)
+			}
+			rows = append(rows, Attachment{MessageID: m.ID, N: n, ContentType: f.ContentType, SizeBytes: int64(len(f.Data)),
+				SourceURL: "upload", Status: AttachmentStored, Path: &p, CreatedAt: now, UpdatedAt: now})
+		}
+		if len(rows) > 0 {
+			if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+				return fmt.Errorf("insert attachments: %w", err)
+			}
+		}
+		m.Attachments = rows
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// MediaExtension is the file name extension of a content type aimsg keeps.
+func MediaExtension(contentType string) string {
+	switch contentType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/gif":
+		return ".gif"
+	case "image/webp":
+		return ".webp"
+	case "audio/ogg":
+		return ".ogg"
+	case "audio/mpeg":
+		return ".mp3"
+	case "audio/mp4":
+		return ".m4a"
+	case "audio/wav":
+		return ".wav"
+	case "audio/webm":
+		return ".webm"
+	case "audio/amr":
+		return ".amr"
+	}
+	return ""
+}

@@ -115,6 +115,26 @@ test("the reply appears as it is written, before it is saved", async () => {
   assert.deepEqual(page.errors, []);
 });
 
+// chairPNG is a small picture, as a phone's camera would send a bigger one.
+const chairPNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAADAAAAAgCAIAAADbtmxLAAAAjElEQVR4nM3CIRYBAABEwT3YP4QgCIIgCIIgCIIgCIIgCIIgCIIgCIIg/" +
+  "OBQrrHzJg6oGodUjSOqxjFV44SqcUrVOKNqnFM1Lqgal1SNK6rGNVXjhqpxS9W4o2rcUzUeqBqPVI0nqsYzVeOFqvFK1XijarxTNT6oGp9UjS+qxjdV44eq8Uv" +
+  "VKFXjj6p/+W1siO1/Gg8AAAAASUVORK5CYII=", "base64");
+
+test("a picture goes with a message, and shows in the chat", async () => {
+  const page = userPage;
+  await page.getByLabel("Pictures").setInputFiles({ name: "broken-chair.png", mimeType: "image/png", buffer: chairPNG });
+  await page.getByLabel("Message", { exact: true }).fill("The chair arrived broken");
+  await page.getByRole("button", { name: "Send" }).click();
+  const mine = page.locator(".message.mine", { hasText: "The chair arrived broken" });
+  const picture = mine.locator("img.attachment");
+  await picture.waitFor();
+  await page.waitForFunction((img) => img.complete && img.naturalWidth === 48, await picture.elementHandle());
+  await page.locator(".message.theirs", { hasText: "You said: The chair arrived broken" }).waitFor({ timeout: replyTimeout });
+  assert.equal(await page.getByLabel("Pictures").evaluate((i) => i.files.length), 0, "the picker is cleared");
+  await shot(page, "22-chat-with-a-picture");
+  assert.deepEqual(page.errors, []);
+});
+
 test("file and edit a report, and the assistant lists it", async () => {
   const page = userPage;
   await page.getByRole("link", { name: "My reports" }).click();

@@ -3,15 +3,19 @@ package apitest
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-// File is a file of an upload or a zip: its name and content.
-type File struct{ Name, Content string }
+// File is a file of an upload or a zip: its name and content, and in an
+// upload the content type its part declares (application/octet-stream
+// when empty).
+type File struct{ Name, Content, Type string }
 
 // Upload is a multipart/form-data body of files, in the field "files",
 // with the other form fields of fields (name, value, ...), and the tweak
@@ -21,7 +25,14 @@ func Upload(t testing.TB, files []File, fields ...string) (string, func(*http.Re
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	for _, f := range files {
-		w, err := mw.CreateFormFile("files", f.Name)
+		typ := f.Type
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files"; filename=%q`, f.Name))
+		h.Set("Content-Type", typ)
+		w, err := mw.CreatePart(h)
 		require.NoError(t, err)
 		_, err = w.Write([]byte(f.Content))
 		require.NoError(t, err)

@@ -2,7 +2,7 @@
 // the same view for the support team answering a user's conversation with
 // the assistant. Replies appear live from the conversation's event stream.
 import { h, field, when, badge, identityBadge, notDelivered, submitting, outLink, safeHref } from "../dom.js";
-import { api, follow, session } from "../api.js";
+import { api, authedFetch, follow, session, upload } from "../api.js";
 
 // modeBanner says, on a conversation with the assistant, who answers it.
 function modeBanner(text) {
@@ -95,6 +95,38 @@ function citedText(content, citations) {
   return out;
 }
 
+// attachments shows the files a message carried: pictures and voice
+// notes as they were kept (read with the session's token, shown from
+// memory), a voice note's transcript, and what was not kept, and why.
+function attachments(m) {
+  if (!m.attachments?.length) return null;
+  return h("div", { class: "attachments" }, m.attachments.map((a) => {
+    const kind = a.content_type.startsWith("audio/") ? "Voice note" : a.content_type.startsWith("image/") ? "Picture" : "File";
+    if (a.status !== "stored") {
+      return h("p", { class: "muted attachment-missing" }, `${kind} not kept (${(a.reason || a.status).replaceAll("_", " ")})`);
+    }
+    const path = `/messages/${m.id}/attachments/${a.n}`;
+    if (kind === "Picture") {
+      const img = h("img", { class: "attachment", alt: `Picture ${a.n + 1} of the message` });
+      fromServer(img, path);
+      return img;
+    }
+    if (kind === "Voice note") {
+      const audio = h("audio", { controls: true, "aria-label": "Voice note" });
+      fromServer(audio, path);
+      return h("figure", { class: "attachment" }, audio, a.transcript && h("figcaption", {}, "“", a.transcript, "”"));
+    }
+    return h("p", { class: "muted" }, "A file");
+  }));
+}
+
+// fromServer loads a protected file into an element: its address needs
+// the bearer token, which an <img> would not send.
+async function fromServer(el, path) {
+  const res = await authedFetch(path);
+  if (res.ok) el.src = URL.createObjectURL(await res.blob());
+}
+
 // sources lists what a reply cites: [n] the article's title, linked to its
 // page when it has an http(s) one, and the heading of the passage.
 function sources(citations) {
@@ -132,6 +164,7 @@ async function conversationView(main, signal, o) {
         m.turn_status === "failed" && badge("no answer", "failed"),
         notDelivered(m)),
       h("p", { class: "content" }, citedText(m.content, m.citations)),
+      attachments(m),
       sources(m.citations));
     const old = shown.get(m.id);
     if (old) old.replaceWith(item);
@@ -140,15 +173,32 @@ async function conversationView(main, signal, o) {
     item.scrollIntoView({ block: "end" });
   };
 
+  // Pictures go with a message in one's own conversations (the support
+  // team answers in words).
+  const picker = o.base.startsWith("/auth/conversations/")
+    ? h("input", { type: "file", name: "files", id: "f-files", accept: "image/*", multiple: true })
+    : null;
   const form = h("form", { class: "compose" },
     field("Message", { name: "content", multiline: true, required: true, maxlength: 10000, rows: 2 }),
+    picker && h("div", { class: "field attach" }, h("label", { for: "f-files" }, "Pictures"), picker),
     h("button", { type: "submit" }, "Send"));
+  // A picture may go without words.
+  picker?.addEventListener("change", () => { form.querySelector("textarea").required = picker.files.length === 0; });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     submitting(form, async (v) => {
-      const { data } = await api("POST", `${o.base}/messages`, { content: v.content });
+      let data;
+      if (picker?.files.length) {
+        const body = new FormData();
+        for (const f of picker.files) body.append("files", f);
+        if (v.content.trim()) body.append("content", v.content);
+        ({ data } = await upload(`${o.base}/files`, body));
+      } else {
+        ({ data } = await api("POST", `${o.base}/messages`, { content: v.content }));
+      }
       show(data);
       form.reset();
+      form.querySelector("textarea").required = true;
     }).then(() => form.querySelector("textarea").focus());
   });
   // Enter sends, Shift+Enter makes a new line.
