@@ -302,6 +302,14 @@ func (s *Server) routeTable() []route {
 			tag: "messages", summary: "Delete a message (sender only)",
 			description: "Its files (attachments) go with it.",
 			params:      []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{403, 404}},
+		{method: "POST", path: "/messages/:id/feedback", access: signedIn, handle: s.rateAnswer,
+			tag: "messages", summary: "Rate an answer of the assistant (the person it was for)",
+			description: `{"rating": "up"|"down", "comment"?}. Rated again, the new rating replaces the first; the message's JSON carries it as "feedback", ` +
+				"and webhooks get feedback.created. Anyone else's message is 404; a message that is not the assistant's is 422.",
+			params: []*openapi3.Parameter{idParam}, body: feedbackRequest{}, ok: reply{body: domain.Feedback{}}, errors: []int{404}},
+		{method: "DELETE", path: "/messages/:id/feedback", access: signedIn, handle: s.takeBackRating,
+			tag: "messages", summary: "Take back one's rating of an answer",
+			params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
 		{method: "GET", path: "/messages/:id/attachments/:n", access: signedIn, handle: s.getAttachment,
 			tag: "messages", summary: "A file the message carried (a picture, a voice note)",
 			description: "The stored file with its content type, to the message's sender and recipient (and support staff who reach its conversation with the assistant); " +

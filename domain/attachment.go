@@ -216,7 +216,8 @@ func withAttachments(ctx context.Context, db bun.IDB, msgs []Message) error {
 	for i := range msgs {
 		msgs[i].Attachments = byMessage[msgs[i].ID]
 	}
-	return nil
+	// Their rating goes with them too, read with the same ids.
+	return withFeedback(ctx, db, msgs)
 }
 
 // PendingMedia says which of the messages have files still to fetch.

@@ -100,6 +100,8 @@ type Message struct {
 	// Attachments are the files an inbound message carried (pictures,
 	// voice notes), when it carried any.
 	Attachments []Attachment `bun:"-" json:"attachments,omitempty"`
+	// Feedback is the rating the person an answer was for gave it.
+	Feedback *Feedback `bun:"-" json:"feedback,omitempty"`
 	Timestamps
 }
 

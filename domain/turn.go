@@ -136,6 +136,20 @@ func MessageByID(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
 	return m, nil
 }
 
+// MessageShown is a message as people see it: with its files and its
+// rating, for the live path's streams.
+func MessageShown(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
+	m, err := MessageByID(ctx, db, id)
+	if err != nil {
+		return nil, err
+	}
+	msgs := []Message{*m}
+	if err := withAttachments(ctx, db, msgs); err != nil {
+		return nil, err
+	}
+	return &msgs[0], nil
+}
+
 // PendingTurns lists inbound messages to the assistant still waiting for a
 // reply whose turn may never have started: never dispatched and stored
 // before olderThan, or dispatched before staleBefore (the workflow may

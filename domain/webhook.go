@@ -31,11 +31,14 @@ const (
 	// EventKnowledgeChanged: an article of the knowledge base was
 	// created, replaced or deleted.
 	EventKnowledgeChanged WebhookEvent = "knowledge.article.changed"
+	// EventFeedbackCreated: the person an answer was for rated it (or
+	// rated it again).
+	EventFeedbackCreated WebhookEvent = "feedback.created"
 )
 
 // WebhookEvents are all of them.
 var WebhookEvents = []WebhookEvent{EventMessageReceived, EventMessageReplied, EventReportCreated,
-	EventReportStatusChanged, EventHandedOff, EventResumed, EventKnowledgeChanged}
+	EventReportStatusChanged, EventHandedOff, EventResumed, EventKnowledgeChanged, EventFeedbackCreated}
 
 // WebhookSubscription is a receiver of outbound webhooks: its URL, the
 // events it wants and the secret its deliveries are signed with.
@@ -362,8 +365,26 @@ func eventData(ctx context.Context, tx bun.Tx, ev WebhookOutbox) (any, error) {
 			change.Article = a // nil: deleted since
 		}
 		return change, nil
+	case EventFeedbackCreated:
+		// The rating as it is now (nil: taken back since), and the answer.
+		f, err := FeedbackOn(ctx, tx, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		m, err := MessageByID(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		return FeedbackEvent{Feedback: f, Message: m}, nil
 	}
 	return nil, fmt.Errorf("unknown event type %q", ev.Type)
+}
+
+// FeedbackEvent is the data of feedback.created: the rating (null once
+// taken back) and the answer it rates.
+type FeedbackEvent struct {
+	Feedback *Feedback `json:"feedback"`
+	Message  *Message  `json:"message"`
 }
 
 // ArticleChangeKind is what happened to an article.

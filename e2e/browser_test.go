@@ -136,7 +136,7 @@ func TestWebAppInABrowser(t *testing.T) {
 	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs",
 		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox",
 		"15-knowledge", "16-knowledge-edit", "17-knowledge-search", "18-chat-with-sources", "19-phone-knowledge",
-		"20-not-delivered-inbox", "21-not-delivered-conversation", "22-chat-with-a-picture"} {
+		"20-not-delivered-inbox", "21-not-delivered-conversation", "22-chat-with-a-picture", "23-rated-answer"} {
 		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
 		if assert.NoError(t, err) {
 			assert.Greater(t, info.Size(), int64(5000), shot)

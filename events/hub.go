@@ -164,7 +164,7 @@ func (h *Hub) Dispatch(ctx context.Context, ev Event) {
 	}
 	d := &Delivery{Event: ev} // shared by the streams: read only
 	if ev.Kind == KindMessage {
-		m, err := domain.MessageByID(ctx, h.db, ev.MessageID)
+		m, err := domain.MessageShown(ctx, h.db, ev.MessageID)
 		if err != nil {
 			h.log.Warn("live path: read a stored message", "message_id", ev.MessageID, "error", err)
 			return

@@ -33,6 +33,8 @@ type Metrics struct {
 	// DeliveriesFailed counts the replies recorded not delivered, by
 	// channel and reason (messages.delivery_error).
 	DeliveriesFailed *prometheus.CounterVec
+	// Feedback counts the ratings people give answers, by rating.
+	Feedback *prometheus.CounterVec
 
 	temporal      client.MetricsHandler
 	temporalClose io.Closer
@@ -70,8 +72,11 @@ func New() *Metrics {
 		Name: "aimsg_deliveries_failed_total",
 		Help: "Replies recorded not delivered, by channel and reason (gave_up, outside_whatsapp_window, twilio_<code>...).",
 	}, []string{"channel", "reason"})
+	m.Feedback = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aimsg_feedback_total", Help: "Ratings people gave the assistant's answers, by rating (up, down).",
+	}, []string{"rating"})
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries,
-		m.DeliveriesFailed} {
+		m.DeliveriesFailed, m.Feedback} {
 		f(c)
 	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})

@@ -57,6 +57,10 @@ var tables = []table{
 	{model: (*domain.Attachment)(nil), foreignKeys: []string{
 		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
 	}},
+	{model: (*domain.Feedback)(nil), foreignKeys: []string{
+		"(message_id) REFERENCES messages (id) ON DELETE CASCADE",
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+	}},
 	{model: (*domain.MessageCount)(nil)},
 	{model: (*domain.ConversationCount)(nil)},
 	{model: (*domain.UserConversation)(nil), foreignKeys: []string{

@@ -135,6 +135,29 @@ test("a picture goes with a message, and shows in the chat", async () => {
   assert.deepEqual(page.errors, []);
 });
 
+test("an answer is rated with a thumb, and a word when it was wrong", async () => {
+  const page = userPage;
+  const answer = page.locator(".message.theirs", { hasText: "You said: The chair arrived broken" });
+  await answer.getByRole("button", { name: "Helpful", exact: true }).click();
+  await answer.getByRole("button", { name: "Helpful", exact: true, pressed: true }).waitFor();
+  await answer.getByRole("button", { name: "Not helpful" }).click();
+  await answer.getByLabel("What was wrong? (optional)").fill("It did not offer a replacement");
+  await answer.getByRole("button", { name: "Send" }).click();
+  await answer.getByRole("button", { name: "Not helpful", pressed: true }).waitFor();
+  await answer.getByText("It did not offer a replacement").waitFor();
+  assert.equal(await answer.getByRole("button", { name: "Helpful", exact: true, pressed: true }).count(), 0, "one rating at a time");
+  assert.equal(await page.locator(".message.mine .rate").count(), 0, "nobody rates their own words");
+  await shot(page, "23-rated-answer");
+  const { data } = await page.evaluate(async () => {
+    const s = JSON.parse(localStorage.getItem("aimsg.session"));
+    const me = s.user.id;
+    const res = await fetch(`/auth/conversations/ai:${me}/messages?limit=1`, { headers: { Authorization: "Bearer " + s.access_token } });
+    return { data: await res.json() };
+  });
+  assert.equal(data[0].feedback.rating, "down", "the server keeps the rating");
+  assert.deepEqual(page.errors, []);
+});
+
 test("file and edit a report, and the assistant lists it", async () => {
   const page = userPage;
   await page.getByRole("link", { name: "My reports" }).click();

@@ -95,6 +95,43 @@ function citedText(content, citations) {
   return out;
 }
 
+// rating lets the person an answer of the assistant was for rate it:
+// a thumb up, or down with a word on what was wrong; the thumb pressed
+// again takes the rating back. redraw shows the message rated.
+function rating(m, redraw) {
+  const me = session.user();
+  if (!me || m.recipient_id !== me.id || !m.conversation_id?.startsWith("ai:")) return null;
+  const current = m.feedback?.rating;
+  const rate = async (body) => {
+    const { data } = await api("POST", `/messages/${m.id}/feedback`, body);
+    redraw({ ...m, feedback: data });
+  };
+  const takeBack = async () => {
+    await api("DELETE", `/messages/${m.id}/feedback`);
+    redraw({ ...m, feedback: null });
+  };
+  const comment = h("form", { class: "feedback-comment", hidden: true },
+    field("What was wrong? (optional)", { name: "comment", id: `comment-${m.id}`, maxlength: 2000 }),
+    h("button", { type: "submit" }, "Send"));
+  comment.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = comment.querySelector("input").value.trim();
+    rate(text ? { rating: "down", comment: text } : { rating: "down" }).catch(() => {});
+  });
+  const thumb = (value, label) => h("button", {
+    type: "button", class: "thumb thumb-" + value, "aria-label": label, "aria-pressed": String(current === value),
+    onclick: () => {
+      if (current === value) takeBack().catch(() => {});
+      else if (value === "up") rate({ rating: "up" }).catch(() => {});
+      else { comment.hidden = false; comment.querySelector("input").focus(); }
+    },
+  }, label);
+  return h("div", { class: "rate", role: "group", "aria-label": "Rate this answer" },
+    thumb("up", "Helpful"), thumb("down", "Not helpful"),
+    m.feedback?.comment && h("span", { class: "muted" }, "“", m.feedback.comment, "”"),
+    comment);
+}
+
 // attachments shows the files a message carried: pictures and voice
 // notes as they were kept (read with the session's token, shown from
 // memory), a voice note's transcript, and what was not kept, and why.
@@ -165,7 +202,8 @@ async function conversationView(main, signal, o) {
         notDelivered(m)),
       h("p", { class: "content" }, citedText(m.content, m.citations)),
       attachments(m),
-      sources(m.citations));
+      sources(m.citations),
+      rating(m, show));
     const old = shown.get(m.id);
     if (old) old.replaceWith(item);
     else list.append(item);

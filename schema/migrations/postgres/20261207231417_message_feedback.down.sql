@@ -1,0 +1,2 @@
+-- Drop "message_feedback" table
+DROP TABLE "message_feedback";
