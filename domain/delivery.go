@@ -62,6 +62,9 @@ type EarlyReport struct {
 	ID         int64          `bun:"id,pk,autoincrement"`
 	ProviderID string         `bun:"provider_id,type:varchar(64),notnull,unique"`
 	Status     DeliveryStatus `bun:"status,type:varchar(20),notnull"`
+	// Reason is why the provider could not deliver, when it said so
+	// (NoteDeliveryError before the id was recorded).
+	Reason *string `bun:"reason,type:varchar(64)"`
 	Timestamps
 }
 
@@ -82,6 +85,11 @@ func AcceptDelivery(ctx context.Context, db bun.IDB, id int64, providerID string
 	for _, r := range early {
 		if err := UpdateDeliveryStatus(ctx, db, providerID, r.Status); err != nil {
 			return err
+		}
+		if r.Reason != nil {
+			if err := NoteDeliveryError(ctx, db, providerID, *r.Reason); err != nil {
+				return err
+			}
 		}
 	}
 	if len(early) > 0 {
@@ -283,6 +291,12 @@ func NoteDeliveryError(ctx context.Context, db bun.IDB, providerID, reason strin
 		Where("delivery_error IS NULL AND delivery_status IN (?)", bun.List([]DeliveryStatus{DeliveryFailed, DeliveryUndelivered})).
 		Exec(ctx)
 	if err != nil {
+		return fmt.Errorf("note delivery error: %w", err)
+	}
+	// A report that came before the id was recorded keeps its reason
+	// until AcceptDelivery applies it.
+	if _, err := db.NewUpdate().Model((*EarlyReport)(nil)).Set("reason = ?", reason).
+		Where("provider_id = ? AND reason IS NULL", providerID).Exec(ctx); err != nil {
 		return fmt.Errorf("note delivery error: %w", err)
 	}
 	return nil

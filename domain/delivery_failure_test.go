@@ -96,3 +96,32 @@ func TestLastInboundAt(t *testing.T) {
 		assert.True(t, at.Equal(long), "%v, want %v", at, long)
 	})
 }
+
+// Twilio's report that it could not deliver can come before the SID of
+// the message is recorded: its reason is kept with it, and lands on the
+// reply when the SID does.
+func TestAnEarlyReportKeepsItsReason(t *testing.T) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		db := testenv.Migrated(t, url)
+		u, a := newUser(t, db, "sms", false), assistant(t, db)
+		in, err := domain.SendMessage(ctx, db, domain.NewMessage{SenderID: u.ID, RecipientID: a.ID, Content: "hi",
+			Channel: domain.ChannelTwilio})
+		require.NoError(t, err)
+		reply, err := domain.SaveReply(ctx, db, domain.Reply{ConversationID: domain.AIConversationID(u.ID), UserID: u.ID,
+			AnswersUpTo: in.ID, Content: "hello"})
+		require.NoError(t, err)
+		parts, err := domain.StartDeliveries(ctx, db, reply.ID, 1)
+		require.NoError(t, err)
+
+		require.NoError(t, domain.UpdateDeliveryStatus(ctx, db, "SM-early", domain.DeliveryUndelivered))
+		require.NoError(t, domain.NoteDeliveryError(ctx, db, "SM-early", "twilio_30003"))
+		require.NoError(t, domain.AcceptDelivery(ctx, db, parts[0].ID, "SM-early", domain.DeliveryQueued))
+
+		m, err := domain.MessageByID(ctx, db, reply.ID)
+		require.NoError(t, err)
+		assert.Equal(t, domain.DeliveryUndelivered, *m.DeliveryStatus)
+		require.NotNil(t, m.DeliveryError)
+		assert.Equal(t, "twilio_30003", *m.DeliveryError)
+	})
+}

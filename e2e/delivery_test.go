@@ -80,6 +80,11 @@ func TestAStatusCallbackSaysWhyAReplyWasNotDelivered(t *testing.T) {
 	} {
 		require.Equal(t, http.StatusOK, s.webhook(inbound(fmt.Sprintf("SM%032d", 300+i), userPhone, "hello "+c.code)).Code)
 		sid := s.waitSMS(i + 1)[i].SID
+		// Read the reply by its SID once it is recorded (a report that
+		// comes first keeps its reason: domain's TestAnEarlyReportKeepsItsReason).
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			assert.EqualValues(c, 1, s.count((*domain.Message)(nil), "provider_message_id = ?", sid))
+		}, 10*time.Second, 20*time.Millisecond)
 		w := s.post("/twilio_status", url_values("MessageSid", sid, "MessageStatus", "undelivered", "ErrorCode", c.code),
 			twilioToken, publicURL+"/twilio_status")
 		require.Equal(t, http.StatusNoContent, w.Code)
