@@ -124,7 +124,7 @@ lint:
 # ten times slower: the sweep of hostile inputs, which starts no goroutine
 # of its own, runs in `make test` only, and the API tests hash passwords at
 # bcrypt's least cost, api/bcrypt_race_test.go).
-RACE_PACKAGES := ./api ./auth ./activities ./events ./dispatch ./workflows ./database ./logs
+RACE_PACKAGES := ./api ./auth ./activities ./events ./dispatch ./workflows ./database ./logs ./evals
 race:
 	$(GO) test -race -count=1 -timeout 20m -skip 'TestHostileInput' $(RACE_PACKAGES)
 

@@ -80,7 +80,7 @@ Settings come from the environment and from .env when present; see .env.example.
 		newCreateSuperuserCmd(p), newUsersCmd(p), newConversationsCmd(p), newTurnsCmd(p),
 		newChatCmd(p), newTelegramCmd(p), newPayloadKeyCmd(p),
 		newKnowledgeCmd(p),
-		newAgentsCmd(p),
+		newAgentsCmd(p), newEvalCmd(p),
 	)
 	// cobra's completion command, made now to refuse an unknown shell as
 	// the others refuse an unknown command.

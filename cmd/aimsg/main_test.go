@@ -101,7 +101,7 @@ func noConfig(t *testing.T) config.Getenv {
 // commands is every command and subcommand, by the group that holds it.
 var commands = map[string][]string{
 	"": {"serve", "worker", "dev", "migrate", "health", "createsuperuser", "users", "conversations", "turns",
-		"chat", "telegram", "payload-key", "knowledge", "agents", "completion", "help"},
+		"chat", "telegram", "payload-key", "knowledge", "agents", "eval", "completion", "help"},
 	"migrate":       {"up", "down", "status", "diff", "downs", "hash"},
 	"telegram":      {"set-webhook"},
 	"turns":         {"list", "show", "retry"},

@@ -1,5 +1,6 @@
-// Package sse reads server-sent event streams, for the tests and the
-// benchmark that follow aimsg's event streams as a client does.
+// Package sse reads server-sent event streams, for the tests, the
+// benchmark and `aimsg eval`, which follow aimsg's event streams as a
+// client does.
 package sse
 
 import (
