@@ -111,14 +111,8 @@ func (s *Server) sendWithFiles(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, "Files are not kept here (MEDIA_DIR is not set)")
 		return
 	}
-	form, err := c.MultipartForm()
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			abort(c, http.StatusRequestEntityTooLarge, filesTooLarge(s.cfg.MediaMaxBytes))
-			return
-		}
-		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: "expected a multipart/form-data body with files", Type: "value_error"})
+	form, ok := multipartForm(c, filesTooLarge(s.cfg.MediaMaxBytes))
+	if !ok {
 		return
 	}
 	defer func() { _ = form.RemoveAll() }()
@@ -166,6 +160,23 @@ func (s *Server) sendWithFiles(c *gin.Context) {
 		s.queueDispatch(c, m)
 	}
 	c.JSON(http.StatusCreated, m)
+}
+
+// multipartForm reads a multipart/form-data body (limited by its route):
+// parts past 1 MB go to temporary files, which the caller removes. A body
+// past the limit is a 413 saying tooLarge; anything else not a form, 422.
+func multipartForm(c *gin.Context, tooLarge string) (*multipart.Form, bool) {
+	form, err := c.MultipartForm()
+	if err != nil {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			abort(c, http.StatusRequestEntityTooLarge, tooLarge)
+			return nil, false
+		}
+		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: "expected a multipart/form-data body with files", Type: "value_error"})
+		return nil, false
+	}
+	return form, true
 }
 
 // filesTooLarge tells a client its files passed the limit.

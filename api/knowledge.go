@@ -218,16 +218,9 @@ func uploadTooLarge(limit int64) string {
 const maxImportFiles = 200
 
 func (s *Server) importKnowledge(c *gin.Context) {
-	// The body was limited to KNOWLEDGE_MAX_UPLOAD_MB by the route; parts
-	// past 1 MB go to temporary files, removed when the request ends.
-	form, err := c.MultipartForm()
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			abort(c, http.StatusRequestEntityTooLarge, uploadTooLarge(s.cfg.KnowledgeMaxUpload))
-			return
-		}
-		invalidInput(c, fieldError{Loc: []any{"body"}, Msg: "expected a multipart/form-data body with files", Type: "value_error"})
+	// The body was limited to KNOWLEDGE_MAX_UPLOAD_MB by the route.
+	form, ok := multipartForm(c, uploadTooLarge(s.cfg.KnowledgeMaxUpload))
+	if !ok {
 		return
 	}
 	defer func() { _ = form.RemoveAll() }()

@@ -205,11 +205,7 @@ func withAttachments(ctx context.Context, db bun.IDB, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(msgs))
-	for i, m := range msgs {
-		ids[i] = m.ID
-	}
-	byMessage, err := AttachmentsOf(ctx, db, ids)
+	byMessage, err := AttachmentsOf(ctx, db, messageIDs(msgs))
 	if err != nil {
 		return err
 	}

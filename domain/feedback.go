@@ -135,12 +135,8 @@ func withFeedback(ctx context.Context, db bun.IDB, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(msgs))
-	for i, m := range msgs {
-		ids[i] = m.ID
-	}
 	var all []Feedback
-	if err := db.NewSelect().Model(&all).Where("message_id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&all).Where("message_id IN (?)", bun.List(messageIDs(msgs))).Scan(ctx); err != nil {
 		return fmt.Errorf("read feedback: %w", err)
 	}
 	by := make(map[int64]*Feedback, len(all))
@@ -151,4 +147,13 @@ func withFeedback(ctx context.Context, db bun.IDB, msgs []Message) error {
 		msgs[i].Feedback = by[msgs[i].ID]
 	}
 	return nil
+}
+
+// messageIDs are the ids of msgs, in order.
+func messageIDs(msgs []Message) []int64 {
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return ids
 }

@@ -312,18 +312,24 @@ test("the user sees the status change", async () => {
   await shot(page, "09-report-resolved");
 });
 
-test("a person from the support team takes over the chat, answers and hands it back", async () => {
-  const page = userPage;
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
-  await page.getByRole("heading", { name: "Assistant" }).waitFor();
-  assert.equal(await page.getByRole("link", { name: "Support" }).count(), 0, "no inbox for a user");
-
+// adminPage is a new browser signed in as the superuser, on the chat.
+async function adminPage() {
   const agent = await newPage();
   await agent.goto(base + "/app#/login");
   await agent.getByLabel("Username or email").fill(admin.username);
   await agent.getByLabel("Password").fill(admin.password);
   await agent.getByRole("button", { name: "Sign in" }).click();
   await agent.waitForURL(/#\/chat$/);
+  return agent;
+}
+
+test("a person from the support team takes over the chat, answers and hands it back", async () => {
+  const page = userPage;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Assistant" }).click();
+  await page.getByRole("heading", { name: "Assistant" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Support" }).count(), 0, "no inbox for a user");
+
+  const agent = await adminPage();
   // The inbox's first page (the conversations with a person) comes a
   // second late: the filter chosen meanwhile must stay on screen.
   const firstPage = "**/support/conversations?limit=100&mode=human";
@@ -379,12 +385,7 @@ test("a person from the support team takes over the chat, answers and hands it b
 });
 
 test("a reply its channel did not deliver is marked, in the inbox and the conversation", async () => {
-  const agent = await newPage();
-  await agent.goto(base + "/app#/login");
-  await agent.getByLabel("Username or email").fill(admin.username);
-  await agent.getByLabel("Password").fill(admin.password);
-  await agent.getByRole("button", { name: "Sign in" }).click();
-  await agent.waitForURL(/#\/chat$/);
+  const agent = await adminPage();
   await agent.getByRole("link", { name: "Support" }).click();
   await agent.getByRole("button", { name: "All" }).click();
   const row = agent.locator(".inbox li", { hasText: "Sam Texter" });
