@@ -57,6 +57,9 @@ const maxMedia = 10
 // Parse reads an incoming-message webhook. Replies go back the way the
 // message came, to the number in E.164 (with WhatsApp's prefix).
 func (t *Twilio) Parse(_ context.Context, r *http.Request) (domain.Inbound, error) {
+	if err := r.ParseForm(); err != nil { // done by Verify already; kept
+		return domain.Inbound{}, &Ignored{Reason: "not a form"}
+	}
 	form := r.PostForm
 	sid, from := form.Get("MessageSid"), form.Get("From")
 	if sid == "" || from == "" {

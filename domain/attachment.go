@@ -199,9 +199,9 @@ func AttachmentsOf(ctx context.Context, db bun.IDB, messageIDs []int64) (map[int
 	return out, nil
 }
 
-// withAttachments sets the attachments of messages read for a person,
-// with one query.
-func withAttachments(ctx context.Context, db bun.IDB, msgs []Message) error {
+// withDetails gives messages read for a person their attachments and
+// their rating, a query each for all of them.
+func withDetails(ctx context.Context, db bun.IDB, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -212,7 +212,6 @@ func withAttachments(ctx context.Context, db bun.IDB, msgs []Message) error {
 	for i := range msgs {
 		msgs[i].Attachments = byMessage[msgs[i].ID]
 	}
-	// Their rating goes with them too, read with the same ids.
 	return withFeedback(ctx, db, msgs)
 }
 
@@ -537,4 +536,13 @@ func MediaExtension(contentType string) string {
 		return ".amr"
 	}
 	return ""
+}
+
+// detailed is one message with its attachments and rating.
+func detailed(ctx context.Context, db bun.IDB, m *Message) (*Message, error) {
+	msgs := []Message{*m}
+	if err := withDetails(ctx, db, msgs); err != nil {
+		return nil, err
+	}
+	return &msgs[0], nil
 }

@@ -70,7 +70,7 @@ func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) 
 		}
 		// Their files are listed with each message (what, how large, a
 		// voice note's transcript), not inlined.
-		if err := withAttachments(ctx, tx, messages); err != nil {
+		if err := withDetails(ctx, tx, messages); err != nil {
 			return fmt.Errorf("export attachments: %w", err)
 		}
 		for _, m := range messages {

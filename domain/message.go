@@ -163,7 +163,7 @@ func ListMessages(ctx context.Context, db bun.IDB, userID int64, f MessageFilter
 	if err != nil {
 		return nil, 0, fmt.Errorf("list messages: %w", err)
 	}
-	return msgs, total, withAttachments(ctx, db, msgs)
+	return msgs, total, withDetails(ctx, db, msgs)
 }
 
 // countedTotal reads a list's total from the counters the database keeps
@@ -218,7 +218,7 @@ func listAllMessages(ctx context.Context, db bun.IDB, userID int64, p Page) ([]M
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
-	return msgs, withAttachments(ctx, db, msgs)
+	return msgs, withDetails(ctx, db, msgs)
 }
 
 // MessageFor returns a message its sender or recipient asks for; to anyone
@@ -235,11 +235,7 @@ func MessageFor(ctx context.Context, db bun.IDB, userID, id int64) (*Message, er
 	if err != nil {
 		return nil, fmt.Errorf("read message: %w", err)
 	}
-	msgs := []Message{*m}
-	if err := withAttachments(ctx, db, msgs); err != nil {
-		return nil, err
-	}
-	return &msgs[0], nil
+	return detailed(ctx, db, m)
 }
 
 // CheckContent applies the rules every message follows.
@@ -484,7 +480,7 @@ func MessagesAfter(ctx context.Context, db bun.IDB, conversationID string, after
 	if err != nil {
 		return nil, fmt.Errorf("messages after: %w", err)
 	}
-	return msgs, withAttachments(ctx, db, msgs)
+	return msgs, withDetails(ctx, db, msgs)
 }
 
 // LatestMessageID is the id of a conversation's newest message, 0 if none.

@@ -143,11 +143,7 @@ func MessageShown(ctx context.Context, db bun.IDB, id int64) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs := []Message{*m}
-	if err := withAttachments(ctx, db, msgs); err != nil {
-		return nil, err
-	}
-	return &msgs[0], nil
+	return detailed(ctx, db, m)
 }
 
 // PendingTurns lists inbound messages to the assistant still waiting for a

@@ -519,10 +519,12 @@ test("a superuser writes the knowledge base, and the assistant answers from it c
     const sent = page.waitForRequest((r) => r.url().endsWith("/knowledge/import") && r.resourceType() === "xhr");
     await page.getByRole("button", { name: "Import" }).click();
     await sent;
+    // The browser reads the files while it uploads them: they stay until
+    // the answer is on the page.
+    await page.locator(".import-summary", { hasText: "2 created · 0 replaced · 1 refused" }).waitFor();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  await page.locator(".import-summary", { hasText: "2 created · 0 replaced · 1 refused" }).waitFor();
   await page.locator(".import-group.refused li", { hasText: "scan.pdf" }).waitFor();
   const articles = page.locator("table.articles tbody tr");
   await page.waitForFunction(() => document.querySelectorAll("table.articles tbody tr[data-id]").length === 3);
