@@ -63,6 +63,8 @@ type Activities struct {
 	// nil uses Logger.
 	SupportLog *slog.Logger
 	Metrics    *metrics.Metrics
+	// Prices are LLM_PRICES, for what an episode cost.
+	Prices domain.Prices
 }
 
 // ToolCall is one function call the LLM asked for.

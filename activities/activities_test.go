@@ -182,7 +182,7 @@ func TestCallLLMKeepsToTheDailyBudget(t *testing.T) {
 
 		day = day.Add(2 * time.Minute) // the next UTC day
 		require.NoError(t, run(t, f.acts.CallLLM, in, nil))
-		usage, err := domain.UsageByDay(context.Background(), f.db, f.user.ID, day, 2)
+		usage, err := domain.UsageByDay(context.Background(), f.db, f.user.ID, day, 2, nil)
 		require.NoError(t, err)
 		assert.Equal(t, []domain.DailyUsage{
 			{Date: "2026-11-30", PromptTokens: 2 * out.PromptTokens, CompletionTokens: 2 * out.CompletionTokens, TotalTokens: 2 * perCall, Calls: 2},

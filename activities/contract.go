@@ -102,6 +102,23 @@ type TurnPolicy struct {
 	// is recorded failed (DELIVERY_GIVE_UP_MINUTES; 0, in a policy read
 	// before it existed: DefaultDeliveryGiveUp).
 	DeliveryGiveUp time.Duration `json:"delivery_give_up,omitempty"`
+	// EpisodeQuiet ends an episode the AI answered once the user has
+	// written nothing for that long (CSAT_AFTER_MINUTES; 0, in a policy
+	// read before episodes: DefaultEpisodeQuiet). Survey, when set, is
+	// the satisfaction question then asked (CSAT_ENABLED).
+	EpisodeQuiet time.Duration `json:"episode_quiet,omitempty"`
+	Survey       string        `json:"survey,omitempty"`
+}
+
+// DefaultEpisodeQuiet is CSAT_AFTER_MINUTES's default.
+const DefaultEpisodeQuiet = 30 * time.Minute
+
+// EpisodeQuietOrDefault is EpisodeQuiet, or the default when 0.
+func (p TurnPolicy) EpisodeQuietOrDefault() time.Duration {
+	if p.EpisodeQuiet > 0 {
+		return p.EpisodeQuiet
+	}
+	return DefaultEpisodeQuiet
 }
 
 // DefaultDeliveryGiveUp bounds the delivery of a reply whose policy does

@@ -60,6 +60,16 @@ var (
 	usageDaysParam = openapi3.NewQueryParameter("days").
 			WithSchema(openapi3.NewIntegerSchema().WithMin(1).WithMax(maxUsageDays)).
 			WithDescription("Also list the last N UTC days, today included, one entry per day")
+	analyticsParams = []*openapi3.Parameter{
+		openapi3.NewQueryParameter("from").WithSchema(openapi3.NewStringSchema()).
+			WithDescription("Start: a UTC date (2026-12-01) or an RFC 3339 time; default 30 days before to"),
+		openapi3.NewQueryParameter("to").WithSchema(openapi3.NewStringSchema()).
+			WithDescription("End: a UTC date, included, or an RFC 3339 time, excluded; default today"),
+		openapi3.NewQueryParameter("agent").WithSchema(openapi3.NewStringSchema()).
+			WithDescription("Only episodes this agent answered last (empty: the built-in assistant)"),
+		openapi3.NewQueryParameter("channel").WithSchema(openapi3.NewStringSchema()).
+			WithDescription("Only episodes that began on this channel (web, twilio, telegram...)"),
+	}
 	reportStatusQuery = openapi3.NewQueryParameter("status").
 				WithSchema(enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved)).
 				WithDescription("Only reports with this status")

@@ -310,6 +310,11 @@ func (s *Server) routeTable() []route {
 		{method: "DELETE", path: "/messages/:id/feedback", access: signedIn, handle: s.takeBackRating,
 			tag: "messages", summary: "Take back one's rating of an answer",
 			params: []*openapi3.Parameter{idParam}, ok: reply{body: messageResponse{}}, errors: []int{404}},
+		{method: "POST", path: "/messages/:id/csat", access: signedIn, handle: s.answerSurvey,
+			tag: "messages", summary: "Answer the satisfaction survey a message asks (the person it was for)",
+			description: `{"score": 1..5}, once: a second answer is 409. The question's JSON carries "survey": {"score": ...}. ` +
+				"By SMS or Telegram a bare 1–5 sent after the question answers it. Anyone else's message is 404; a message that asks no survey is 422.",
+			params: []*openapi3.Parameter{idParam}, body: surveyAnswer{}, ok: reply{body: domain.Survey{}}, errors: []int{404, 409}},
 		{method: "GET", path: "/messages/:id/attachments/:n", access: signedIn, handle: s.getAttachment,
 			tag: "messages", summary: "A file the message carried (a picture, a voice note)",
 			description: "The stored file with its content type, to the message's sender and recipient (and support staff who reach its conversation with the assistant); " +
@@ -405,6 +410,17 @@ func (s *Server) routeTable() []route {
 			tag: "agents", summary: "Delete an agent; its revisions stay for the turns that run them",
 			description: "409 while another agent transfers to it, or for the entry agent while others remain. Audited.",
 			params:      []*openapi3.Parameter{agentNameParam}, ok: reply{body: messageResponse{}}, errors: []int{404, 409}},
+
+		// Analytics: whether the assistant is any good, for support staff.
+		{method: "GET", path: "/analytics/summary", access: staff, perm: domain.PermSupport, handle: s.getAnalyticsSummary,
+			tag: "analytics", summary: "What the conversations of a period came to",
+			description: "Over the episodes (one request each, from the first message to its outcome) that ended in the period: outcomes, " +
+				"AI resolution and handoff rates, median and p90 time to the first answer of the AI and of a person, thumbs, the survey, tokens and cost (LLM_PRICES). " +
+				"from and to are UTC dates (to included) or RFC 3339 times (to excluded); without them, the last 30 days. agent is the agent that answered last; channel the first message's.",
+			params: analyticsParams, ok: reply{body: domain.Summary{}}},
+		{method: "GET", path: "/analytics/daily", access: staff, perm: domain.PermSupport, handle: s.getAnalyticsDaily,
+			tag: "analytics", summary: "The same per UTC day, oldest first, days without conversations included",
+			params: analyticsParams, ok: reply{body: []domain.DailySummary{}}},
 
 		// The support inbox: staff read and answer conversations with the assistant.
 		{method: "GET", path: "/support/conversations", access: staff, perm: domain.PermSupport, handle: s.supportInbox,

@@ -16,6 +16,8 @@ type usageResponse struct {
 	PromptTokens     int64  `json:"prompt_tokens"`
 	CompletionTokens int64  `json:"completion_tokens"`
 	TotalTokens      int64  `json:"total_tokens"`
+	// CostUSD is what today's tokens cost by LLM_PRICES.
+	CostUSD float64 `json:"cost_usd"`
 	// DailyLimit is LLM_USER_DAILY_TOKENS, null without one; Remaining
 	// what is left of it today.
 	DailyLimit *int64 `json:"daily_limit"`
@@ -58,14 +60,14 @@ func (s *Server) usageOf(c *gin.Context, userID int64) {
 		}
 		days = n
 	}
-	byDay, err := domain.UsageByDay(c.Request.Context(), s.db, userID, domain.Now(), days)
+	byDay, err := domain.UsageByDay(c.Request.Context(), s.db, userID, domain.Now(), days, domain.PricesOf(s.cfg.LLMPrices))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	today := byDay[len(byDay)-1]
 	out := usageResponse{Date: today.Date, PromptTokens: today.PromptTokens,
-		CompletionTokens: today.CompletionTokens, TotalTokens: today.TotalTokens}
+		CompletionTokens: today.CompletionTokens, TotalTokens: today.TotalTokens, CostUSD: today.CostUSD}
 	if limit := s.cfg.LLMUserDailyTokens; limit > 0 {
 		remaining := max(limit-today.TotalTokens, 0)
 		out.DailyLimit, out.Remaining = &limit, &remaining

@@ -15,7 +15,7 @@ import (
 
 func TestUsageShowsTodaysTokensAgainstTheLimit(t *testing.T) {
 	testenv.EachDatabase(t, func(t *testing.T, url string) {
-		hs := newHarness(t, url, map[string]string{"LLM_USER_DAILY_TOKENS": "1000"})
+		hs := newHarness(t, url, map[string]string{"LLM_USER_DAILY_TOKENS": "1000", "LLM_PRICES": "m=2/10"})
 		root, user, other := hs.superuser("root"), hs.user("spender"), hs.user("bystander")
 		uid := userID(user)
 		now := domain.Now()
@@ -34,18 +34,19 @@ func TestUsageShowsTodaysTokensAgainstTheLimit(t *testing.T) {
 		w := hs.call("GET", "/auth/me/usage", nil, user.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Equal(t, map[string]any{"date": today, "prompt_tokens": 900.0, "completion_tokens": 200.0,
-			"total_tokens": 1100.0, "daily_limit": 1000.0, "remaining": 0.0}, decode(t, w))
+			"total_tokens": 1100.0, "daily_limit": 1000.0, "remaining": 0.0, "cost_usd": 0.0038}, decode(t, w),
+			"900 prompt tokens at $2 and 200 completion tokens at $10 a million")
 
 		w = hs.call("GET", "/auth/me/usage", nil, other.AccessToken)
 		assert.Equal(t, map[string]any{"date": today, "prompt_tokens": 0.0, "completion_tokens": 0.0,
-			"total_tokens": 0.0, "daily_limit": 1000.0, "remaining": 1000.0}, decode(t, w), "one's own usage only")
+			"total_tokens": 0.0, "daily_limit": 1000.0, "remaining": 1000.0, "cost_usd": 0.0}, decode(t, w), "one's own usage only")
 
 		w = hs.call("GET", "/auth/users/"+itoa(uid)+"/usage?days=3", nil, root.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		days := decode(t, w)["days"].([]any)
 		require.Len(t, days, 3)
 		assert.Equal(t, map[string]any{"date": now.AddDate(0, 0, -2).Format(time.DateOnly), "prompt_tokens": 10.0,
-			"completion_tokens": 5.0, "total_tokens": 15.0, "calls": 1.0}, days[0])
+			"completion_tokens": 5.0, "total_tokens": 15.0, "calls": 1.0, "cost_usd": 0.00007}, days[0])
 		assert.Equal(t, 0.0, days[1].(map[string]any)["total_tokens"])
 		assert.Equal(t, 1100.0, days[2].(map[string]any)["total_tokens"])
 

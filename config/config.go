@@ -187,6 +187,14 @@ type Config struct {
 	HandoffMessage      string
 	HandoffIdle         time.Duration
 	HandoffOnLLMFailure bool
+	// CSATAfter ends an episode the AI answered once the person has been
+	// quiet that long (CSAT_AFTER_MINUTES); with CSATEnabled they are then
+	// asked how it went, once per episode.
+	CSATEnabled bool
+	CSATAfter   time.Duration
+	// LLMPrices are LLM_PRICES: US dollars per million prompt and
+	// completion tokens, by model.
+	LLMPrices map[string]LLMPrice
 	// KnowledgeLanguage is the PostgreSQL text search configuration of
 	// the knowledge base. KnowledgeRequired answers only from it: a reply
 	// that cites no article becomes KnowledgeNoAnswerMessage, or, with
@@ -353,6 +361,9 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		HandoffMessage:       r.str("HANDOFF_MESSAGE", "A person will answer you here."),
 		HandoffIdle:          r.minutes("HANDOFF_IDLE_MINUTES", 60, 0.05, 7*24*60),
 		HandoffOnLLMFailure:  r.choice("HANDOFF_ON_LLM_FAILURE", "false", "true") == "true",
+		CSATEnabled:          r.choice("CSAT_ENABLED", "false", "true") == "true",
+		CSATAfter:            r.minutes("CSAT_AFTER_MINUTES", 30, 0.05, 7*24*60),
+		LLMPrices:            r.prices("LLM_PRICES"),
 		KnowledgeLanguage:    r.match("KNOWLEDGE_LANGUAGE", "english", textSearchConfig, "a text search configuration name (english, german, simple...)"),
 		KnowledgeRequired:    r.choice("KNOWLEDGE_REQUIRED", "false", "true") == "true",
 		KnowledgeNoAnswerMessage: r.str("KNOWLEDGE_NO_ANSWER_MESSAGE",

@@ -282,3 +282,30 @@ func TestDeliverySettings(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.key)
 	}
 }
+
+func TestOutcomeSettingsAndPrices(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey}), config.Production)
+	require.NoError(t, err)
+	assert.False(t, c.CSATEnabled)
+	assert.Equal(t, 30*time.Minute, c.CSATAfter)
+	assert.Empty(t, c.LLMPrices, "no prices: tokens cost nothing")
+
+	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "CSAT_ENABLED": "true", "CSAT_AFTER_MINUTES": "0.05",
+		"LLM_PRICES": " openai/gpt-4o-mini=0.15/0.60 , gpt-4o=2.5/10"}), config.Production)
+	require.NoError(t, err)
+	assert.True(t, c.CSATEnabled)
+	assert.Equal(t, 3*time.Second, c.CSATAfter)
+	assert.Equal(t, map[string]config.LLMPrice{"openai/gpt-4o-mini": {Prompt: 0.15, Completion: 0.6}, "gpt-4o": {Prompt: 2.5, Completion: 10}},
+		c.LLMPrices)
+
+	for _, tc := range []struct{ key, value string }{
+		{"CSAT_ENABLED", "yes"}, {"CSAT_AFTER_MINUTES", "0"},
+		{"LLM_PRICES", "gpt-4o"}, {"LLM_PRICES", "gpt-4o=1"}, {"LLM_PRICES", "gpt-4o=1/x"}, {"LLM_PRICES", "=1/2"},
+		{"LLM_PRICES", "gpt-4o=-1/2"}, {"LLM_PRICES", "gpt-4o=NaN/2"}, {"LLM_PRICES", "gpt-4o=1/Inf"},
+		{"LLM_PRICES", "gpt-4o=1/2,gpt-4o=3/4"},
+	} {
+		_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)
+		require.Error(t, err, "%s=%s", tc.key, tc.value)
+		assert.Contains(t, err.Error(), tc.key)
+	}
+}

@@ -200,7 +200,8 @@ func AttachmentsOf(ctx context.Context, db bun.IDB, messageIDs []int64) (map[int
 }
 
 // withDetails gives messages read for a person their attachments and
-// their rating, a query each for all of them.
+// their rating, a query each for all of them, and the survey a message
+// asks (a query only when one does).
 func withDetails(ctx context.Context, db bun.IDB, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -212,7 +213,10 @@ func withDetails(ctx context.Context, db bun.IDB, msgs []Message) error {
 	for i := range msgs {
 		msgs[i].Attachments = byMessage[msgs[i].ID]
 	}
-	return withFeedback(ctx, db, msgs)
+	if err := withFeedback(ctx, db, msgs); err != nil {
+		return err
+	}
+	return withSurvey(ctx, db, msgs)
 }
 
 // PendingMedia says which of the messages have files still to fetch.

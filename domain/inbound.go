@@ -103,6 +103,8 @@ type Received struct {
 	Answer string
 	// OptOutChanged says the user's opt-out changed (sessions cache it).
 	OptOutChanged bool
+	// Scored says the message answered the satisfaction survey.
+	Scored bool
 }
 
 // Dispatch says whether the message waits for the AI: it is to be handed
@@ -145,6 +147,19 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 		} else if strings.TrimSpace(text) == "" {
 			text = MediaOnlyText(in.Media)
 		}
+		if score := SurveyScore(text); !noTurn && score > 0 && len(in.Media) == 0 {
+			// The answer to "How did we do?": recorded, not the AI's.
+			ep, err := openSurvey(ctx, tx, userID, Now())
+			if err != nil {
+				return err
+			}
+			if ep != nil {
+				if err := scoreSurvey(ctx, tx, ep, score); err != nil {
+					return err
+				}
+				noTurn, out.Answer, out.Scored = true, SurveyThanks, true
+			}
+		}
 		if !noTurn {
 			out.Limited, out.Answer, err = takeInbound(ctx, tx, userID, limit)
 			if err != nil {
@@ -167,7 +182,7 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 		if err := addAttachments(ctx, tx, m.ID, in.Media); err != nil {
 			return err
 		}
-		if a := keywordAnswer(kw); a != "" {
+		if a := keywordAnswer(kw); a != "" && !out.Scored {
 			out.Answer = a
 		}
 		if optOut := kw == KeywordStop; (kw == KeywordStop || kw == KeywordStart) && user.SMSOptOut != optOut {

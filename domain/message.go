@@ -102,6 +102,9 @@ type Message struct {
 	Attachments []Attachment `bun:"-" json:"attachments,omitempty"`
 	// Feedback is the rating the person an answer was for gave it.
 	Feedback *Feedback `bun:"-" json:"feedback,omitempty"`
+	// Survey marks the message that asks the person how the assistant
+	// did, with their score once they gave it.
+	Survey *Survey `bun:"-" json:"survey,omitempty"`
 	Timestamps
 }
 

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -76,6 +77,8 @@ type DailyUsage struct {
 	CompletionTokens int64  `json:"completion_tokens"`
 	TotalTokens      int64  `json:"total_tokens"`
 	Calls            int64  `json:"calls"`
+	// CostUSD is what the tokens cost by LLM_PRICES.
+	CostUSD float64 `json:"cost_usd"`
 }
 
 // Day is the UTC day t falls on, at midnight.
@@ -85,13 +88,14 @@ func Day(t time.Time) time.Time {
 }
 
 // UsageByDay is a user's usage on each of the days UTC days ending with
-// the day of now, oldest first; days without calls are zero.
-func UsageByDay(ctx context.Context, db bun.IDB, userID int64, now time.Time, days int) ([]DailyUsage, error) {
+// the day of now, oldest first, priced by prices; days without calls are
+// zero.
+func UsageByDay(ctx context.Context, db bun.IDB, userID int64, now time.Time, days int, prices Prices) ([]DailyUsage, error) {
 	last := Day(now)
 	first := last.AddDate(0, 0, -(days - 1))
 	var calls []LLMCall
 	err := db.NewSelect().Model(&calls).
-		Column("created_at", "prompt_tokens", "completion_tokens", "total_tokens").
+		Column("created_at", "model", "prompt_tokens", "completion_tokens", "total_tokens").
 		Where("user_id = ? AND created_at >= ? AND created_at < ?", userID, first, last.AddDate(0, 0, 1)).
 		Scan(ctx)
 	if err != nil {
@@ -107,6 +111,10 @@ func UsageByDay(ctx context.Context, db bun.IDB, userID int64, now time.Time, da
 		out[i].CompletionTokens += c.CompletionTokens
 		out[i].TotalTokens += c.TotalTokens
 		out[i].Calls++
+		out[i].CostUSD += prices.Cost(c.Model, c.PromptTokens, c.CompletionTokens)
+	}
+	for i := range out {
+		out[i].CostUSD = math.Round(out[i].CostUSD*1e6) / 1e6
 	}
 	return out, nil
 }

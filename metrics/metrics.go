@@ -35,6 +35,9 @@ type Metrics struct {
 	DeliveriesFailed *prometheus.CounterVec
 	// Feedback counts the ratings people give answers, by rating.
 	Feedback *prometheus.CounterVec
+	// Outcomes counts the episodes of conversations with the assistant
+	// by how they ended, the agent that answered last and the channel.
+	Outcomes *prometheus.CounterVec
 
 	temporal      client.MetricsHandler
 	temporalClose io.Closer
@@ -75,8 +78,12 @@ func New() *Metrics {
 	m.Feedback = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aimsg_feedback_total", Help: "Ratings people gave the assistant's answers, by rating (up, down).",
 	}, []string{"rating"})
+	m.Outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aimsg_conversation_outcomes_total",
+		Help: "Episodes of conversations with the assistant, by outcome (resolved_by_ai, handed_off, resolved_by_person, abandoned), agent and channel.",
+	}, []string{"outcome", "agent", "channel"})
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries,
-		m.DeliveriesFailed, m.Feedback} {
+		m.DeliveriesFailed, m.Feedback, m.Outcomes} {
 		f(c)
 	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})

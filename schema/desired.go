@@ -104,6 +104,10 @@ var tables = []table{
 		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
 		"(decided_by) REFERENCES users (id) ON DELETE SET NULL",
 	}},
+	{model: (*domain.Episode)(nil), foreignKeys: []string{
+		"(user_id) REFERENCES users (id) ON DELETE CASCADE",
+		"(csat_message_id) REFERENCES messages (id) ON DELETE SET NULL",
+	}},
 }
 
 // index is a secondary index; unique constraints are on the models.
@@ -148,6 +152,12 @@ var indexes = []index{
 	{"tool_approvals", "tool_approvals_conversation_id_status_idx", []string{"conversation_id", "status"}},
 	{"tool_approvals", "tool_approvals_user_id_idx", []string{"user_id"}},
 	{"tool_approvals", "tool_approvals_decided_by_idx", []string{"decided_by"}},
+	// Analytics read a period's episodes and find a rated message's
+	// episode by conversation; a message's survey is found by its message.
+	{"episodes", "episodes_ended_at_idx", []string{"ended_at"}},
+	{"episodes", "episodes_conversation_id_first_message_id_idx", []string{"conversation_id", "first_message_id"}},
+	{"episodes", "episodes_csat_message_id_idx", []string{"csat_message_id"}},
+	{"episodes", "episodes_user_id_idx", []string{"user_id"}},
 }
 
 // expressionIndex is a unique index on an expression.

@@ -43,7 +43,17 @@ func TurnPolicy(cfg config.Config) activities.TurnPolicy {
 		KnowledgeRequired: cfg.KnowledgeRequired, NoAnswerMessage: cfg.KnowledgeNoAnswerMessage,
 		NoAnswerHandoff: cfg.KnowledgeNoAnswer == "handoff",
 		DeliveryGiveUp:  cfg.DeliveryGiveUp,
+		EpisodeQuiet:    cfg.CSATAfter,
+		Survey:          survey(cfg),
 	}
+}
+
+// survey is the satisfaction question episodes end with, when asked.
+func survey(cfg config.Config) string {
+	if !cfg.CSATEnabled {
+		return ""
+	}
+	return domain.SurveyQuestion
 }
 
 // NewActivities are the activities as the configuration describes them
@@ -61,6 +71,7 @@ func NewActivities(cfg config.Config, db *bun.DB, live events.Publisher, logSet 
 		Logger:       logSet.Root,
 		SupportLog:   logSet.Area(logs.Support),
 		Metrics:      m,
+		Prices:       domain.PricesOf(cfg.LLMPrices),
 		Webhooks:     activities.NewWebhooks(cfg.WebhookAllowPrivate, cfg.WebhookGiveUp),
 		// For both endpoints: a streamed answer that goes quiet is cut.
 		LLMIdleTimeout: cfg.LLMIdleTimeout,

@@ -252,9 +252,27 @@ type ConversationInput struct {
 	// Agent is the configured agent answering, carried over a
 	// continue-as-new; "" is the entry agent.
 	Agent string `json:"agent,omitempty"`
+	// Episode is the open episode, carried over a continue-as-new.
+	Episode *Episode `json:"episode,omitempty"`
 	// Revision is the run's shape, chosen by whoever starts it (see
 	// ConversationRevision).
 	Revision int `json:"revision,omitempty"`
+}
+
+// Episode is one request of the user, from their first message to its
+// outcome (domain.Outcome), as the conversation workflow follows it.
+type Episode struct {
+	Key            string    `json:"key"`
+	FirstMessageID int64     `json:"first_message_id,omitempty"`
+	Channel        string    `json:"channel"`
+	Start          time.Time `json:"start"`
+	Turns          int       `json:"turns,omitempty"`
+	Agents         []string  `json:"agents,omitempty"`
+	// LastTurn is when the AI last answered: the user is quiet since.
+	LastTurn time.Time `json:"last_turn,omitempty"`
+	// HandedOff is when a person was given the conversation (zero: never).
+	HandedOff      time.Time `json:"handed_off,omitempty"`
+	PersonAnswered bool      `json:"person_answered,omitempty"`
 }
 
 // ConversationRevision is the shape new conversation runs take. 0 (runs
@@ -265,8 +283,9 @@ type ConversationInput struct {
 // that came meanwhile and are older than the newest it answered (through
 // two APIs a later message can reach the workflow first): its reply
 // answers them (SaveReply settles every waiting message up to it), so
-// they get no reply of their own after it, out of order.
-const ConversationRevision = 2
+// they get no reply of their own after it, out of order. 3 follows the
+// conversation's episodes to their outcome (and the survey).
+const ConversationRevision = 3
 
 // TurnInput is one turn: the inbound messages it answers, oldest first.
 // How the turn runs (LLM attempts, timeouts, tools) is the worker's

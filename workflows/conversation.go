@@ -26,7 +26,7 @@ import (
 // no person has answered for the worker's HandoffIdle.
 func ConversationWorkflow(ctx workflow.Context, in ConversationInput) error {
 	c := &conversation{in: in, limits: in.Limits.withDefaults(), pending: in.Pending, last: in.LastMessageID,
-		mode: ConversationMode{Mode: domain.ModeAI}, agent: in.Agent}
+		mode: ConversationMode{Mode: domain.ModeAI}, agent: in.Agent, episode: in.Episode}
 	if in.Mode != nil {
 		c.mode = *in.Mode
 	}
@@ -66,6 +66,8 @@ type conversation struct {
 	agent string
 	// policy is the worker's, read at each handoff (idle time, message).
 	policy activities.TurnPolicy
+	// policyRead says policy was read in this run.
+	policyRead bool
 
 	inbound, modes, agentReplies workflow.ReceiveChannel
 	// control holds mode requests and agent replies that came during a
@@ -75,8 +77,11 @@ type conversation struct {
 	abandoned string
 	// held counts the steps of human mode, for continue-as-new.
 	held int
-	// idle is the running idle timer (revision 1), nil when none is.
-	idle workflow.Future
+	// idle is the running idle timer (revision 1), nil when none is;
+	// from revision 3 it fires at idleAt, and cancelIdle stops it.
+	idle       workflow.Future
+	idleAt     time.Time
+	cancelIdle func()
 	// arrived is when the newest message was queued, for the debounce.
 	arrived time.Time
 	now     func() time.Time
@@ -84,6 +89,9 @@ type conversation struct {
 	// behind are those turns, waited for before the run ends.
 	saved  workflow.ReceiveChannel
 	behind []workflow.Future
+	// episode is the user's request being answered (revision 3), nil
+	// between one's outcome and the next message.
+	episode *Episode
 }
 
 // control is a mode request or an agent reply, in the order they came.
@@ -215,7 +223,7 @@ func (c *conversation) waitBehind(ctx workflow.Context) {
 func (c *conversation) continueAsNew(ctx workflow.Context) error {
 	c.waitBehind(ctx)
 	next := ConversationInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID, Limits: c.in.Limits,
-		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision, Agent: c.agent}
+		Pending: c.pending, LastMessageID: c.last, Revision: ConversationRevision, Agent: c.agent, Episode: c.episode}
 	if c.mode.Mode != domain.ModeAI {
 		mode := c.mode
 		next.Mode = &mode
@@ -228,6 +236,9 @@ func (c *conversation) continueAsNew(ctx workflow.Context) error {
 func (c *conversation) waitForMessage(ctx workflow.Context) bool {
 	if c.in.Revision < 1 {
 		return c.wait(ctx, c.limits.IdleTimeout)
+	}
+	if c.in.Revision >= 3 {
+		return c.waitQuietly(ctx)
 	}
 	// The idle timer outlives the wait: a message that comes leaves it
 	// running, and when it fires early (the conversation was busy since it
@@ -359,6 +370,7 @@ func (c *conversation) handOff(ctx workflow.Context, r ModeRequest, cause string
 	if err := workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy); err != nil {
 		return err
 	}
+	c.policyRead = true
 	if c.mode.Mode == domain.ModeHuman {
 		// Already with a person: another one takes it.
 		if r.AgentID == 0 || r.AgentID == c.mode.AgentID {
@@ -368,6 +380,9 @@ func (c *conversation) handOff(ctx workflow.Context, r ModeRequest, cause string
 	} else {
 		c.mode = ConversationMode{Mode: domain.ModeHuman, Reason: r.Reason, AgentID: r.AgentID, Since: workflow.Now(ctx),
 			Acknowledged: !ack}
+		if ep := c.openEpisode(ctx, c.firstPending()); ep != nil && ep.HandedOff.IsZero() {
+			ep.HandedOff = c.mode.Since
+		}
 	}
 	return c.record(ctx, cause)
 }
@@ -378,7 +393,17 @@ func (c *conversation) resume(ctx workflow.Context, r ModeRequest, cause string)
 		return nil
 	}
 	c.mode = ConversationMode{Mode: domain.ModeAI, AgentID: r.AgentID, Reason: r.Reason, Since: workflow.Now(ctx)}
-	return c.record(ctx, cause)
+	if err := c.record(ctx, cause); err != nil {
+		return err
+	}
+	if c.episode == nil || c.episode.HandedOff.IsZero() {
+		return nil
+	}
+	ending := domain.EndResumed
+	if cause == "idle" {
+		ending = domain.EndIdle
+	}
+	return c.endEpisode(ctx, ending)
 }
 
 func (c *conversation) record(ctx workflow.Context, cause string) error {
@@ -427,6 +452,9 @@ func (c *conversation) deliverAgentReply(ctx workflow.Context, r AgentReply) err
 		}
 	}
 	c.mode.LastAgentReply = workflow.Now(ctx)
+	if ep := c.openEpisode(ctx, c.firstPending()); ep != nil {
+		ep.PersonAnswered = true
+	}
 	// What waited is answered by this reply.
 	if err := c.hold(ctx); err != nil {
 		return err
@@ -455,6 +483,7 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	}
 	c.current = ids
 	defer func() { c.current = nil }()
+	c.openEpisode(ctx, &batch[0])
 	in := TurnInput{ConversationID: c.in.ConversationID, UserID: c.in.UserID,
 		Channel: batch[len(batch)-1].Channel, MessageIDs: ids, Revision: TurnRevision, Agent: c.agent}
 	tctx, cancel := workflow.WithCancel(ctx)
@@ -498,6 +527,11 @@ func (c *conversation) runTurn(ctx workflow.Context, batch []Inbound) error {
 	if err == nil && res.Agent != "" {
 		c.agent = res.Agent
 	}
+	if ep := c.episode; ep != nil && err == nil {
+		ep.Turns++
+		ep.Agents = domain.AppendAgent(ep.Agents, c.agent)
+		ep.LastTurn = workflow.Now(ctx)
+	}
 	if err == nil && c.in.Revision >= 2 {
 		// Older than what the reply answers: answered with it.
 		c.pending = slices.DeleteFunc(c.pending, func(p Inbound) bool { return p.MessageID <= c.last })
@@ -537,4 +571,127 @@ func handoffCause(o Outcome) string {
 		return "no_answer"
 	}
 	return "llm_failure"
+}
+
+// openEpisode is the open episode, opened now if none is (revision 3;
+// nil before): by its first message, or (first nil) by a person.
+func (c *conversation) openEpisode(ctx workflow.Context, first *Inbound) *Episode {
+	if c.in.Revision < 3 {
+		return nil
+	}
+	if c.episode != nil {
+		return c.episode
+	}
+	now := workflow.Now(ctx)
+	ep := &Episode{Start: now, Channel: string(domain.ChannelWeb)}
+	if first != nil {
+		ep.FirstMessageID = first.MessageID
+		if first.Channel != "" {
+			ep.Channel = first.Channel
+		}
+	}
+	ep.Key = domain.EpisodeKey(c.in.ConversationID, ep.FirstMessageID, now)
+	c.episode = ep
+	return ep
+}
+
+// firstPending is the oldest waiting message, nil when none waits.
+func (c *conversation) firstPending() *Inbound {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	return &c.pending[0]
+}
+
+// waitQuietly is waitForMessage from revision 3: one timer outliving the
+// waits, as from revision 1, set for the next of two ends: the open
+// episode's, once the AI answered it and the user is quiet for the
+// policy's window (then the episode is recorded and the survey asked),
+// and the run's, IdleTimeout after the wait began, never before its
+// episode ended.
+func (c *conversation) waitQuietly(ctx workflow.Context) bool {
+	idleSince := workflow.Now(ctx)
+	for len(c.pending) == 0 && len(c.control) == 0 {
+		now := workflow.Now(ctx)
+		if c.idle != nil && c.idle.IsReady() {
+			c.idle = nil
+		}
+		quietAt, quiet := c.quietAt(ctx)
+		if quiet && !now.Before(quietAt) {
+			if err := c.endEpisode(ctx, domain.EndQuiet); err != nil {
+				workflow.GetLogger(ctx).Error("end episode", "key", c.episode.Key, "error", err)
+				c.episode = nil
+			}
+			c.receive()
+			continue
+		}
+		next := idleSince.Add(c.limits.IdleTimeout)
+		if quiet {
+			next = quietAt
+		}
+		if !now.Before(next) {
+			c.receive()
+			return len(c.pending) > 0 || len(c.control) > 0
+		}
+		if c.idle != nil && next.Before(c.idleAt) {
+			// Set for later than this wait may last: a shorter window.
+			c.cancelIdle()
+			c.idle = nil
+		}
+		if c.idle == nil {
+			tctx, cancel := workflow.WithCancel(ctx)
+			c.idle, c.idleAt, c.cancelIdle = workflow.NewTimer(tctx, next.Sub(now)), next, cancel
+		}
+		sel := workflow.NewSelector(ctx)
+		c.addToSelector(ctx, sel)
+		sel.AddFuture(c.idle, func(workflow.Future) {})
+		sel.Select(ctx)
+	}
+	return true
+}
+
+// quietAt is when the open episode ends if the user stays quiet: once
+// the AI has answered it and no person has it.
+func (c *conversation) quietAt(ctx workflow.Context) (time.Time, bool) {
+	ep := c.episode
+	if ep == nil || c.mode.Mode != domain.ModeAI || !ep.HandedOff.IsZero() || ep.LastTurn.IsZero() {
+		return time.Time{}, false
+	}
+	c.readPolicy(ctx)
+	return ep.LastTurn.Add(c.policy.EpisodeQuietOrDefault()), true
+}
+
+// readPolicy reads the worker's policy unless this run has.
+func (c *conversation) readPolicy(ctx workflow.Context) {
+	if c.policyRead {
+		return
+	}
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	if workflow.ExecuteLocalActivity(local, a.TurnPolicy, activities.DefaultAgent).Get(ctx, &c.policy) == nil {
+		c.policyRead = true
+	}
+}
+
+// endEpisode records the open episode's outcome and delivers the survey
+// question when one is asked: after a quiet end or a person's resume.
+func (c *conversation) endEpisode(ctx workflow.Context, ending domain.EpisodeEnding) error {
+	ep := c.episode
+	c.readPolicy(ctx)
+	in := activities.EndEpisodeInput{Key: ep.Key, ConversationID: c.in.ConversationID, UserID: c.in.UserID,
+		Channel: ep.Channel, FirstMessageID: ep.FirstMessageID, Start: ep.Start, End: workflow.Now(ctx),
+		HandedOffAt: ep.HandedOff, PersonAnswered: ep.PersonAnswered, Ending: ending, Turns: ep.Turns,
+		Agents: ep.Agents}
+	if ending != domain.EndIdle {
+		in.Survey = c.policy.Survey
+	}
+	local := workflow.WithLocalActivityOptions(ctx, localOptions)
+	var surveyID int64
+	if err := workflow.ExecuteLocalActivity(local, a.EndEpisode, in).Get(ctx, &surveyID); err != nil {
+		return err
+	}
+	c.episode = nil
+	if surveyID != 0 {
+		c.deliver(ctx, surveyID)
+	}
+	return nil
 }

@@ -70,7 +70,12 @@ func (h *humanSide) modeNames() []string {
 // handoffEnv is a conversation environment whose worker has the handoff
 // policy, with the human side recorded and every AI reply saved in saved.
 func handoffEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *replies, *humanSide) {
-	env := newEnvWith(t, handoffPolicy)
+	return handoffEnvWith(t, handoffPolicy)
+}
+
+// handoffEnvWith is handoffEnv with the policy p.
+func handoffEnvWith(t *testing.T, p activities.TurnPolicy) (*testsuite.TestWorkflowEnvironment, *replies, *humanSide) {
+	env := newEnvWith(t, p)
 	saved := &replies{}
 	human := &humanSide{}
 	env.OnActivity(a.LoadHistory, mock.Anything, mock.Anything).Return(
@@ -211,4 +216,69 @@ func TestAContinuedHandoffKeepsItsModeAndItsTimer(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, []string{"ai:idle"}, human.modeNames())
 	assert.Empty(t, human.holds, "acknowledged before: not told again")
+}
+
+// Each request of the user ends once with its outcome: one the AI
+// answered ends when the user has been quiet for the policy's window,
+// with the survey asked and delivered; one a person took over and gave
+// back ends with that, the survey asked again; one a person answered and
+// then left to time out, and one no person answered, end without one.
+func TestEveryEpisodeEndsOnceWithItsOutcome(t *testing.T) {
+	p := handoffPolicy
+	p.EpisodeQuiet = 5 * time.Minute
+	p.Survey = domain.SurveyQuestion
+	env, _, human := handoffEnvWith(t, p)
+	env.OnActivity(a.CallLLM, mock.Anything, mock.Anything).Return(activities.CallLLMResult{Content: "answer"}, nil)
+	// 1: answered by the AI, a second message in the same episode, quiet.
+	signalAt(env, time.Second, workflows.InboundSignal, workflows.Inbound{MessageID: 1, Channel: "twilio"})
+	signalAt(env, time.Minute, workflows.InboundSignal, workflows.Inbound{MessageID: 2, Channel: "twilio"})
+	// 3: taken over by a person, who answers and gives it back.
+	signalAt(env, 20*time.Minute, workflows.InboundSignal, workflows.Inbound{MessageID: 3, Channel: "web"})
+	signalAt(env, 21*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeHuman, AgentID: 9})
+	signalAt(env, 22*time.Minute, workflows.AgentReplySignal, workflows.AgentReply{MessageID: 4, AgentID: 9})
+	signalAt(env, 23*time.Minute, workflows.ModeSignal, workflows.ModeRequest{Mode: domain.ModeAI, AgentID: 9})
+	// 5: asks for a person, who answers once; nothing more for an hour.
+	signalAt(env, 40*time.Minute, workflows.InboundSignal, workflows.Inbound{MessageID: 5, Channel: "twilio", AsksForHuman: true})
+	signalAt(env, 41*time.Minute, workflows.AgentReplySignal, workflows.AgentReply{MessageID: 6, AgentID: 9})
+	// 7: asks for a person; nobody answers.
+	signalAt(env, 3*time.Hour, workflows.InboundSignal, workflows.Inbound{MessageID: 7, Channel: "twilio", AsksForHuman: true})
+	env.ExecuteWorkflow(workflows.ConversationWorkflow, workflows.ConversationInput{ConversationID: "ai:7", UserID: 7, Revision: workflows.ConversationRevision,
+		Limits: workflows.ConversationLimits{IdleTimeout: 5 * time.Hour}})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	ended := endingsOf(env).all()
+	require.Len(t, ended, 4)
+	first := ended[0]
+	assert.Equal(t, domain.EndQuiet, first.Ending)
+	assert.Equal(t, "ai:7:1", first.Key)
+	assert.Equal(t, "twilio", first.Channel)
+	assert.Equal(t, 2, first.Turns)
+	assert.Empty(t, first.Agents, "the built-in assistant is no configured agent")
+	assert.True(t, first.HandedOffAt.IsZero())
+	assert.WithinDuration(t, first.Start.Add(time.Minute+5*time.Minute), first.End, 5*time.Second, "quiet 5 minutes after the second answer")
+	assert.Equal(t, domain.SurveyQuestion, first.Survey)
+
+	taken := ended[1]
+	assert.Equal(t, domain.EndResumed, taken.Ending)
+	assert.EqualValues(t, 3, taken.FirstMessageID)
+	assert.Equal(t, "web", taken.Channel)
+	assert.True(t, taken.PersonAnswered)
+	assert.False(t, taken.HandedOffAt.IsZero())
+	assert.Equal(t, domain.SurveyQuestion, taken.Survey, "a person's resume asks too")
+
+	left := ended[2]
+	assert.Equal(t, domain.EndIdle, left.Ending)
+	assert.EqualValues(t, 5, left.FirstMessageID)
+	assert.True(t, left.PersonAnswered)
+	assert.Empty(t, left.Survey, "no survey for a conversation that timed out")
+
+	unanswered := ended[3]
+	assert.Equal(t, domain.EndIdle, unanswered.Ending)
+	assert.EqualValues(t, 7, unanswered.FirstMessageID)
+	assert.False(t, unanswered.PersonAnswered)
+
+	assert.Contains(t, human.delivered, int64(2001), "the first survey went out")
+	assert.Contains(t, human.delivered, int64(2002), "and the second")
+	assert.Equal(t, []string{"human:takeover", "ai:resume", "human:keyword", "ai:idle", "human:keyword", "ai:idle"}, human.modeNames())
 }

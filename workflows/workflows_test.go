@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/aimsg/aimsg/activities"
+	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/worker"
 	"github.com/aimsg/aimsg/workflows"
 )
@@ -37,7 +38,40 @@ func newEnvWith(_ *testing.T, p activities.TurnPolicy) *testsuite.TestWorkflowEn
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	worker.Register(env, &activities.Activities{Agents: activities.DefaultAgents(activities.AgentSettings{}), Policy: p})
+	ended := &endings{}
+	envEndings.Store(env, ended)
+	env.OnActivity(a.EndEpisode, mock.Anything, mock.Anything).Return(ended.record)
 	return env
+}
+
+// endings records the episodes a conversation ended, in order; a survey
+// asked is message 2000 + its number.
+type endings struct {
+	mu  sync.Mutex
+	got []activities.EndEpisodeInput
+}
+
+var envEndings sync.Map
+
+func endingsOf(env *testsuite.TestWorkflowEnvironment) *endings {
+	e, _ := envEndings.Load(env)
+	return e.(*endings)
+}
+
+func (e *endings) record(_ context.Context, in activities.EndEpisodeInput) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, in)
+	if in.Survey == "" {
+		return 0, nil
+	}
+	return int64(2000 + len(e.got)), nil
+}
+
+func (e *endings) all() []activities.EndEpisodeInput {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]activities.EndEpisodeInput(nil), e.got...)
 }
 
 // replies records what SaveReply was asked to save, in order.
@@ -355,11 +389,14 @@ func TestTheConversationContinuesAsNew(t *testing.T) {
 }
 
 // A busy conversation keeps one idle timer across its turns instead of
-// one per wait, and still ends IdleTimeout after its last message.
+// one per wait, and still ends IdleTimeout after its last message; from
+// revision 3, not before its episode ended, the policy's quiet window
+// (30 minutes by default) after its last turn, recorded once.
 func TestABusyConversationKeepsOneIdleTimer(t *testing.T) {
 	for _, tc := range []struct {
 		revision, timers int
-	}{{workflows.ConversationRevision, 2}, {0, 6}} {
+		lasts            time.Duration
+	}{{workflows.ConversationRevision, 2, activities.DefaultEpisodeQuiet}, {2, 2, 10 * time.Minute}, {0, 6, 10 * time.Minute}} {
 		t.Run(fmt.Sprintf("revision-%d", tc.revision), func(t *testing.T) {
 			env := newEnv(t)
 			saved := &replies{}
@@ -380,8 +417,20 @@ func TestABusyConversationKeepsOneIdleTimer(t *testing.T) {
 			assert.Len(t, saved.all(), 5)
 			assert.Equal(t, tc.timers, timers)
 			idle := env.Now().Sub(start) - 81*time.Second // the last turn ended at 1 min 21 s
-			assert.GreaterOrEqual(t, idle, 10*time.Minute)
-			assert.Less(t, idle, 10*time.Minute+time.Second)
+			assert.GreaterOrEqual(t, idle, tc.lasts)
+			assert.Less(t, idle, tc.lasts+time.Second)
+			ended := endingsOf(env).all()
+			if tc.revision < 3 {
+				assert.Empty(t, ended, "runs started before episodes record none")
+				return
+			}
+			require.Len(t, ended, 1)
+			assert.Equal(t, domain.EndQuiet, ended[0].Ending)
+			assert.Equal(t, 5, ended[0].Turns)
+			assert.EqualValues(t, 1, ended[0].FirstMessageID)
+			assert.Equal(t, "ai:7:1", ended[0].Key)
+			assert.WithinDuration(t, start.Add(81*time.Second+activities.DefaultEpisodeQuiet), ended[0].End, 10*time.Millisecond,
+				"quiet for the window after the last turn")
 		})
 	}
 }

@@ -100,7 +100,7 @@ func TestTurnsCommands(t *testing.T) {
 	require.ErrorIs(t, runWith(ctx, env, &out, "users", "disable", "nobody"), domain.ErrNotFound)
 
 	// What the turns above cost, as the LLM reported it.
-	usage, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), 1)
+	usage, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), 1, nil)
 	require.NoError(t, err)
 	today := usage[0]
 	require.Positive(t, today.TotalTokens)
@@ -109,7 +109,7 @@ func TestTurnsCommands(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.Len(t, lines, 5, out.String())
 	assert.Equal(t, []string{today.Date, fmt.Sprint(today.Calls), fmt.Sprint(today.PromptTokens),
-		fmt.Sprint(today.CompletionTokens), fmt.Sprint(today.TotalTokens)}, strings.Fields(lines[3]))
+		fmt.Sprint(today.CompletionTokens), fmt.Sprint(today.TotalTokens), "0.000000"}, strings.Fields(lines[3]), "no LLM_PRICES: no cost")
 	assert.Equal(t, fmt.Sprintf("daily limit 1000000, %d left today", 1000000-today.TotalTokens), lines[4])
 
 	var u2 usageError

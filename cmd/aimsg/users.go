@@ -155,14 +155,14 @@ func usersUsage(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	dailyLimit := e.cfg.LLMUserDailyTokens
-	byDay, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), days)
+	byDay, err := domain.UsageByDay(ctx, db, u.ID, domain.Now(), days, domain.PricesOf(e.cfg.LLMPrices))
 	if err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "DATE\tCALLS\tPROMPT\tCOMPLETION\tTOTAL\t")
+	fmt.Fprintln(w, "DATE\tCALLS\tPROMPT\tCOMPLETION\tTOTAL\tCOST USD\t")
 	for _, d := range byDay {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t\n", d.Date, d.Calls, d.PromptTokens, d.CompletionTokens, d.TotalTokens)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%.6f\t\n", d.Date, d.Calls, d.PromptTokens, d.CompletionTokens, d.TotalTokens, d.CostUSD)
 	}
 	if err := w.Flush(); err != nil {
 		return err

@@ -10,8 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,7 +57,11 @@ func EachDatabase(t *testing.T, fn func(t *testing.T, baseURL string)) {
 }
 
 // ScratchURL is the URL of an empty database like baseURL's, removed when
-// the test ends: a new schema on PostgreSQL, a new file on SQLite.
+// the test ends: a new schema on PostgreSQL, a new file on SQLite. On
+// PostgreSQL its pool is small (scratchPool) unless baseURL sizes it:
+// test packages run side by side, and every stack is an API and a worker,
+// so pools of the production default would pass the server's
+// max_connections.
 func ScratchURL(t testing.TB, baseURL string) string {
 	t.Helper()
 	d, _, err := config.ParseDatabaseURL(baseURL)
@@ -66,8 +72,18 @@ func ScratchURL(t testing.TB, baseURL string) string {
 	u, drop, err := database.ScratchSchema(context.Background(), baseURL, "test")
 	require.NoError(t, err)
 	t.Cleanup(drop)
-	return u
+	parsed, err := url.Parse(u)
+	require.NoError(t, err)
+	if q := parsed.Query(); !q.Has("pool_max_conns") {
+		q.Set("pool_max_conns", strconv.Itoa(scratchPool))
+		parsed.RawQuery = q.Encode()
+	}
+	return parsed.String()
 }
+
+// scratchPool is the pool size of a scratch PostgreSQL database's
+// processes.
+const scratchPool = 8
 
 // Open opens url for the test's duration.
 func Open(t testing.TB, url string) *bun.DB {

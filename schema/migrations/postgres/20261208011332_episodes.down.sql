@@ -1,0 +1,2 @@
+-- Drop "episodes" table
+DROP TABLE "episodes";
