@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,6 +51,9 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 		_, err = domain.RequestApproval(ctx, hs.db, &domain.ToolApproval{ConversationID: ai, UserID: myID, TurnID: "turn-1",
 			CallID: "call-1", Agent: "desk", Tool: "billing__refund", Arguments: `{"order":"A-7"}`, ExpiresAt: domain.Now()})
 		require.NoError(t, err)
+		_, _, err = domain.RecordEpisode(ctx, hs.db, nil, domain.EpisodeEnd{Key: ai + ":1", ConversationID: ai, UserID: myID,
+			Channel: domain.ChannelWeb, Start: domain.Now().Add(-time.Minute), End: domain.Now(), Ending: domain.EndQuiet, Turns: 1})
+		require.NoError(t, err)
 
 		w = hs.call("GET", "/auth/me/export", nil, me.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -83,6 +87,9 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 		approvals := export["tool_approvals"].([]any)
 		require.Len(t, approvals, 1, "a tool call made for them, with its arguments")
 		assert.Equal(t, `{"order":"A-7"}`, approvals[0].(map[string]any)["arguments"])
+		episodes := export["episodes"].([]any)
+		require.Len(t, episodes, 1, "their request, with its outcome")
+		assert.Equal(t, "resolved_by_ai", episodes[0].(map[string]any)["outcome"])
 
 		// The neighbour's export has the messages they share, not the rest.
 		w = hs.call("GET", "/auth/me/export", nil, other.AccessToken)
@@ -92,6 +99,7 @@ func TestExportHoldsEverythingAboutTheUser(t *testing.T) {
 		assert.Empty(t, theirs["reports"])
 		assert.Nil(t, theirs["telegram"])
 		assert.Empty(t, theirs["tool_approvals"])
+		assert.Empty(t, theirs["episodes"])
 
 		assert.Equal(t, http.StatusUnauthorized, hs.call("GET", "/auth/me/export", nil, "").Code)
 	})

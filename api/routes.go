@@ -209,7 +209,7 @@ func (s *Server) routeTable() []route {
 			body: deleteMeRequest{}, ok: reply{body: messageResponse{}}, errors: []int{400, 403, 429}},
 		{method: "GET", path: "/auth/me/export", access: signedIn, handle: s.exportMe,
 			tag: "auth", summary: "Everything aimsg holds about the user, as one JSON document",
-			description: "Profile, roles, sessions, every message sent or received, reports with their comments, the Telegram link, the assistant's conversation summaries, LLM usage and tool calls that waited for approval. Sent as an attachment.",
+			description: "Profile, roles, sessions, every message sent or received, reports with their comments, the Telegram link, the assistant's conversation summaries, LLM usage, tool calls that waited for approval, and requests to the assistant with their outcomes and survey scores (episodes). Sent as an attachment.",
 			ok:          reply{body: domain.Export{}}},
 		{method: "PUT", path: "/auth/me/phone", access: signedIn, handle: s.updatePhone,
 			tag: "auth", summary: "Set or clear the phone number used by SMS",

@@ -29,6 +29,9 @@ type Export struct {
 	Memories   []Memory          `json:"conversation_summaries"`
 	LLMCalls   []LLMCall         `json:"llm_calls"`
 	Approvals  []ToolApproval    `json:"tool_approvals"`
+	// Episodes are the user's requests to the assistant, with their
+	// outcomes and survey scores.
+	Episodes []Episode `json:"episodes"`
 }
 
 // ExportedMessage is a message with the provider address it used, which
@@ -41,7 +44,8 @@ type ExportedMessage struct {
 // ExportUser reads a person's export in one transaction.
 func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) {
 	e := &Export{ExportedAt: Now(), Sessions: []Session{}, Messages: []ExportedMessage{},
-		Reports: []Report{}, Memories: []Memory{}, LLMCalls: []LLMCall{}, Approvals: []ToolApproval{}}
+		Reports: []Report{}, Memories: []Memory{}, LLMCalls: []LLMCall{}, Approvals: []ToolApproval{},
+		Episodes: []Episode{}}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if e.User, err = UserByID(ctx, tx, userID); err != nil {
@@ -62,6 +66,7 @@ func ExportUser(ctx context.Context, db bun.IDB, userID int64) (*Export, error) 
 			{"summaries", tx.NewSelect().Model(&e.Memories).Where("user_id = ?", userID).Order("conversation_id")},
 			{"llm calls", tx.NewSelect().Model(&e.LLMCalls).Where("user_id = ?", userID).Order("id")},
 			{"tool approvals", tx.NewSelect().Model(&e.Approvals).Where("user_id = ?", userID).Order("id")},
+			{"episodes", tx.NewSelect().Model(&e.Episodes).Where("user_id = ?", userID).Order("id")},
 		}
 		for _, p := range parts {
 			if err := p.query.Scan(ctx); err != nil && err != sql.ErrNoRows {
