@@ -15,6 +15,7 @@ import (
 	"github.com/aimsg/aimsg/internal/apitest"
 	"github.com/aimsg/aimsg/internal/fakellm"
 	"github.com/aimsg/aimsg/internal/testenv"
+	"github.com/aimsg/aimsg/workflows"
 )
 
 // Whether the AI is any good, end to end on both databases: a texter's
@@ -131,6 +132,8 @@ func TestOutcomesFeedbackAndAnalytics(t *testing.T) {
 		assert.Equal(t, 0.0, days[0]["conversations"])
 		assert.Equal(t, 2.0, days[2]["conversations"])
 		assert.Equal(t, sum["csat"], days[2]["csat"])
+
+		s.saveHistories(workflows.ConversationWorkflowID(texterConv))
 
 		// Each outcome counted once, by agent and channel.
 		assert.Equal(t, 1.0, scrape(t, s.H, "aimsg_conversation_outcomes_total", `outcome="resolved_by_ai"`, `agent=""`, `channel="twilio"`))

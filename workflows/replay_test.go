@@ -30,7 +30,10 @@ import (
 // turn-delivery-gave-up and conversation-delivery-refused record why a
 // reply was not delivered; turn-inbound-media is a turn that fetched a
 // picture before the LLM (the "inbound-media" version), turn-voice-unheard
-// one whose voice note could not be transcribed.
+// one whose voice note could not be transcribed; conversation-v8 and -v9
+// are runs of ConversationRevision 3, which follow episodes to their
+// outcome: one a person took over and gave back, one the AI answered and
+// that ended quietly, each with its survey delivered.
 func TestReplaySavedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)
