@@ -83,6 +83,9 @@ type Episode struct {
 	CSATAskedAt    *time.Time `bun:"csat_asked_at" json:"csat_asked_at"`
 	CSATScore      *int       `bun:"csat_score" json:"csat_score"`
 	CSATAnsweredAt *time.Time `bun:"csat_answered_at" json:"csat_answered_at"`
+	// CSATResponseID is the message that gave the score by SMS or
+	// Telegram: a provider that sends it again is thanked again.
+	CSATResponseID *int64 `bun:"csat_response_id" json:"-"`
 }
 
 // EpisodeKey names an episode: its conversation and its first message,
@@ -432,4 +435,18 @@ func AppendAgent(agents []string, agent string) []string {
 		return agents
 	}
 	return append(slices.Clip(agents), agent)
+}
+
+// answeredSurvey says whether message m (no turn, sent by a channel)
+// gave a survey its score.
+func answeredSurvey(ctx context.Context, db bun.IDB, m *Message) (bool, error) {
+	if m.TurnStatus != nil || m.ConversationID == nil || SurveyScore(m.Content) == 0 {
+		return false, nil
+	}
+	ok, err := db.NewSelect().Model((*Episode)(nil)).
+		Where("conversation_id = ? AND csat_response_id = ?", *m.ConversationID, m.ID).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("survey answered: %w", err)
+	}
+	return ok, nil
 }

@@ -132,6 +132,11 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 	out := &Received{Keyword: kw}
 	if m, err := MessageByExternalID(ctx, db, in.Channel, in.ExternalID); err == nil {
 		out.Message, out.Repeated, out.Answer = m, true, keywordAnswer(kw)
+		if out.Scored, err = answeredSurvey(ctx, db, m); err != nil {
+			return nil, err
+		} else if out.Scored {
+			out.Answer = SurveyThanks
+		}
 		return out, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -147,6 +152,7 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 		} else if strings.TrimSpace(text) == "" {
 			text = MediaOnlyText(in.Media)
 		}
+		var scored *Episode
 		if score := SurveyScore(text); !noTurn && score > 0 && len(in.Media) == 0 {
 			// The answer to "How did we do?": recorded, not the AI's.
 			ep, err := openSurvey(ctx, tx, userID, Now())
@@ -154,10 +160,16 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 				return err
 			}
 			if ep != nil {
-				if err := scoreSurvey(ctx, tx, ep, score); err != nil {
+				err := scoreSurvey(ctx, tx, ep, score)
+				if err != nil && !errors.Is(err, ErrConflict) {
 					return err
 				}
-				noTurn, out.Answer, out.Scored = true, SurveyThanks, true
+				// A conflict is a copy of this request, alongside, that
+				// scored it first: this one is that message again.
+				noTurn, out.Answer, out.Scored, scored = true, SurveyThanks, true, ep
+				if err != nil {
+					scored = nil
+				}
 			}
 		}
 		if !noTurn {
@@ -176,8 +188,17 @@ func Receive(ctx context.Context, db *bun.DB, userID, assistantID int64, in Inbo
 		out.Message, out.Repeated = m, repeated
 		if repeated {
 			// Stored by a copy of this request that ran alongside.
-			out.Limited, out.Answer = false, keywordAnswer(kw)
+			out.Limited = false
+			if !out.Scored {
+				out.Answer = keywordAnswer(kw)
+			}
 			return nil
+		}
+		if scored != nil {
+			if _, err := tx.NewUpdate().Model((*Episode)(nil)).Set("csat_response_id = ?", m.ID).
+				Where("id = ?", scored.ID).Exec(ctx); err != nil {
+				return fmt.Errorf("record the survey's answer: %w", err)
+			}
 		}
 		if err := addAttachments(ctx, tx, m.ID, in.Media); err != nil {
 			return err

@@ -24,6 +24,7 @@ CREATE TABLE "episodes" (
   "csat_asked_at" timestamptz NULL,
   "csat_score" bigint NULL,
   "csat_answered_at" timestamptz NULL,
+  "csat_response_id" bigint NULL,
   PRIMARY KEY ("id"),
   CONSTRAINT "episodes_key_key" UNIQUE ("key"),
   CONSTRAINT "episodes_csat_message_id_fkey" FOREIGN KEY ("csat_message_id") REFERENCES "messages" ("id") ON UPDATE NO ACTION ON DELETE SET NULL,

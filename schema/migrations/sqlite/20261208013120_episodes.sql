@@ -24,6 +24,7 @@ CREATE TABLE `episodes` (
   `csat_asked_at` timestamp NULL,
   `csat_score` integer NULL,
   `csat_answered_at` timestamp NULL,
+  `csat_response_id` integer NULL,
   CONSTRAINT `0` FOREIGN KEY (`csat_message_id`) REFERENCES `messages` (`id`) ON UPDATE NO ACTION ON DELETE SET NULL,
   CONSTRAINT `1` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON UPDATE NO ACTION ON DELETE CASCADE
 );
