@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,8 @@ func TestWebAppInABrowser(t *testing.T) {
 		Username: adminName, Email: adminName + "@example.com", HashedPassword: hash})
 	require.NoError(t, err)
 
-	texterUndelivered(t, s)
+	sam, samAsked := texterUndelivered(t, s)
+	caseyName, caseyPassword, survey := conversationsThatEnded(t, s, admin, sam, samAsked)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -121,6 +123,8 @@ func TestWebAppInABrowser(t *testing.T) {
 		"SCREENSHOT_DIR="+filepath.Join(dir, "screenshots"),
 		"SUPERUSER_NAME="+adminName,
 		"SUPERUSER_PASSWORD="+adminPassword,
+		"SURVEY_USER_NAME="+caseyName,
+		"SURVEY_USER_PASSWORD="+caseyPassword,
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
@@ -133,10 +137,16 @@ func TestWebAppInABrowser(t *testing.T) {
 	require.Len(t, reports, 1)
 	assert.Equal(t, "Login page is broken", reports[0].Title)
 	assert.Equal(t, domain.ReportResolved, reports[0].Status)
+	answered, err := domain.EpisodeByKey(context.Background(), s.db, survey.Key)
+	require.NoError(t, err)
+	if assert.NotNil(t, answered.CSATScore, "the survey was answered in the chat") {
+		assert.Equal(t, 4, *answered.CSATScore)
+	}
 	for _, shot := range []string{"01-sign-in", "03-chat", "07-admin-users", "09-report-resolved", "11-api-docs",
 		"12-chat-with-a-person", "13-support-conversation", "14-support-inbox",
 		"15-knowledge", "16-knowledge-edit", "17-knowledge-search", "18-chat-with-sources", "19-phone-knowledge",
-		"20-not-delivered-inbox", "21-not-delivered-conversation", "22-chat-with-a-picture", "23-rated-answer"} {
+		"20-not-delivered-inbox", "21-not-delivered-conversation", "22-chat-with-a-picture", "23-rated-answer",
+		"24-analytics", "25-survey"} {
 		info, err := os.Stat(filepath.Join(dir, "screenshots", shot+".png"))
 		if assert.NoError(t, err) {
 			assert.Greater(t, info.Size(), int64(5000), shot)
@@ -146,8 +156,8 @@ func TestWebAppInABrowser(t *testing.T) {
 
 // texterUndelivered gives the support inbox a person who texts the
 // assistant, Sam Texter, whose last reply Twilio never took: the page
-// marks it not delivered, and why.
-func texterUndelivered(t *testing.T, s *stack) {
+// marks it not delivered, and why. It returns Sam and Sam's question.
+func texterUndelivered(t *testing.T, s *stack) (*domain.User, *domain.Message) {
 	t.Helper()
 	ctx := context.Background()
 	name, phone, sid := "Sam Texter", "+14155550199", "SM00000000000000000000000000000999"
@@ -164,4 +174,93 @@ func texterUndelivered(t *testing.T, s *stack) {
 	require.NoError(t, err)
 	_, err = domain.FailDelivery(ctx, s.db, reply.ID, "gave_up")
 	require.NoError(t, err)
+	return u, in
+}
+
+// conversationsThatEnded gives the analytics page conversations (episodes)
+// that ended over the last days: Casey Survey's on the web, resolved by
+// the AI, abandoned after a thumbs down, resolved by a person, and Sam's
+// by SMS, handed off and left unanswered. Casey's last one, today, ends
+// with the satisfaction survey, unanswered: the browser signs in as Casey
+// (the name and password returned) and answers it.
+func conversationsThatEnded(t *testing.T, s *stack, staff, sam *domain.User, samAsked *domain.Message) (name, password string, survey *domain.Episode) {
+	t.Helper()
+	ctx := context.Background()
+	name, password = "caseysurvey", "casey-survey-password"
+	hash, err := auth.HashPassword(password, 10)
+	require.NoError(t, err)
+	full := "Casey Survey"
+	casey, err := domain.CreateUser(ctx, s.db, domain.NewUser{Username: name, Email: name + "@example.com",
+		HashedPassword: hash, FullName: &full})
+	require.NoError(t, err)
+	ai, err := domain.Assistant(ctx, s.db)
+	require.NoError(t, err)
+	conv := domain.AIConversationID(casey.ID)
+	prices := domain.Prices{"m1": {Prompt: 2.5, Completion: 10}}
+	// The messages are dated back to when they were written, so the days
+	// and reply times read as real ones.
+	dated := func(m *domain.Message, at time.Time) {
+		_, err := s.db.NewUpdate().Model((*domain.Message)(nil)).Set("created_at = ?", at.UTC()).Where("id = ?", m.ID).Exec(ctx)
+		require.NoError(t, err)
+	}
+	// ask stores Casey's question at and the AI's answer replyIn later,
+	// with the LLM call that wrote it.
+	ask := func(question, answer string, at time.Time, replyIn time.Duration, prompt, completion int64) (q, a *domain.Message) {
+		q, _, err := domain.ReceiveMessage(ctx, s.db, domain.NewMessage{SenderID: casey.ID, RecipientID: ai.ID,
+			Content: question, Channel: domain.ChannelWeb, NoTurn: true})
+		require.NoError(t, err)
+		a, err = domain.SaveReply(ctx, s.db, domain.Reply{ConversationID: conv, UserID: casey.ID, AnswersUpTo: q.ID,
+			Content: answer, Model: "m1"})
+		require.NoError(t, err)
+		require.NoError(t, domain.RecordLLMCall(ctx, s.db, &domain.LLMCall{UserID: casey.ID, ConversationID: conv,
+			TurnID: "turn/" + strconv.FormatInt(q.ID, 10), Purpose: domain.PurposeReply, Provider: "openai", Model: "m1",
+			PromptTokens: prompt, CompletionTokens: completion, Outcome: domain.LLMOK, CreatedAt: at.Add(replyIn)}))
+		dated(q, at)
+		dated(a, at.Add(replyIn))
+		return q, a
+	}
+	record := func(e domain.EpisodeEnd) *domain.Episode {
+		e.Key = domain.EpisodeKey(e.ConversationID, e.FirstMessageID, e.Start)
+		ep, recorded, err := domain.RecordEpisode(ctx, s.db, prices, e)
+		require.NoError(t, err)
+		require.True(t, recorded)
+		return ep
+	}
+	now := domain.Now()
+
+	at := now.Add(-5 * 24 * time.Hour)
+	q, a := ask("Where is my parcel?", "It left the warehouse yesterday and arrives on Friday.", at, 2400*time.Millisecond, 1200, 160)
+	_, err = domain.RateAnswer(ctx, s.db, casey.ID, a.ID, domain.RatingUp, nil)
+	require.NoError(t, err)
+	record(domain.EpisodeEnd{ConversationID: conv, UserID: casey.ID, Channel: domain.ChannelWeb, FirstMessageID: q.ID,
+		Start: at, End: at.Add(40 * time.Minute), Ending: domain.EndQuiet, Turns: 1})
+
+	at = now.Add(-3 * 24 * time.Hour)
+	q, a = ask("Can I change the delivery address?", "Addresses cannot be changed once a parcel has left.", at, 3100*time.Millisecond, 1500, 210)
+	_, err = domain.RateAnswer(ctx, s.db, casey.ID, a.ID, domain.RatingDown, nil)
+	require.NoError(t, err)
+	record(domain.EpisodeEnd{ConversationID: conv, UserID: casey.ID, Channel: domain.ChannelWeb, FirstMessageID: q.ID,
+		Start: at, End: at.Add(35 * time.Minute), Ending: domain.EndQuiet, Turns: 1})
+
+	at = now.Add(-2 * 24 * time.Hour)
+	record(domain.EpisodeEnd{ConversationID: domain.AIConversationID(sam.ID), UserID: sam.ID, Channel: domain.ChannelTwilio,
+		FirstMessageID: samAsked.ID, Start: at, End: at.Add(time.Hour), HandedOffAt: at.Add(time.Minute),
+		Ending: domain.EndIdle, Turns: 1})
+
+	at = now.Add(-24 * time.Hour)
+	q, _ = ask("I would like to talk to a person about my refund", "A person will answer you here.", at, 1900*time.Millisecond, 800, 40)
+	person, err := domain.SaveOutbound(ctx, s.db, domain.Outbound{UserID: casey.ID, AgentID: staff.ID,
+		Content: "Hi Casey, your refund went out this morning: it shows in 2 to 3 days."})
+	require.NoError(t, err)
+	dated(person, at.Add(5*time.Minute))
+	record(domain.EpisodeEnd{ConversationID: conv, UserID: casey.ID, Channel: domain.ChannelWeb, FirstMessageID: q.ID,
+		Start: at, End: at.Add(20 * time.Minute), HandedOffAt: at.Add(time.Minute), PersonAnswered: true,
+		Ending: domain.EndResumed, Turns: 1})
+
+	at = now.Add(-35 * time.Minute)
+	q, _ = ask("Do you deliver on Sundays?", "No: parcels go out from Monday to Saturday.", at, 1700*time.Millisecond, 900, 120)
+	survey = record(domain.EpisodeEnd{ConversationID: conv, UserID: casey.ID, Channel: domain.ChannelWeb, FirstMessageID: q.ID,
+		Start: at, End: now, Ending: domain.EndQuiet, Turns: 1, Survey: domain.SurveyQuestion})
+	require.NotNil(t, survey.CSATMessageID, "the survey was asked")
+	return name, password, survey
 }

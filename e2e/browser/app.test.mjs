@@ -12,6 +12,8 @@ const base = process.env.BASE_URL;
 const shots = process.env.SCREENSHOT_DIR;
 const admin = { username: process.env.SUPERUSER_NAME, password: process.env.SUPERUSER_PASSWORD };
 const user = { username: "webuser" + Date.now() % 100000, password: "correct horse battery" };
+// casey's conversations ended over the last days; the last asks the survey.
+const casey = { username: process.env.SURVEY_USER_NAME, password: process.env.SURVEY_USER_PASSWORD };
 const timeout = 30_000;
 // A turn goes through Temporal, the worker and the LLM: on a loaded machine
 // (CI runs the other packages' tests at the same time) it can take longer
@@ -310,6 +312,116 @@ test("the user sees the status change", async () => {
   assert.match(await card.textContent(), /Fixed in the latest release\./);
   assert.equal(await card.getByRole("button", { name: "Edit" }).count(), 0, "a resolved report cannot be edited");
   await shot(page, "09-report-resolved");
+});
+
+test("the assistant's survey is answered with a button, once", async () => {
+  const page = await newPage();
+  await signIn(page, casey);
+  const question = page.locator(".message.theirs", { hasText: "How did we do?" });
+  const scores = question.getByRole("group", { name: "Your score" });
+  await scores.waitFor();
+  assert.deepEqual(await scores.getByRole("button").allTextContents(),
+    ["1 – poor", "2 – fair", "3 – okay", "4 – good", "5 – great"]);
+  assert.equal(await question.locator(".rate").count(), 0, "the question is scored, not rated");
+  await shot(page, "25a-survey-asked");
+  await scores.getByRole("button", { name: "4 – good" }).click();
+  await question.getByText("Thanks — you gave 4/5").waitFor();
+  assert.equal(await scores.count(), 0, "the buttons are gone");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Thanks — you gave 4/5",
+    "the focus goes to the thanks, not the page's start");
+  await shot(page, "25-survey");
+
+  // The server keeps the score: the page shows it again, and a second
+  // answer is refused.
+  await page.reload();
+  await page.locator(".message.theirs", { hasText: "How did we do?" }).getByText("Thanks — you gave 4/5").waitFor();
+  const id = await page.locator(".message.theirs", { hasText: "How did we do?" }).getAttribute("data-id");
+  const { body: login } = await apiCall("POST", "/auth/login", casey);
+  assert.equal((await apiCall("POST", `/messages/${id}/csat`, { score: 1 }, login.access_token)).status, 409);
+
+  // Analytics are for the support team: no link, and the page sends a
+  // user back to the chat.
+  assert.equal(await page.getByRole("link", { name: "Analytics" }).count(), 0, "no analytics for a user");
+  await page.goto(base + "/app#/analytics");
+  await page.waitForURL(/#\/chat$/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+// period is the API's from and to for the last days UTC days.
+function period(days) {
+  const to = new Date().toISOString().slice(0, 10);
+  return { from: new Date(Date.parse(to) - (days - 1) * 864e5).toISOString().slice(0, 10), to };
+}
+
+test("the support team sees how the assistant did: figures, outcomes and the days in a chart", async () => {
+  const page = await adminPage();
+  const { body: login } = await apiCall("POST", "/auth/login", admin);
+  const summary = async (days, channel) => {
+    const q = new URLSearchParams(period(days));
+    if (channel) q.set("channel", channel);
+    const { status, body } = await apiCall("GET", "/analytics/summary?" + q, undefined, login.access_token);
+    assert.equal(status, 200);
+    return body;
+  };
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Analytics" }).click();
+  await page.getByRole("heading", { name: "Analytics", exact: true }).waitFor();
+  const figure = (tile) => page.locator(`[data-tile="${tile}"] .figure`);
+  await figure("conversations").waitFor();
+
+  // The last 30 days: the figures are the API's.
+  const month = await summary(30);
+  assert.ok(month.conversations >= 5, "the conversations that ended over the last days");
+  assert.equal(await figure("conversations").textContent(), String(month.conversations));
+  assert.equal(await figure("csat").textContent(), `${month.csat.average.toFixed(1)} / 5`, "the survey answered");
+  assert.equal(await figure("ai-resolution").textContent(), `${Math.round(month.ai_resolution_rate * 1000) / 10}%`);
+  assert.match(await figure("first-reply-ai").textContent(), /^\d+(\.\d)? (ms|s|min|h) median$/);
+  assert.match(await figure("cost").textContent(), /^\$0\.\d{2,4}$/);
+  for (const [outcome, n] of Object.entries(month.outcomes)) {
+    assert.equal(await page.locator(`tr[data-outcome="${outcome}"] td.num`).first().textContent(), String(n), outcome);
+  }
+  // The chart: one column a day, a bar for each outcome of a day, a title
+  // for each, a legend, and the axes named.
+  const chart = page.locator("svg.chart");
+  assert.equal(await chart.getAttribute("role"), "img");
+  assert.equal(await chart.locator("#an-chart-title").textContent(), "Conversations per day, by outcome");
+  assert.equal(await chart.locator("g.day").count(), 30);
+  assert.equal(await chart.locator("g.day > title").count(), 30);
+  assert.ok(await chart.locator("rect.bar").count() >= 4, "bars for the days with conversations");
+  assert.deepEqual(await chart.locator("text.axis-title").allTextContents(), ["Conversations", "Day (UTC)"]);
+  assert.deepEqual(await page.getByRole("list", { name: "Legend" }).getByRole("listitem").allTextContents(),
+    ["Resolved by the AI", "Resolved by a person", "Handed off, unanswered", "Abandoned"]);
+  await shot(page, "24-analytics");
+
+  // A week, one channel.
+  await page.getByLabel("Period", { exact: true }).selectOption("7");
+  await page.waitForFunction(() => document.querySelectorAll("svg.chart g.day").length === 7);
+  await page.getByLabel("Channel", { exact: true }).selectOption("twilio");
+  await page.getByRole("status").filter({ hasText: "Last 7 days" }).filter({ hasText: "twilio" }).waitFor();
+  await figure("conversations").waitFor();
+  assert.equal(await figure("conversations").textContent(), String((await summary(7, "twilio")).conversations));
+  // A channel nobody used: nothing to show, and it says so.
+  await page.getByLabel("Channel", { exact: true }).selectOption("telegram");
+  await page.getByRole("heading", { name: "No conversations in this period" }).waitFor();
+  assert.equal(await page.locator("svg.chart, .tiles").count(), 0);
+
+  // The permission taken away meanwhile: the API's 403 is told in words.
+  await page.route("**/analytics/summary?*", (route) => route.fulfill({ status: 403, contentType: "application/json",
+    body: JSON.stringify({ detail: "Not enough permissions" }) }));
+  await page.getByLabel("Channel", { exact: true }).selectOption("");
+  await page.getByRole("alert").getByRole("heading", { name: "No access to analytics" }).waitFor();
+  await page.unroute("**/analytics/summary?*");
+
+  // It fits a phone's screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(base + "/app#/support");
+  await page.goto(base + "/app#/analytics");
+  await figure("conversations").waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
+  await shot(page, "24b-phone-analytics");
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 // adminPage is a new browser signed in as the superuser, on the chat.

@@ -9,6 +9,7 @@ import { reportsPage } from "./pages/reports.js";
 import { adminUsersPage } from "./pages/admin-users.js";
 import { adminReportsPage } from "./pages/admin-reports.js";
 import { knowledgePage, articlePage } from "./pages/knowledge.js";
+import { analyticsPage } from "./pages/analytics.js";
 
 // routes map #/path patterns to pages; who says who may open them.
 const routes = [
@@ -20,6 +21,7 @@ const routes = [
   { path: /^\/reports$/, page: reportsPage, who: "user" },
   { path: /^\/support$/, page: supportPage, who: "support" },
   { path: /^\/support\/([^/]+)$/, page: (main, id, signal) => supportConversationPage(main, decodeURIComponent(id), signal), who: "support" },
+  { path: /^\/analytics$/, page: analyticsPage, who: "support" },
   { path: /^\/admin\/users$/, page: adminUsersPage, who: "superuser" },
   { path: /^\/admin\/reports$/, page: adminReportsPage, who: "triage" },
   { path: /^\/knowledge$/, page: knowledgePage, who: "knowledge" },
@@ -71,6 +73,7 @@ function renderNav(user, path) {
     link("#/conversations", "Conversations"),
     link("#/reports", "My reports"),
     can("support") && link("#/support", "Support"),
+    can("support") && link("#/analytics", "Analytics"),
     user.is_superuser && link("#/admin/users", "Users"),
     can("triage_reports") && link("#/admin/reports", "All reports"),
     can("knowledge") && link("#/knowledge", "Knowledge"),

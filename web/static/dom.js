@@ -18,6 +18,21 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// svg builds an SVG element as h() builds an HTML one (charts are drawn
+// with it: SVG elements need their namespace).
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
 // field is a labelled input: the label names it for screen readers.
 export function field(label, attrs) {
   const id = attrs.id || "f-" + attrs.name;
@@ -25,6 +40,13 @@ export function field(label, attrs) {
     ? h("textarea", { ...attrs, multiline: undefined, id })
     : h("input", { type: "text", ...attrs, id });
   return h("div", { class: "field" }, h("label", { for: id }, label), input);
+}
+
+// selectField is a labelled select of options given as [value, text].
+export function selectField(label, attrs, options) {
+  const id = attrs.id || "f-" + attrs.name;
+  return h("div", { class: "field" }, h("label", { for: id }, label),
+    h("select", { ...attrs, id }, options.map(([value, text]) => h("option", { value }, text))));
 }
 
 // formValues reads a form's named fields.

@@ -1,7 +1,7 @@
 // One conversation: with the assistant (ai:<me>) or with another user, and
 // the same view for the support team answering a user's conversation with
 // the assistant. Replies appear live from the conversation's event stream.
-import { h, field, when, badge, identityBadge, notDelivered, submitting, outLink, safeHref } from "../dom.js";
+import { h, field, when, badge, identityBadge, notDelivered, submitting, outLink, safeHref, toast } from "../dom.js";
 import { api, authedFetch, follow, session, upload } from "../api.js";
 
 // modeBanner says, on a conversation with the assistant, who answers it.
@@ -101,6 +101,7 @@ function citedText(content, citations) {
 function rating(m, redraw) {
   const me = session.user();
   if (!me || m.recipient_id !== me.id || !m.conversation_id?.startsWith("ai:")) return null;
+  if (m.survey) return null; // the survey's question is scored, not rated
   const current = m.feedback?.rating;
   const rate = async (body) => {
     const { data } = await api("POST", `/messages/${m.id}/feedback`, body);
@@ -130,6 +131,46 @@ function rating(m, redraw) {
     thumb("up", "Helpful"), thumb("down", "Not helpful"),
     m.feedback?.comment && h("span", { class: "muted" }, "“", m.feedback.comment, "”"),
     comment);
+}
+
+// scores name the survey's answers, from 1 up.
+const scores = ["poor", "fair", "okay", "good", "great"];
+
+// survey shows, under the assistant's "How did we do?", five buttons for
+// the person it asks to score the answers they had, then their score; the
+// support team sees the score, or that there is none yet. redraw shows
+// the message answered.
+function survey(m, redraw) {
+  if (!m.survey) return null;
+  const score = m.survey.score;
+  if (m.recipient_id !== session.user()?.id) {
+    return h("p", { class: "muted survey" }, score ? `Survey answered: ${score}/5` : "Survey not answered yet");
+  }
+  if (score) return h("p", { class: "survey survey-thanks", tabindex: "-1" }, `Thanks — you gave ${score}/5`);
+  const answered = (s) => {
+    redraw({ ...m, survey: s });
+    // The button pressed is gone: the thanks that replaced it takes the focus.
+    document.querySelector(`.message[data-id="${m.id}"] .survey-thanks`)?.focus();
+  };
+  const answer = async (n) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const { data } = await api("POST", `/messages/${m.id}/csat`, { score: n });
+      answered(data);
+    } catch (e) {
+      if (e.status === 409) { // answered already (a number written back, another tab): show that score
+        const { data } = await api("GET", `/messages/${m.id}`).catch(() => ({ data: {} }));
+        if (data.survey?.score) return answered(data.survey);
+      }
+      toast(e.message, true);
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  const buttons = scores.map((word, i) => h("button", { type: "button", class: "secondary score", onclick: () => answer(i + 1) },
+    `${i + 1} – ${word}`));
+  const label = `survey-${m.id}`;
+  return h("div", { class: "survey", role: "group", "aria-labelledby": label },
+    h("span", { id: label, class: "muted" }, "Your score:"), buttons);
 }
 
 // attachments shows the files a message carried: pictures and voice
@@ -203,6 +244,7 @@ async function conversationView(main, signal, o) {
       h("p", { class: "content" }, citedText(m.content, m.citations)),
       attachments(m),
       sources(m.citations),
+      survey(m, show),
       rating(m, show));
     const old = shown.get(m.id);
     if (old) old.replaceWith(item);
