@@ -104,6 +104,7 @@ func (a *Activities) SendWebhook(ctx context.Context, deliveryID int64) (domain.
 	if err != nil {
 		return "", err
 	}
+	a.countWebhook(sendErr == nil, disabled)
 	switch {
 	case sendErr == nil:
 		return domain.WebhookDelivered, nil
@@ -155,6 +156,25 @@ func (a *Activities) EndWebhook(ctx context.Context, deliveryID int64) error {
 	disabled, err := domain.GiveUpWebhookDelivery(ctx, a.DB, deliveryID, a.now())
 	if disabled {
 		a.Logger.Warn("webhook subscription disabled: a delivery was given up", "delivery_id", deliveryID)
+		if a.Metrics != nil {
+			a.Metrics.WebhookSubscriptionsDisabled.Inc()
+		}
 	}
 	return err
+}
+
+// countWebhook counts an attempt at a delivery, and the subscription it
+// disabled.
+func (a *Activities) countWebhook(delivered, disabled bool) {
+	if a.Metrics == nil {
+		return
+	}
+	result := "failed"
+	if delivered {
+		result = "delivered"
+	}
+	a.Metrics.WebhookAttempts.WithLabelValues(result).Inc()
+	if disabled {
+		a.Metrics.WebhookSubscriptionsDisabled.Inc()
+	}
 }

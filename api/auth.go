@@ -9,6 +9,7 @@ import (
 
 	"github.com/aimsg/aimsg/auth"
 	"github.com/aimsg/aimsg/domain"
+	"github.com/aimsg/aimsg/metrics"
 )
 
 // authResponse is the login answer the web client expects.
@@ -133,6 +134,10 @@ func (s *Server) login(c *gin.Context) {
 	login := domain.LoginName(in.Username)
 	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, login, c.ClientIP())
 	if err != nil {
+		var throttled *domain.Throttled
+		if errors.As(err, &throttled) {
+			s.metrics.LoginThrottled.WithLabelValues(metrics.LoginAttempt).Inc()
+		}
 		s.authLog(c).Warn("login throttled", "username", clip(in.Username), "error", err)
 		s.fail(c, err)
 		return
@@ -182,6 +187,7 @@ func (s *Server) confirmPassword(c *gin.Context, u *domain.User, password, what,
 	attempt, err := domain.BeginLogin(ctx, s.db, s.loginLimits, u.Username, c.ClientIP())
 	var throttled *domain.Throttled
 	if errors.As(err, &throttled) {
+		s.metrics.LoginThrottled.WithLabelValues(metrics.PasswordConfirmation).Inc()
 		s.authLog(c).Warn(what+" throttled", "user_id", u.ID, "retry_after", throttled.RetryAfter)
 		s.fail(c, &domain.Throttled{Reason: tooManyWrongPasswords, RetryAfter: throttled.RetryAfter})
 		return false

@@ -55,7 +55,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, domain.Reason(err)
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large"
-	case errors.Is(err, context.DeadlineExceeded), database.Unreachable(err), errors.Is(err, errWorkflowsUnavailable):
+	case errors.Is(err, context.DeadlineExceeded), database.Unreachable(err), errors.Is(err, errWorkflowsUnavailable),
+		errors.Is(err, errStopping):
 		return http.StatusServiceUnavailable, "Service temporarily unavailable"
 	}
 	return http.StatusInternalServerError, "Internal Server Error"

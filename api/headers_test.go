@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aimsg/aimsg/web"
 )
 
 // Every answer, JSON, HTML, files, errors and redirects alike, tells the
@@ -22,7 +26,7 @@ func TestHeadersOnEveryAnswer(t *testing.T) {
 		{"GET", "/health", http.StatusOK},
 		{"GET", "/db-test", http.StatusOK},
 		{"GET", "/openapi.json", http.StatusOK},
-		{"GET", "/metrics", http.StatusOK},
+		{"GET", "/metrics", http.StatusNotFound},
 		{"GET", "/docs", http.StatusOK},
 		{"GET", "/docs/swagger-ui.css", http.StatusOK},
 		{"GET", "/docs/", http.StatusMovedPermanently},
@@ -41,6 +45,10 @@ func TestHeadersOnEveryAnswer(t *testing.T) {
 		assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"), what)
 		assert.Equal(t, "DENY", w.Header().Get("X-Frame-Options"), what)
 		assert.Contains(t, w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'", what)
+		if strings.Contains(w.Header().Get("Content-Type"), "application/json") {
+			assert.Equal(t, "default-src 'none'; frame-ancestors 'none'", w.Header().Get("Content-Security-Policy"),
+				"%s: a JSON answer opened as a page loads and runs nothing", what)
+		}
 	}
 }
 
@@ -59,8 +67,29 @@ func TestHeaderPagesCannotBeFramed(t *testing.T) {
 		assert.Equal(t, "DENY", w.Header().Get("X-Frame-Options"), page)
 	}
 	w := hs.call("GET", "/app", nil, "")
-	for _, directive := range []string{"default-src 'self'", "img-src 'self' data:", "object-src 'none'",
-		"base-uri 'none'", "form-action 'self'"} {
-		assert.Contains(t, w.Header().Get("Content-Security-Policy"), directive, "the app's own policy is kept")
+	directives := map[string]string{}
+	for _, d := range strings.Split(w.Header().Get("Content-Security-Policy"), ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		directives[name] = value
 	}
+	assert.Equal(t, map[string]string{
+		"default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "connect-src": "'self'",
+		"img-src": "'self' blob:", "media-src": "'self' blob:", "font-src": "'self'", "object-src": "'none'",
+		"base-uri": "'none'", "form-action": "'self'", "frame-ancestors": "'none'",
+	}, directives, "the app loads and calls this server only; pictures and voice notes come as blob: URLs; nothing inline")
+}
+
+// The app's policy allows no inline script or style: its page must have
+// none, or the browser would refuse it.
+func TestHeaderAppPageHasNothingInline(t *testing.T) {
+	page, err := fs.ReadFile(web.Files, "index.html")
+	require.NoError(t, err)
+	html := string(page)
+	for _, tag := range regexp.MustCompile(`(?is)<script\b[^>]*>`).FindAllString(html, -1) {
+		assert.Contains(t, tag, " src=", "an inline script: %s", tag)
+	}
+	assert.NotRegexp(t, `(?i)<style\b`, html, "an inline style sheet")
+	assert.NotRegexp(t, `(?i)\sstyle\s*=`, html, "an inline style attribute")
+	assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, html, "an inline event handler")
+	assert.NotContains(t, html, "javascript:", "a javascript: URL")
 }

@@ -2,12 +2,15 @@ package api
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -112,17 +115,40 @@ func limitBody(def int64, routes map[string]bodyLimit) gin.HandlerFunc {
 // every frame (clickjacking).
 const frameAncestorsNone = "frame-ancestors 'none'"
 
+// answerPolicy is the Content-Security-Policy of every answer that is not
+// a page of its own: a JSON body (or an error) opened as a document loads
+// nothing, runs nothing and cannot be framed.
+const answerPolicy = "default-src 'none'; " + frameAncestorsNone
+
 // securityHeaders sets, on every answer: no type sniffing (a JSON body is
-// never run as a script or page), no referrer sent on, and no framing,
-// both as a policy and for browsers that know only X-Frame-Options. A page
-// with a policy of its own keeps frame-ancestors 'none' in it (staticSite).
+// never run as a script or page), no referrer sent on, and a policy that
+// lets it load nothing and keeps it out of frames, with X-Frame-Options
+// for browsers that know only that. A page with a policy of its own
+// replaces it, keeping frame-ancestors 'none' in it (staticSite).
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", frameAncestorsNone)
+		h.Set("Content-Security-Policy", answerPolicy)
 		c.Next()
 	}
+}
+
+// MetricsPath is where Prometheus reads the metrics, on the metrics
+// listener (METRICS_ADDR) and, with METRICS_TOKEN, on the API's port.
+const MetricsPath = "/metrics"
+
+// requireMetricsToken admits the bearer of METRICS_TOKEN. The digests are
+// compared, in constant time, so that neither the token nor its length
+// leaks through the time a refusal takes.
+func (s *Server) requireMetricsToken(c *gin.Context) {
+	scheme, token, _ := strings.Cut(c.GetHeader("Authorization"), " ")
+	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.cfg.MetricsToken))
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		unauthorized(c, "Could not validate credentials")
+		return
+	}
+	c.Next()
 }

@@ -37,11 +37,10 @@ type reply struct {
 
 // Media types of the answers that are not JSON.
 const (
-	mediaTwiML   = "text/xml"
-	mediaSSE     = "text/event-stream"
-	mediaMetrics = "text/plain"
-	mediaHTML    = "text/html"
-	mediaAny     = "*/*"
+	mediaTwiML = "text/xml"
+	mediaSSE   = "text/event-stream"
+	mediaHTML  = "text/html"
+	mediaAny   = "*/*"
 )
 
 // Parameters used by several operations.
@@ -70,6 +69,9 @@ var (
 		openapi3.NewQueryParameter("channel").WithSchema(openapi3.NewStringSchema()).
 			WithDescription("Only episodes that began on this channel (web, twilio, telegram...)"),
 	}
+	peopleQueryParam = openapi3.NewQueryParameter("q").WithRequired(true).
+				WithSchema(openapi3.NewStringSchema().WithMinLength(domain.MinPeopleQuery).WithMaxLength(domain.MaxPeopleQuery)).
+				WithDescription("The start of a username or of a word of a name, or an exact email address")
 	reportStatusQuery = openapi3.NewQueryParameter("status").
 				WithSchema(enumSchema(domain.ReportOpen, domain.ReportInProgress, domain.ReportResolved)).
 				WithDescription("Only reports with this status")

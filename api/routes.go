@@ -2,8 +2,6 @@ package api
 
 import (
 	"fmt"
-	"net/http"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
@@ -62,10 +60,17 @@ const (
 )
 
 // routes registers every route of the table on r behind the middleware its
-// access needs.
+// access needs, and /metrics for the bearer of METRICS_TOKEN.
 func (s *Server) routes(r *gin.Engine) {
 	for _, rt := range s.routeTable() {
 		r.Handle(rt.method, rt.path, append(s.guard(rt), rt.handle)...)
+	}
+	// The metrics are the operator's, not the API's: they are served on a
+	// listener of their own (METRICS_ADDR), and here only with the token,
+	// so they stay out of the table and the document. Without a token the
+	// path is the router's 404.
+	if s.cfg.MetricsToken != "" {
+		r.GET(MetricsPath, s.requireMetricsToken, gin.WrapH(s.metrics.Handler()))
 	}
 }
 
@@ -99,18 +104,11 @@ func (s *Server) bodyLimits() map[string]bodyLimit {
 	return out
 }
 
-// lazy builds a handler on its first request, so that the table can be
-// read (for the document) without the dependencies the handler needs.
-func lazy(build func() http.Handler) gin.HandlerFunc {
-	h := sync.OnceValue(build)
-	return func(c *gin.Context) { h().ServeHTTP(c.Writer, c.Request) }
-}
-
 // routeTable is the whole API at a glance. Its handlers are method values:
 // building the table on a zero Server, as the document does, calls none.
 func (s *Server) routeTable() []route {
 	return []route{
-		// The service itself: health, metrics, this document, the docs page and the web app.
+		// The service itself: health, this document, the docs page and the web app.
 		{method: "GET", path: "/", access: public, handle: s.root,
 			tag: "meta", summary: "Greeting", ok: reply{body: messageResponse{}}},
 		{method: "GET", path: "/health", access: public, handle: s.health,
@@ -121,9 +119,6 @@ func (s *Server) routeTable() []route {
 			tag: "meta", summary: "Database connection test",
 			description: "Runs a query on the database. The answer says only whether it succeeded, not the database's type or version.",
 			ok:          reply{body: dbTestResponse{}}, errors: []int{503}},
-		{method: "GET", path: "/metrics", access: public, handle: lazy(s.metrics.Handler),
-			tag: "meta", summary: "Prometheus metrics",
-			ok: reply{media: mediaMetrics, body: "", desc: "Prometheus text exposition format"}},
 		{method: "GET", path: "/openapi.json", access: public, handle: s.openAPI,
 			tag: "meta", summary: "This document",
 			ok: reply{body: map[string]any{}, desc: "The OpenAPI 3 document"}},
@@ -187,6 +182,11 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/auth/logout-all", access: signedIn, handle: s.logoutAll,
 			tag: "auth", summary: "End every session of the user",
 			ok: reply{body: logoutAllResponse{}}},
+		{method: "GET", path: "/users/search", access: signedIn, handle: s.searchPeople,
+			tag: "users", summary: "Find someone to write to",
+			description: "By the start of a username or of a word of a full name, in any case, or by an exact email address; active people other than oneself, " +
+				"ten at most, exact username first. Answers id, username and full name only. q is 2 to 100 characters (422 otherwise); 30 searches a minute (429 with Retry-After).",
+			params: []*openapi3.Parameter{peopleQueryParam}, ok: reply{body: []domain.Participant{}}, errors: []int{429}},
 		{method: "GET", path: "/auth/me", access: signedIn, handle: s.getMe,
 			tag: "auth", summary: "The signed-in user",
 			ok: reply{body: domain.User{}}},

@@ -80,10 +80,13 @@ type Handler struct {
 	s *Server
 }
 
-// CloseStreams ends the event streams this process holds, for a process
-// that stops: their clients reconnect to another. Give it to the HTTP
-// server's RegisterOnShutdown: Shutdown neither waits for nor closes
-// streams that left net/http.
+// CloseStreams ends the event streams this process holds, admits no new
+// ones, and returns once each has forgotten its row: their clients
+// reconnect to another process. A process that stops calls it after the
+// HTTP server's Shutdown and before it closes the database: Shutdown
+// neither waits for nor closes streams that left net/http. Give it to
+// RegisterOnShutdown too, so that the streams still in net/http (HTTP/2)
+// end at once instead of holding Shutdown.
 func (h *Handler) CloseStreams() { h.s.streams.closeAll() }
 
 // NewServer builds the HTTP handler of the whole API.
@@ -109,7 +112,9 @@ func NewServer(cfg config.Config, logSet *logs.Set, db *bun.DB, temporal Tempora
 		// A change of what a user may do, made through any process, is
 		// forgotten here at once (the streams end in the hub itself).
 		live.OnUserChanged(s.sessions.forget)
+		m.WatchLivePath(live.Connected)
 	}
+	m.WatchDB(db.DB)
 	if _, err := openAPIJSON(); err != nil {
 		return nil, err
 	}

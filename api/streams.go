@@ -127,13 +127,39 @@ type streamSet struct {
 	open    map[*stream]struct{}
 	running bool
 	closed  bool
+	// live counts the streams admitted and not yet released (their row
+	// forgotten): closeAll waits for it. It is only added to while the
+	// set is open, under mu.
+	live sync.WaitGroup
 }
+
+// errStopping refuses a stream to a process that stops (503): the client
+// reconnects, to another one.
+var errStopping = errors.New("the process is stopping: no new event streams")
 
 // admit writes down a new stream of userID from address, or returns
 // *domain.Throttled when the user or the address has its bound of open
-// streams. Before refusing it looks for streams of this process whose
-// client went away unnoticed (a closed tab): those end and free their place.
+// streams, or errStopping once closeAll began. A stream admitted is
+// released once, whatever happens to it next.
 func (ss *streamSet) admit(ctx context.Context, userID int64, address string) (int64, error) {
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		return 0, errStopping
+	}
+	ss.live.Add(1)
+	ss.mu.Unlock()
+	id, err := ss.writeDown(ctx, userID, address)
+	if err != nil {
+		ss.live.Done()
+	}
+	return id, err
+}
+
+// writeDown writes the stream's row. Before refusing it looks for streams
+// of this process whose client went away unnoticed (a closed tab): those
+// end and free their place.
+func (ss *streamSet) writeDown(ctx context.Context, userID int64, address string) (int64, error) {
 	id, err := domain.OpenStream(ctx, ss.db, ss.limits, userID, address, ss.process)
 	var throttled *domain.Throttled
 	if !errors.As(err, &throttled) {
@@ -158,6 +184,7 @@ func (ss *streamSet) run(ctx context.Context, st *stream) {
 
 // release ends a stream's subscription and forgets its row.
 func (ss *streamSet) release(st *stream) {
+	defer ss.live.Done()
 	ss.remove(st)
 	st.hub.Unsubscribe(st.sub)
 	st.mu.Lock()
@@ -214,8 +241,15 @@ func (st *stream) alive() bool {
 	return err == nil || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
-// closeAll ends every open stream, for a process that stops: their
-// clients reconnect to another one.
+// streamsCloseWait bounds how long closeAll waits for the streams to end:
+// a stream ends at once, unless a write to a client that reads nothing
+// holds it (streamWriteTimeout), then forgets its row (5 s at most).
+const streamsCloseWait = streamWriteTimeout + 5*time.Second
+
+// closeAll ends every open stream, and admits no more, for a process that
+// stops: their clients reconnect to another one. It returns once each has
+// forgotten its row, so the database can be closed after it; or, past
+// streamsCloseWait, logs those still open. Calling it again waits again.
 func (ss *streamSet) closeAll() {
 	ss.mu.Lock()
 	ss.closed = true
@@ -226,6 +260,19 @@ func (ss *streamSet) closeAll() {
 	ss.mu.Unlock()
 	for _, st := range all {
 		st.hub.Unsubscribe(st.sub)
+	}
+	ended := make(chan struct{})
+	go func() {
+		ss.live.Wait() // nothing is admitted once closed: no Add races it
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(streamsCloseWait):
+		ss.mu.Lock()
+		left := len(ss.open)
+		ss.mu.Unlock()
+		ss.log.Warn("event streams still open at shutdown", "streams", left)
 	}
 }
 

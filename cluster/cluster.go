@@ -64,7 +64,7 @@ type Options struct {
 	// APIPorts: one `aimsg serve` per port.
 	APIPorts []int
 	// Workers is how many `aimsg worker` run; worker i (from 1) serves its
-	// metrics on MetricsPort+i-1.
+	// metrics on MetricsPort+i-1, API i on MetricsPort+Workers+i-1.
 	Workers     int
 	MetricsPort int
 	// Env is added to every aimsg process's environment, after the
@@ -211,7 +211,8 @@ func (c *Cluster) prepareAimsg(ctx context.Context) error {
 	for i, port := range c.opts.APIPorts {
 		name := fmt.Sprintf("api%d", i+1)
 		c.APIs = append(c.APIs, newProcess(c.opts.Dir, name, aimsg, []string{"serve"},
-			own(name, "AI_MESSAGE_HOST=127.0.0.1", "AI_MESSAGE_PORT="+strconv.Itoa(port))))
+			own(name, "AI_MESSAGE_HOST=127.0.0.1", "AI_MESSAGE_PORT="+strconv.Itoa(port),
+				"METRICS_ADDR="+net.JoinHostPort("127.0.0.1", strconv.Itoa(c.apiMetricsPort(i))))))
 	}
 	return nil
 }
@@ -305,12 +306,19 @@ func (c *Cluster) Stop() {
 	}
 }
 
+// apiMetricsPort is where API i serves its metrics (METRICS_ADDR): after
+// the workers'.
+func (c *Cluster) apiMetricsPort(i int) int {
+	return c.opts.MetricsPort + c.opts.Workers + i
+}
+
 // Summary tells the person at the terminal where everything is.
 func (c *Cluster) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\naimsg cluster is running (Ctrl-C stops everything)\n")
 	for i, p := range c.APIs {
-		fmt.Fprintf(&b, "  %s:  %s  (web app %s/app, log %s)\n", p.Name, c.APIURL(i), c.APIURL(i), p.Log())
+		fmt.Fprintf(&b, "  %s:  %s  (web app %s/app, metrics http://127.0.0.1:%d/metrics, log %s)\n",
+			p.Name, c.APIURL(i), c.APIURL(i), c.apiMetricsPort(i), p.Log())
 	}
 	for i, p := range c.Workers {
 		fmt.Fprintf(&b, "  %s: metrics http://127.0.0.1:%d/metrics  (log %s)\n", p.Name, c.opts.MetricsPort+i, p.Log())

@@ -214,7 +214,14 @@ func yamlValue(v string) any {
 // attributes, then waits until a query on them is answered: the frontend
 // caches both.
 func (c *Cluster) registerNamespace(ctx context.Context) error {
-	tc, err := client.Dial(temporalclient.Admin(c.TemporalAddress(), c.opts.Namespace, c.opts.Logger))
+	// A frontend that listens may not be healthy yet ("Frontend is not
+	// healthy yet"), the longer on a loaded machine: dial until it is.
+	var tc client.Client
+	err := retry(ctx, func() error {
+		var err error
+		tc, err = client.Dial(temporalclient.Admin(c.TemporalAddress(), c.opts.Namespace, c.opts.Logger))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("connect to temporal: %w", err)
 	}

@@ -233,6 +233,14 @@ type Config struct {
 	WorkerStopTimeout time.Duration
 	// WorkerMetricsAddr is where `aimsg worker` serves /metrics; empty: nowhere.
 	WorkerMetricsAddr string
+	// MetricsAddr is where `aimsg serve` and `aimsg dev` serve /metrics, a
+	// listener of its own off the public port; empty (METRICS_ADDR=off):
+	// nowhere.
+	MetricsAddr string
+	// MetricsToken, when set, makes the API's own port serve /metrics to
+	// requests bearing it (Authorization: Bearer); empty: that port
+	// answers 404 there.
+	MetricsToken string
 	// WorkerDeployment and WorkerBuildID put the worker under Temporal's
 	// Worker Versioning (the names the Temporal Worker Controller sets);
 	// empty, the default: an unversioned worker.
@@ -248,6 +256,14 @@ type Config struct {
 
 // minSecretKeyLen is the shortest HS256 key accepted: 256 bits.
 const minSecretKeyLen = 32
+
+// DefaultMetricsAddr is where the API serves its metrics unless told
+// otherwise: this machine only (Prometheus' exporter port range).
+const DefaultMetricsAddr = "127.0.0.1:9464"
+
+// minMetricsTokenLen is the shortest METRICS_TOKEN accepted: the token
+// opens /metrics on the public port, so it must not be guessable.
+const minMetricsTokenLen = 16
 
 // placeholderSecrets are keys found in examples and tutorials; a server
 // signing tokens with one of them would accept forged tokens.
@@ -381,6 +397,8 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 		WorkerStopTimeout:   time.Duration(r.intRange("WORKER_STOP_TIMEOUT_SECONDS", 0, 0, 3600)) * time.Second,
 		WorkerWorkflowTasks: r.intRange("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 200, 2, 10000),
 		WorkerMetricsAddr:   r.str("WORKER_METRICS_ADDR", "0.0.0.0:9090"),
+		MetricsAddr:         r.sideAddr("METRICS_ADDR", DefaultMetricsAddr),
+		MetricsToken:        r.str("METRICS_TOKEN", ""),
 		WorkerDeployment:    r.str("TEMPORAL_DEPLOYMENT_NAME", ""),
 		WorkerBuildID:       r.str("TEMPORAL_WORKER_BUILD_ID", ""),
 		PprofAddr:           r.str("PPROF_ADDR", ""),
@@ -397,6 +415,9 @@ func Load(getenv Getenv, mode Mode) (Config, error) {
 	}
 	if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {
 		r.fail("TEMPORAL_WORKER_BUILD_ID", "and TEMPORAL_DEPLOYMENT_NAME are set together (Worker Versioning) or not at all")
+	}
+	if n := len(c.MetricsToken); n > 0 && n < minMetricsTokenLen {
+		r.fail("METRICS_TOKEN", fmt.Sprintf("is %d bytes long, at least %d are required (generate one with `openssl rand -hex 32`)", n, minMetricsTokenLen))
 	}
 	c.checkSecretKey(&r)
 	if err := errors.Join(r.errs...); err != nil {
@@ -611,6 +632,15 @@ func (r *reader) hostPort(name, def string) string {
 		r.fail(name, fmt.Sprintf("must be host:port, got %q", v))
 	}
 	return v
+}
+
+// sideAddr is the host:port of an operator endpoint, or "off" for none
+// (an empty variable takes the default).
+func (r *reader) sideAddr(name, def string) string {
+	if strings.EqualFold(r.str(name, def), "off") {
+		return ""
+	}
+	return r.hostPort(name, def)
 }
 
 // origins is a comma-separated list of web origins: "*", or

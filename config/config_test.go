@@ -43,6 +43,8 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.Equal(t, 12, c.BcryptCost)
 	assert.Equal(t, "https://localhost", c.PublicURL)
 	assert.Equal(t, "0.0.0.0:9090", c.WorkerMetricsAddr)
+	assert.Equal(t, "127.0.0.1:9464", c.MetricsAddr, "the API's metrics stay on this machine")
+	assert.Empty(t, c.MetricsToken, "the public port serves no metrics")
 	assert.Equal(t, "https://api.telegram.org", c.TelegramAPIBaseURL)
 	assert.False(t, c.TemporalGzip)
 	assert.Equal(t, "A person will answer you here.", c.HandoffMessage)
@@ -74,6 +76,17 @@ func TestDefaultsFollowTheSpec(t *testing.T) {
 	assert.True(t, c.HandoffOnLLMFailure)
 }
 
+func TestMetricsSettings(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "METRICS_ADDR": "off",
+		"METRICS_TOKEN": "0123456789abcdef"}), config.Production)
+	require.NoError(t, err)
+	assert.Empty(t, c.MetricsAddr, "off: no listener of its own")
+	assert.Equal(t, "0123456789abcdef", c.MetricsToken)
+	c, err = config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, "METRICS_ADDR": "0.0.0.0:9464"}), config.Production)
+	require.NoError(t, err)
+	assert.Equal(t, "0.0.0.0:9464", c.MetricsAddr)
+}
+
 func TestInvalidValuesNameTheVariable(t *testing.T) {
 	for name, tc := range map[string]struct{ key, value string }{
 		"history not a number": {"CHAT_HISTORY_MAX", "lots"},
@@ -103,6 +116,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		"deployment alone":     {"TEMPORAL_DEPLOYMENT_NAME", "aimsg"},
 		"build id alone":       {"TEMPORAL_WORKER_BUILD_ID", "v2"},
 		"mcp servers not json": {"MCP_SERVERS", "billing=https://billing.internal/mcp"},
+		"metrics address":      {"METRICS_ADDR", "9464"},
+		"metrics token short":  {"METRICS_TOKEN", "guessable"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := config.Load(envOf(map[string]string{"SECRET_KEY": goodKey, tc.key: tc.value}), config.Production)

@@ -98,6 +98,15 @@ func render(t *testing.T, sets ...string) map[string]object {
 	return objs
 }
 
+// envOf is a container's environment, by name.
+func envOf(c object) map[string]any {
+	env := map[string]any{}
+	for _, e := range c.get("env").([]any) {
+		env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
+	}
+	return env
+}
+
 func TestChartLints(t *testing.T) {
 	helm, dir := chart(t)
 	out, errs, err := run(t, helm, "lint", "--strict", dir, "--set", "existingSecret=aimsg-secrets")
@@ -137,10 +146,19 @@ func TestChartRendersTheProductionShape(t *testing.T) {
 	assert.Equal(t, "/home/nonroot/logs", c.get("volumeMounts", 0, "mountPath"))
 	assert.Equal(t, true, api.get("spec", "template", "spec", "securityContext", "runAsNonRoot"))
 	assert.Nil(t, api.get("spec", "replicas"), "the autoscaler owns the replicas")
+	// The API's metrics: on a port of the pod of their own, scraped there.
+	assert.Equal(t, "0.0.0.0:9464", envOf(c)["METRICS_ADDR"], "on the pod's address, not only its loopback")
+	assert.Equal(t, "metrics", c.get("ports", 1, "name"))
+	assert.Equal(t, 9464, c.get("ports", 1, "containerPort"))
+	assert.Equal(t, "true", api.get("spec", "template", "metadata", "annotations", "prometheus.io/scrape"))
+	assert.Equal(t, "9464", api.get("spec", "template", "metadata", "annotations", "prometheus.io/port"))
 
 	svc := objs["Service/prod-aimsg-api"]
 	assert.Equal(t, "api", svc.get("spec", "selector", "app.kubernetes.io/component"))
 	assert.Equal(t, api.get("spec", "selector", "matchLabels"), svc.get("spec", "selector"))
+	svcPorts := svc.get("spec", "ports").([]any)
+	require.Len(t, svcPorts, 1, "the Service, which the Ingress reaches, carries no metrics")
+	assert.Equal(t, "http", object(svcPorts[0].(map[string]any)).get("targetPort"))
 	hpa := objs["HorizontalPodAutoscaler/prod-aimsg-api"]
 	assert.Equal(t, "prod-aimsg-api", hpa.get("spec", "scaleTargetRef", "name"))
 	assert.Equal(t, 2, hpa.get("spec", "minReplicas"))
@@ -150,10 +168,7 @@ func TestChartRendersTheProductionShape(t *testing.T) {
 	assert.Equal(t, []any{"worker"}, w.get("args"))
 	assert.Equal(t, "ghcr.io/aimsg/aimsg:1.2.3", w.get("image"))
 	assert.Equal(t, "/metrics", w.get("livenessProbe", "httpGet", "path"))
-	wenv := map[string]any{}
-	for _, e := range w.get("env").([]any) {
-		wenv[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
-	}
+	wenv := envOf(w)
 	assert.Equal(t, "60", wenv["WORKER_STOP_TIMEOUT_SECONDS"], "a stopping worker finishes its LLM calls")
 	grace := worker.get("spec", "template", "spec", "terminationGracePeriodSeconds").(int)
 	assert.Greater(t, grace, 60, "longer than the LLM timeout")
@@ -165,11 +180,7 @@ func TestChartRendersTheProductionShape(t *testing.T) {
 	j := object(job.get("spec", "template", "spec", "containers", 0).(map[string]any))
 	assert.Equal(t, []any{"migrate", "up"}, j.get("args"))
 	assert.Equal(t, "aimsg-secrets", j.get("envFrom", 0, "secretRef", "name"))
-	env := map[string]any{}
-	for _, e := range j.get("env").([]any) {
-		env[e.(map[string]any)["name"].(string)] = e.(map[string]any)["value"]
-	}
-	assert.Equal(t, cm.get("data"), env, "the Job runs before the ConfigMap exists: the same settings inline")
+	assert.Equal(t, cm.get("data"), envOf(j), "the Job runs before the ConfigMap exists: the same settings inline")
 	assert.Equal(t, "Never", job.get("spec", "template", "spec", "restartPolicy"))
 }
 
@@ -183,6 +194,10 @@ func TestChartValuesChangeWhatTheyShould(t *testing.T) {
 	assert.Equal(t, 2, changed["Deployment/prod-aimsg-api"].get("spec", "replicas"))
 	assert.Equal(t, "ghcr.io/aimsg/aimsg:0.1.0", base["Deployment/prod-aimsg-api"].get("spec", "template", "spec", "containers", 0, "image"),
 		"the tag defaults to the chart's appVersion")
+	moved := render(t, "existingSecret=s", "api.metricsPort=9100")
+	api := moved["Deployment/prod-aimsg-api"]
+	assert.Equal(t, "0.0.0.0:9100", envOf(object(api.get("spec", "template", "spec", "containers", 0).(map[string]any)))["METRICS_ADDR"])
+	assert.Equal(t, "9100", api.get("spec", "template", "metadata", "annotations", "prometheus.io/port"), "scraped where it listens")
 
 	helm, dir := chart(t)
 	_, errs, err := run(t, helm, "template", "prod", dir, "--set", "existingSecret=s", "--set", "worker.terminationGracePeriodSeconds=60")

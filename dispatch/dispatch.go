@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -114,6 +115,9 @@ type Reconciler struct {
 	Stale    time.Duration
 	Interval time.Duration
 	Logger   *slog.Logger
+	// Backlog, when set, is told how many messages each round found
+	// waiting (metrics.Metrics.DispatchBacklog).
+	Backlog prometheus.Gauge
 }
 
 // Run reconciles at once and then every Interval until ctx ends.
@@ -149,6 +153,9 @@ func (r *Reconciler) Once(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	msgs = append(msgs, replies...)
+	if r.Backlog != nil {
+		r.Backlog.Set(float64(len(msgs)))
+	}
 	for i := range msgs {
 		if err := r.Conversations.Dispatch(ctx, &msgs[i]); err != nil {
 			return i, err

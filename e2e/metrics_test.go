@@ -12,15 +12,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/internal/apitest"
 )
 
-// scrape reads /metrics and sums the series called name that carry every
-// given label (`key="value"`); -1 when there is none.
+// metricsToken is the stacks' METRICS_TOKEN: their APIs serve /metrics
+// to its bearer, as to a Prometheus that scrapes the API's port.
+const metricsToken = "e2e-metrics-token-0123456789abcdef"
+
+// scrape reads /metrics from an API of a stack, with metricsToken, and
+// sums the series called name that carry every given label
+// (`key="value"`); -1 when there is none.
 func scrape(t testing.TB, h http.Handler, name string, labels ...string) float64 {
 	t.Helper()
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	r := httptest.NewRequest("GET", api.MetricsPath, nil)
+	r.Header.Set("Authorization", "Bearer "+metricsToken)
+	h.ServeHTTP(w, r)
 	require.Equal(t, http.StatusOK, w.Code)
 	sum, found := 0.0, false
 	sc := bufio.NewScanner(w.Body)

@@ -102,6 +102,8 @@ func newStackWith(t testing.TB, baseURL string, script fakellm.Script, o stackOp
 		// Each channel message is answered at once; bursts have their test.
 		"TURN_DEBOUNCE_MS":    "0",
 		"WORKER_METRICS_ADDR": "127.0.0.1:0",
+		// The API serves /metrics to scrape, which bears it.
+		"METRICS_TOKEN": metricsToken,
 		// Files people send stay with the test.
 		"MEDIA_DIR": t.TempDir(),
 	}

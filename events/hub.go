@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/uptrace/bun"
 
@@ -51,6 +52,9 @@ type Hub struct {
 
 	live     chan struct{}
 	liveOnce sync.Once
+	// connected is whether the source runs now (false while a dropped
+	// connection is made again).
+	connected atomic.Bool
 
 	mu          sync.Mutex
 	byConv      map[string]map[*Subscription]struct{}
@@ -82,7 +86,15 @@ func (h *Hub) OnUserChanged(f func(userID int64)) {
 // nothing published is missed.
 func (h *Hub) Live() <-chan struct{} { return h.live }
 
-func (h *Hub) markLive() { h.liveOnce.Do(func() { close(h.live) }) }
+func (h *Hub) markLive() {
+	h.connected.Store(true)
+	h.liveOnce.Do(func() { close(h.live) })
+}
+
+// Connected says whether the hub's source listens (or polls) now: false
+// before it first does, and while a dropped connection is made again
+// (aimsg_events_listener_connected).
+func (h *Hub) Connected() bool { return h.connected.Load() }
 
 // Subscribe opens a stream's subscription to a conversation, for a
 // session of userID; it ends with the session, or when what the user may

@@ -63,6 +63,7 @@ func (l *Listener) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		l.Hub.connected.Store(false)
 		if time.Since(start) > time.Minute {
 			backoff = 100 * time.Millisecond
 		}

@@ -1,11 +1,16 @@
 // Package metrics holds aimsg's Prometheus metrics: the HTTP API, messages
-// by channel, LLM calls, deliveries, the turns' outcomes, and the Temporal
-// SDK's own client and worker metrics, all in one registry per process.
+// by channel, LLM calls, deliveries, the turns' outcomes, webhooks, login
+// throttling, the dispatch backlog, the live path and the database pool,
+// and the Temporal SDK's own client and worker metrics, all in one
+// registry per process. deploy/prometheus/alerts.yml alerts on them.
 package metrics
 
 import (
+	"database/sql"
+	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +43,20 @@ type Metrics struct {
 	// Outcomes counts the episodes of conversations with the assistant
 	// by how they ended, the agent that answered last and the channel.
 	Outcomes *prometheus.CounterVec
+	// WebhookAttempts counts the attempts at webhook deliveries, by
+	// result (delivered, failed).
+	WebhookAttempts *prometheus.CounterVec
+	// WebhookSubscriptionsDisabled counts the subscriptions disabled for
+	// failing too long.
+	WebhookSubscriptionsDisabled prometheus.Counter
+	// LoginThrottled counts the password checks refused by the login
+	// throttle, by attempt (login, password_confirmation).
+	LoginThrottled *prometheus.CounterVec
+	// DispatchBacklog is how many stored messages the reconciler last
+	// found waiting to be handed to their conversation's workflow.
+	DispatchBacklog prometheus.Gauge
+
+	livePath *livePath
 
 	temporal      client.MetricsHandler
 	temporalClose io.Closer
@@ -82,9 +101,34 @@ func New() *Metrics {
 		Name: "aimsg_conversation_outcomes_total",
 		Help: "Episodes of conversations with the assistant, by outcome (resolved_by_ai, handed_off, resolved_by_person, abandoned), agent and channel.",
 	}, []string{"outcome", "agent", "channel"})
+	m.WebhookAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aimsg_webhook_attempts_total", Help: "Attempts at webhook deliveries, by result (delivered, failed).",
+	}, []string{"result"})
+	m.WebhookSubscriptionsDisabled = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "aimsg_webhook_subscriptions_disabled_total", Help: "Webhook subscriptions disabled for failing too long.",
+	})
+	m.LoginThrottled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "aimsg_login_throttled_total",
+		Help: "Password checks refused by the login throttle, by attempt (login, password_confirmation).",
+	}, []string{"attempt"})
+	m.DispatchBacklog = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "aimsg_dispatch_backlog",
+		Help: "Stored messages the reconciler last found waiting to be handed to their conversation's workflow (at most 1000).",
+	})
+	m.livePath = &livePath{desc: prometheus.NewDesc("aimsg_events_listener_connected",
+		"1 while the API process's live path (its PostgreSQL LISTEN connection or SQLite poller) runs, 0 while it reconnects.", nil, nil)}
 	for _, c := range []prometheus.Collector{m.HTTPRequests, m.HTTPLatency, m.Inbound, m.GenAITokens, m.GenAIDuration, m.Deliveries,
-		m.DeliveriesFailed, m.Feedback, m.Outcomes} {
+		m.DeliveriesFailed, m.Feedback, m.Outcomes, m.WebhookAttempts, m.WebhookSubscriptionsDisabled, m.LoginThrottled,
+		m.DispatchBacklog, m.livePath} {
 		f(c)
+	}
+	// Series of known labels start at 0, so that rates and alerts see
+	// the first one.
+	for _, r := range []string{"delivered", "failed"} {
+		m.WebhookAttempts.WithLabelValues(r)
+	}
+	for _, a := range []string{LoginAttempt, PasswordConfirmation} {
+		m.LoginThrottled.WithLabelValues(a)
 	}
 	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
@@ -111,6 +155,57 @@ const (
 	ServerAddress = "server_address"
 	ErrorType     = "error_type"
 )
+
+// The attempts of LoginThrottled.
+const (
+	LoginAttempt         = "login"
+	PasswordConfirmation = "password_confirmation"
+)
+
+// WatchDB exports the connection pool of db (go_sql_*{db_name="aimsg"}:
+// connections open, in use and their maximum, waits for one); the worker
+// and the API each watch theirs. Watching the same pool again, as `aimsg
+// dev`'s API and worker do, changes nothing.
+func (m *Metrics) WatchDB(db *sql.DB) {
+	var dup prometheus.AlreadyRegisteredError
+	if err := m.Registry.Register(collectors.NewDBStatsCollector(db, "aimsg")); err != nil && !errors.As(err, &dup) {
+		panic(err)
+	}
+}
+
+// WatchLivePath exports aimsg_events_listener_connected from connected
+// (events.Hub.Connected of an API process's hub): 1 when every watched
+// hub's source runs. A process that watches none (a worker) exports no
+// such series.
+func (m *Metrics) WatchLivePath(connected func() bool) {
+	m.livePath.mu.Lock()
+	defer m.livePath.mu.Unlock()
+	m.livePath.sources = append(m.livePath.sources, connected)
+}
+
+// livePath is the collector of aimsg_events_listener_connected.
+type livePath struct {
+	desc    *prometheus.Desc
+	mu      sync.Mutex
+	sources []func() bool
+}
+
+func (l *livePath) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l *livePath) Collect(ch chan<- prometheus.Metric) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.sources) == 0 {
+		return
+	}
+	up := 1.0
+	for _, connected := range l.sources {
+		if !connected() {
+			up = 0
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(l.desc, prometheus.GaugeValue, up)
+}
 
 // Temporal is the handler the Temporal client and worker report through;
 // turn outcomes are counted there too, from the workflows.

@@ -128,7 +128,8 @@ func Start(ctx context.Context, cfg config.Config, tc client.Client, db *bun.DB,
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	rec := &dispatch.Reconciler{Conversations: &dispatch.Conversations{Temporal: tc, TaskQueue: cfg.TemporalTaskQueue, DB: db, Debounce: cfg.TurnDebounce},
-		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger}
+		DB: db, Grace: reconcileGrace, Stale: reconcileStale, Interval: cfg.ReconcileInterval, Logger: logger, Backlog: m.DispatchBacklog}
+	m.WatchDB(db.DB)
 	dispatcher := &webhooks.Dispatcher{DB: db, Temporal: tc, TaskQueue: cfg.TemporalTaskQueue,
 		RetryInitial: cfg.WebhookRetry, GiveUpAfter: cfg.WebhookGiveUp, Interval: cfg.WebhookDispatch, Logger: logger}
 	if acts.MCP != nil {

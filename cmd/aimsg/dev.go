@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aimsg/aimsg/api"
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/database"
@@ -103,6 +104,12 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	defer flush()
+	// One registry for API and worker: this listener has both.
+	metricsAt, stopMetrics, err := serveMetrics(e, cfg, "metrics", m)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	// API and worker share one hub: on SQLite the worker publishes into it.
 	hub := events.NewHub(db, e.logs.Root)
 	tc, stop, err := startWorker(ctx, e, cfg, db, events.PublisherFor(cfg.DatabaseURL, db, hub), m)
@@ -116,25 +123,31 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 		select {
 		case addr := <-ready:
 			_, port, _ := net.SplitHostPort(addr.String())
-			printURLs(e, cfg, port, uiURL)
+			printURLs(e, cfg, port, uiURL, metricsAt)
 		case <-ctx.Done():
 		}
 	}()
 	return serveHTTP(ctx, e, cfg, db, tc, hub, m, ready)
 }
 
-// printURLs tells the person at the terminal where everything is.
-func printURLs(e *env, cfg config.Config, port, uiURL string) {
+// printURLs tells the person at the terminal where everything is;
+// metricsAt is the metrics listener's address (empty: none).
+func printURLs(e *env, cfg config.Config, port, uiURL, metricsAt string) {
 	scheme := "http"
 	if cfg.TLSFiles() {
 		scheme = "https"
 	}
-	api := scheme + "://" + net.JoinHostPort(displayHost(cfg.Host), port)
+	base := scheme + "://" + net.JoinHostPort(displayHost(cfg.Host), port)
 	fmt.Fprintf(e.stdout, "\naimsg is running (Ctrl-C stops everything)\n")
-	fmt.Fprintf(e.stdout, "  API:             %s\n", api)
-	fmt.Fprintf(e.stdout, "  Health:          %s/health\n", api)
-	fmt.Fprintf(e.stdout, "  Web app:         %s/app\n", api)
-	fmt.Fprintf(e.stdout, "  API docs:        %s/docs\n", api)
+	fmt.Fprintf(e.stdout, "  API:             %s\n", base)
+	fmt.Fprintf(e.stdout, "  Health:          %s/health\n", base)
+	fmt.Fprintf(e.stdout, "  Web app:         %s/app\n", base)
+	fmt.Fprintf(e.stdout, "  API docs:        %s/docs\n", base)
+	if host, mport, err := net.SplitHostPort(metricsAt); err == nil {
+		fmt.Fprintf(e.stdout, "  Metrics:         http://%s%s\n", net.JoinHostPort(displayHost(host), mport), api.MetricsPath)
+	} else if cfg.MetricsToken != "" {
+		fmt.Fprintf(e.stdout, "  Metrics:         %s%s (Authorization: Bearer $METRICS_TOKEN)\n", base, api.MetricsPath)
+	}
 	if uiURL != "" {
 		fmt.Fprintf(e.stdout, "  Temporal Web UI: %s\n", uiURL)
 	}

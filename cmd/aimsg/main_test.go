@@ -71,6 +71,7 @@ func testEnv(t *testing.T, baseURL string, extra map[string]string) map[string]s
 		"INBOUND_MAX_PER_MINUTE":    "0",
 		"LOG_LEVEL":                 "warn",
 		"WORKER_METRICS_ADDR":       "127.0.0.1:0",
+		"METRICS_ADDR":              "127.0.0.1:0",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -453,6 +454,14 @@ func TestDevRunsTheWholeStack(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the Web UI answers")
+	metricsURL := regexp.MustCompile(`Metrics: +(http://127\.0\.0\.1:\d+/metrics)\n`).FindStringSubmatch(out.String())
+	require.Len(t, metricsURL, 2, "dev prints where its metrics are:\n%s", out.String())
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		status, body := get(t, metricsURL[1], "")
+		assert.Equal(c, http.StatusOK, status)
+		assert.Contains(c, body, `route="/health"`, "the API's series")
+		assert.Contains(c, body, "temporal_", "and the worker's, from the same process")
+	}, 10*time.Second, 100*time.Millisecond)
 	assert.FileExists(t, filepath.Join(dataDir, "temporal.db"), "the dev server keeps its state in a file")
 	key, err := os.Stat(filepath.Join(dataDir, "payload.key"))
 	require.NoError(t, err, "dev encrypts Temporal payloads with a key of its own")

@@ -62,12 +62,27 @@ func runServe(ctx context.Context, e *env, _ []string) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer tc.Close()
-	stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
+	_, stopMetrics, err := serveMetrics(e, cfg, "API metrics", m)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	_, stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
 	if err != nil {
 		return err
 	}
 	defer stopProfiles()
 	return serveHTTP(ctx, e, cfg, db, tc, events.NewHub(db, e.logs.Root), m, nil)
+}
+
+// serveMetrics serves m on METRICS_ADDR, off the public port; it returns
+// the address it listens on (empty: nowhere) and how to stop.
+func serveMetrics(e *env, cfg config.Config, name string, m *metrics.Metrics) (string, func(), error) {
+	addr, stop, err := serveSide(e, name, cfg.MetricsAddr, m.Handler())
+	if err != nil {
+		return "", nil, fmt.Errorf("%w (METRICS_ADDR: another address, or off)", err)
+	}
+	return addr, stop, nil
 }
 
 // open opens the command's migrated database, and hands back its
@@ -155,7 +170,13 @@ func serveHTTP(ctx context.Context, e *env, cfg config.Config, db *bun.DB, tc cl
 	e.logs.Root.Info("API shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	// In order: stop accepting and drain the requests (the streams still
+	// in net/http end at once, through RegisterOnShutdown), then end the
+	// streams that left net/http and forget their rows, and only then
+	// stop the feed and let the caller close the database.
+	err = srv.Shutdown(sctx)
+	handler.CloseStreams()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

@@ -10,15 +10,15 @@ import (
 )
 
 // serveSide serves an operator endpoint (metrics, profiles) on an address
-// of its own, off the public API; stop closes it. An empty address serves
-// nothing.
-func serveSide(e *env, name, addr string, h http.Handler) (stop func(), err error) {
+// of its own, off the public API, and returns the address it listens on;
+// stop closes it. An empty address serves nothing.
+func serveSide(e *env, name, addr string, h http.Handler) (bound string, stop func(), err error) {
 	if addr == "" {
-		return func() {}, nil
+		return "", func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s endpoint: %w", name, err)
+		return "", nil, fmt.Errorf("%s endpoint: %w", name, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -27,7 +27,7 @@ func serveSide(e *env, name, addr string, h http.Handler) (stop func(), err erro
 		}
 	}()
 	e.logs.Root.Info(name, "address", ln.Addr().String())
-	return func() { _ = srv.Close() }, nil
+	return ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // profiles is Go's pprof under /debug/pprof/, for PPROF_ADDR.

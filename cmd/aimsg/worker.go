@@ -45,12 +45,12 @@ func runWorker(ctx context.Context, e *env, _ []string) error {
 		return err
 	}
 	defer stop()
-	stopMetrics, err := serveSide(e, "worker metrics", cfg.WorkerMetricsAddr, m.Handler())
+	_, stopMetrics, err := serveSide(e, "worker metrics", cfg.WorkerMetricsAddr, m.Handler())
 	if err != nil {
 		return err
 	}
 	defer stopMetrics()
-	stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
+	_, stopProfiles, err := serveSide(e, "profiles", cfg.PprofAddr, profiles())
 	if err != nil {
 		return err
 	}
