@@ -175,16 +175,16 @@ func summarize(ctx context.Context, db bun.IDB, f AnalyticsFilter, byDay bool) (
 		Answered         int64
 		ScoreSum         int64
 	}
-	q := db.NewSelect().TableExpr("episodes AS ep").ColumnExpr(day+" AS day").
+	q := db.NewSelect().TableExpr("episodes AS ep").ColumnExpr(day + " AS day").
 		ColumnExpr("COUNT(*) AS conversations").
-		ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS resolved_by_ai", OutcomeResolvedByAI).
-		ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS handed_off", OutcomeHandedOff).
-		ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS resolved_by_person", OutcomeResolvedByPerson).
-		ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS abandoned", OutcomeAbandoned).
 		ColumnExpr("COUNT(ep.handed_off_at) AS with_person, COALESCE(SUM(ep.turns), 0) AS turns").
 		ColumnExpr("COALESCE(SUM(ep.prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(ep.completion_tokens), 0) AS completion_tokens").
 		ColumnExpr("COALESCE(SUM(ep.cost_usd), 0.0) AS cost_usd, COUNT(ep.csat_asked_at) AS asked, COUNT(ep.csat_score) AS answered").
 		ColumnExpr("COALESCE(SUM(ep.csat_score), 0) AS score_sum")
+	for _, o := range Outcomes {
+		// One count per outcome, in the column named after it.
+		q = q.ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS ?", o, bun.Ident(string(o)))
+	}
 	if byDay {
 		q = q.Group("ep.day")
 	}
