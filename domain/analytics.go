@@ -174,13 +174,16 @@ func summarize(ctx context.Context, db bun.IDB, f AnalyticsFilter, byDay bool) (
 		Asked            int64
 		Answered         int64
 		ScoreSum         int64
+		FirstMessageID   int64
+		LastMessageID    int64
 	}
 	q := db.NewSelect().TableExpr("episodes AS ep").ColumnExpr(day + " AS day").
 		ColumnExpr("COUNT(*) AS conversations").
 		ColumnExpr("COUNT(ep.handed_off_at) AS with_person, COALESCE(SUM(ep.turns), 0) AS turns").
 		ColumnExpr("COALESCE(SUM(ep.prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(ep.completion_tokens), 0) AS completion_tokens").
 		ColumnExpr("COALESCE(SUM(ep.cost_usd), 0.0) AS cost_usd, COUNT(ep.csat_asked_at) AS asked, COUNT(ep.csat_score) AS answered").
-		ColumnExpr("COALESCE(SUM(ep.csat_score), 0) AS score_sum")
+		ColumnExpr("COALESCE(SUM(ep.csat_score), 0) AS score_sum").
+		ColumnExpr("COALESCE(MIN(NULLIF(ep.first_message_id, 0)), 0) AS first_message_id, COALESCE(MAX(ep.last_message_id), 0) AS last_message_id")
 	for _, o := range Outcomes {
 		// One count per outcome, in the column named after it.
 		q = q.ColumnExpr("COALESCE(SUM(CASE WHEN ep.outcome = ? THEN 1 ELSE 0 END), 0) AS ?", o, bun.Ident(string(o)))
@@ -192,10 +195,12 @@ func summarize(ctx context.Context, db bun.IDB, f AnalyticsFilter, byDay bool) (
 		return nil, fmt.Errorf("sum episodes: %w", err)
 	}
 	out := map[string]*Summary{}
+	var span messageSpan
 	for _, r := range sums {
 		if r.Conversations == 0 {
 			continue
 		}
+		span.add(r.FirstMessageID, r.LastMessageID)
 		s := emptySummary()
 		s.Conversations, s.Turns, s.CostUSD = r.Conversations, r.Turns, math.Round(r.CostUSD*1e6)/1e6
 		s.Outcomes[OutcomeResolvedByAI], s.Outcomes[OutcomeHandedOff] = r.ResolvedByAI, r.HandedOff
@@ -216,7 +221,7 @@ func summarize(ctx context.Context, db bun.IDB, f AnalyticsFilter, byDay bool) (
 	if err := replyTimes(ctx, db, where, day, out); err != nil {
 		return nil, err
 	}
-	if err := ratings(ctx, db, where, day, byDay, out); err != nil {
+	if err := ratings(ctx, db, where, day, byDay, span, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -273,17 +278,31 @@ func percentiles(ms []int64) ReplyTimes {
 	return out
 }
 
+// messageSpan bounds the ids of the messages of a period's episodes.
+type messageSpan struct{ first, last int64 }
+
+func (m *messageSpan) add(first, last int64) {
+	if m.first == 0 || first < m.first {
+		m.first = first
+	}
+	m.last = max(m.last, last)
+}
+
 // ratings counts the thumbs on the episodes' messages.
-func ratings(ctx context.Context, db bun.IDB, where func(*bun.SelectQuery) *bun.SelectQuery, day string, byDay bool, out map[string]*Summary) error {
+func ratings(ctx context.Context, db bun.IDB, where func(*bun.SelectQuery) *bun.SelectQuery, day string, byDay bool,
+	span messageSpan, out map[string]*Summary) error {
 	var rows []struct {
 		Day    string
 		Rating Rating
 		N      int64
 	}
-	q := db.NewSelect().TableExpr("message_feedback AS mf").ColumnExpr(day + " AS day").
+	q := db.NewSelect().TableExpr("message_feedback AS mf").ColumnExpr(day+" AS day").
 		ColumnExpr("mf.rating AS rating, COUNT(*) AS n").
 		Join("JOIN messages AS m ON m.id = mf.message_id").
 		Join("JOIN episodes AS ep ON ep.conversation_id = m.conversation_id AND m.id >= ep.first_message_id AND m.id <= ep.last_message_id").
+		// The ratings of the period's messages only: without the bound
+		// the join reads every message (docs/benchmarks.md).
+		Where("mf.message_id >= ? AND mf.message_id <= ?", span.first, span.last).
 		Group("mf.rating")
 	if byDay {
 		q = q.Group("ep.day")
