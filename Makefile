@@ -8,7 +8,7 @@ TEMPORAL         := $(BIN)/temporal
 TEMPORAL_STAMP   := $(BIN)/.temporal-$(TEMPORAL_VERSION)
 DEV_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: all build run cluster cluster-reset test race fuzz bench chaos temporal temporal-server helm lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
+.PHONY: all build run cluster cluster-reset test race fuzz bench chaos temporal temporal-server temporal-ui helm lint migrate-up migrate-status migrate-diff migrate-hash compose-check clean
 
 all: build
 
@@ -43,6 +43,21 @@ $(TEMPORAL_SERVER_STAMP):
 	@rm -rf $(BIN)/.server $(BIN)/.temporal-server-*
 	@touch $@
 
+# Temporal's Web UI server, pinned to the version the CLI embeds: `make run`
+# and `make cluster` start it with aimsg's codec endpoint and cross-origin
+# credentials on (the CLI's own UI cannot send the codec cookie).
+TEMPORAL_UI_VERSION := v2.42.1
+TEMPORAL_UI_STAMP   := $(BIN)/.temporal-ui-$(TEMPORAL_UI_VERSION)
+temporal-ui: $(TEMPORAL_UI_STAMP)
+
+$(TEMPORAL_UI_STAMP):
+	@mkdir -p $(BIN)/.ui
+	@echo "building the Temporal Web UI server $(TEMPORAL_UI_VERSION) into ./bin (first time: about a minute)"
+	GOBIN=$(BIN)/.ui $(GO) install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+	mv $(BIN)/.ui/server $(BIN)/temporal-ui-server
+	@rm -rf $(BIN)/.ui $(BIN)/.temporal-ui-*
+	@touch $@
+
 # helm, pinned, for the chart's tests (deploy/helm/aimsg): built from the Go
 # module proxy like the Temporal CLI, rebuilt only when the version changes.
 HELM_VERSION := v3.22.0
@@ -56,9 +71,9 @@ $(HELM_STAMP):
 	@rm -f $(BIN)/.helm-*
 	@touch $@
 
-# Temporal dev server (Web UI on :8233, state in .data/), SQLite database,
+# Temporal dev server and Web UI (:8233, state in .data/), SQLite database,
 # migrations, worker and API in one process. Ctrl-C stops everything.
-run: temporal build
+run: temporal temporal-ui build
 	$(BIN)/aimsg dev
 
 # The production topology on this machine (see docs/production.md):
@@ -67,7 +82,7 @@ run: temporal build
 # CLUSTER_DATABASE_URL. Ctrl-C stops everything; cluster-reset drops them.
 CLUSTER_DATABASE_URL ?= $(DEV_DATABASE_URL)
 CLUSTER_FLAGS ?=
-cluster: temporal-server build
+cluster: temporal-server temporal-ui build
 	$(GO) build -o $(BIN)/aimsg-cluster ./cmd/aimsg-cluster
 	$(BIN)/aimsg-cluster -bin $(BIN) -database-url '$(CLUSTER_DATABASE_URL)' $(CLUSTER_FLAGS)
 
@@ -75,7 +90,7 @@ cluster-reset:
 	$(GO) build -o $(BIN)/aimsg-cluster ./cmd/aimsg-cluster
 	$(BIN)/aimsg-cluster -reset -database-url '$(CLUSTER_DATABASE_URL)' $(CLUSTER_FLAGS)
 
-test: temporal temporal-server helm
+test: temporal temporal-server temporal-ui helm
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...

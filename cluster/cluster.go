@@ -25,6 +25,7 @@ import (
 	"github.com/aimsg/aimsg/codec"
 	"github.com/aimsg/aimsg/config"
 	"github.com/aimsg/aimsg/devserver"
+	"github.com/aimsg/aimsg/webui"
 )
 
 const (
@@ -67,6 +68,10 @@ type Options struct {
 	// metrics on MetricsPort+i-1, API i on MetricsPort+Workers+i-1.
 	Workers     int
 	MetricsPort int
+	// UIPort serves Temporal's Web UI (Bin/temporal-ui-server, started
+	// when it is there), which decodes payloads through API 1's codec
+	// endpoint; 0: no UI.
+	UIPort int
 	// Env is added to every aimsg process's environment, after the
 	// cluster's own settings (it wins).
 	Env    []string
@@ -79,7 +84,7 @@ func Defaults() Options {
 		Bin: "bin", Prefix: "aimsg_cluster", Dir: ".cluster",
 		DatabaseURL:  "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		TemporalPort: 7233, Namespace: "default", APIPorts: []int{8001, 8002},
-		Workers: 2, MetricsPort: 9091,
+		Workers: 2, MetricsPort: 9091, UIPort: 8233,
 	}
 }
 
@@ -94,6 +99,8 @@ type Cluster struct {
 	Temporal *Process
 	APIs     []*Process
 	Workers  []*Process
+	// UI is Temporal's Web UI, nil when the cluster runs without.
+	UI *Process
 }
 
 // Start prepares the databases, starts the Temporal server, registers the
@@ -159,7 +166,54 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, fmt.Errorf("%s exited:\n%s", w.Name, w.tail())
 		}
 	}
+	if c.UI != nil {
+		if err := c.UI.Start(); err != nil {
+			return nil, err
+		}
+		if err := webui.Wait(ctx, c.UIURL(), nil); err != nil {
+			return nil, fmt.Errorf("%w:\n%s", err, c.UI.tail())
+		}
+	}
 	return c, nil
+}
+
+// UIURL is the Web UI's address ("" without one).
+func (c *Cluster) UIURL() string {
+	if c.UI == nil {
+		return ""
+	}
+	return c.ui().URL()
+}
+
+// ui says how the Web UI runs: on 127.0.0.1 like the APIs, so that the
+// codec cookie a superuser's browser gets from API 1 (SameSite=Strict)
+// is sent by the UI's pages.
+func (c *Cluster) ui() webui.Options {
+	return webui.Options{
+		Path: filepath.Join(c.opts.Bin, webui.Binary), Dir: filepath.Join(c.opts.Dir, "ui"),
+		Frontend: c.TemporalAddress(), Namespace: c.opts.Namespace, Host: "127.0.0.1", Port: c.opts.UIPort,
+		CodecEndpoint: c.APIURL(0) + "/codec",
+	}
+}
+
+// prepareUI sets up the Web UI's process when the cluster has one and
+// its binary is built; it returns the UI's origin for the APIs' codec
+// CORS rule ("" without).
+func (c *Cluster) prepareUI() (string, error) {
+	if c.opts.UIPort == 0 || len(c.opts.APIPorts) == 0 {
+		return "", nil
+	}
+	ui := c.ui()
+	if _, err := os.Stat(ui.Path); err != nil {
+		c.opts.Logger.Warn("no Temporal Web UI: run `make temporal-ui`", "path", ui.Path)
+		return "", nil
+	}
+	args, err := webui.Command(ui)
+	if err != nil {
+		return "", err
+	}
+	c.UI = newProcess(c.opts.Dir, "ui", ui.Path, args, os.Environ())
+	return ui.URL(), nil
 }
 
 // prepareAimsg creates and migrates aimsg's database and sets up its
@@ -185,6 +239,13 @@ func (c *Cluster) prepareAimsg(ctx context.Context) error {
 			return err
 		}
 		env = append(env, k.name+"="+v)
+	}
+	uiOrigin, err := c.prepareUI()
+	if err != nil {
+		return err
+	}
+	if uiOrigin != "" {
+		env = append(env, "TEMPORAL_CODEC_CORS_ORIGINS="+uiOrigin)
 	}
 	env = append(env, c.opts.Env...)
 	env = append(env, "DATABASE_URL="+c.DatabaseURL, "TEMPORAL_ADDRESS="+c.TemporalAddress(),
@@ -292,9 +353,12 @@ func (c *Cluster) WaitAPI(ctx context.Context, i int) error {
 	return nil
 }
 
-// Stop stops the APIs, then the workers (letting them finish what they
+// Stop stops the Web UI and the APIs, then the workers (letting them finish what they
 // run), then the server.
 func (c *Cluster) Stop() {
+	if c.UI != nil {
+		_ = c.UI.Stop(5 * time.Second)
+	}
 	for _, p := range c.APIs {
 		_ = p.Stop(10 * time.Second)
 	}
@@ -324,6 +388,9 @@ func (c *Cluster) Summary() string {
 		fmt.Fprintf(&b, "  %s: metrics http://127.0.0.1:%d/metrics  (log %s)\n", p.Name, c.opts.MetricsPort+i, p.Log())
 	}
 	fmt.Fprintf(&b, "  Temporal: %s, namespace %s  (log %s)\n", c.TemporalAddress(), c.opts.Namespace, c.Temporal.Log())
+	if c.UI != nil {
+		fmt.Fprintf(&b, "  Temporal Web UI: %s  (decodes through %s/codec; log %s)\n", c.UIURL(), c.APIURL(0), c.UI.Log())
+	}
 	fmt.Fprintf(&b, "  databases: %s (aimsg), %s_temporal, %s_visibility\n\n", c.opts.Prefix, c.opts.Prefix, c.opts.Prefix)
 	return b.String()
 }

@@ -10,11 +10,14 @@ const serverPorts = 9
 // free, at least: callers may name their APIs after it.
 const maxAPIMetrics = 4
 
-// PickFreePorts moves the server's ports and the metrics ports of the
-// workers and the APIs to free ones, for a cluster that runs beside
+// PickFreePorts moves the server's ports, the metrics ports of the
+// workers and the APIs and the Web UI's port (if any) to free ones, for a cluster that runs beside
 // others (a test's, a benchmark's).
 func (o *Options) PickFreePorts() error {
 	n := serverPorts + o.Workers + max(len(o.APIPorts), maxAPIMetrics)
+	if o.UIPort != 0 {
+		n++
+	}
 	offsets := make([]int, n)
 	for i := range offsets {
 		offsets[i] = i
@@ -24,5 +27,8 @@ func (o *Options) PickFreePorts() error {
 		return err
 	}
 	o.TemporalPort, o.MetricsPort = first, first+serverPorts
+	if o.UIPort != 0 {
+		o.UIPort = first + n - 1
+	}
 	return nil
 }

@@ -81,22 +81,7 @@ func browserAgent(_ int, req fakellm.Request) fakellm.Response {
 // (API on a real socket, worker, Temporal, the fake LLM). Screenshots of
 // every page land in e2e/browser/screenshots.
 func TestWebAppInABrowser(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	require.NoError(t, err)
-	dir := filepath.Join(root, "e2e", "browser")
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	node, nodeErr := exec.LookPath("node")
-	_, chromiumErr := os.Stat(chromium)
-	_, modulesErr := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
-	if err := errors.Join(nodeErr, chromiumErr, modulesErr); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the browser tests need node, chromium and `npm ci` in e2e/browser: %v", err)
-		}
-		t.Skipf("browser tests need node, %s and `npm ci --prefix e2e/browser` (.ci/run installs them): %v", chromium, err)
-	}
+	node, chromium, dir := browserTools(t)
 
 	urls := testenv.DatabaseURLs(t)
 	s := newStack(t, urls[len(urls)-1], browserAgent, nil)
@@ -152,6 +137,29 @@ func TestWebAppInABrowser(t *testing.T) {
 			assert.Greater(t, info.Size(), int64(5000), shot)
 		}
 	}
+}
+
+// browserTools finds node, Chromium and e2e/browser (with playwright-core
+// installed), or skips the test without them (fails it under CI).
+func browserTools(t *testing.T) (node, chromium, dir string) {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	require.NoError(t, err)
+	dir = filepath.Join(root, "e2e", "browser")
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	node, nodeErr := exec.LookPath("node")
+	_, chromiumErr := os.Stat(chromium)
+	_, modulesErr := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
+	if err := errors.Join(nodeErr, chromiumErr, modulesErr); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the browser tests need node, chromium and `npm ci` in e2e/browser: %v", err)
+		}
+		t.Skipf("browser tests need node, %s and `npm ci --prefix e2e/browser` (.ci/run installs them): %v", chromium, err)
+	}
+	return node, chromium, dir
 }
 
 // texterUndelivered gives the support inbox a person who texts the

@@ -243,6 +243,7 @@ func (st *stack) startCluster(ctx context.Context, o options, log *slog.Logger, 
 	opts.Prefix = "aimsg_bench_" + strconv.FormatInt(time.Now().Unix(), 36)
 	opts.Dir = filepath.Join(work, "cluster")
 	opts.Logger = log
+	opts.UIPort = 0 // nobody looks
 	if err := opts.PickFreePorts(); err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ func run() error {
 	flag.IntVar(&o.TemporalPort, "temporal-port", o.TemporalPort, "Temporal frontend port (the server takes the 8 after it too)")
 	flag.StringVar(&apiPorts, "api-ports", "8001,8002", "one API per port")
 	flag.IntVar(&o.Workers, "workers", o.Workers, "number of workers")
+	flag.IntVar(&o.UIPort, "ui-port", o.UIPort, "Temporal Web UI port (0: none)")
 	flag.IntVar(&o.MetricsPort, "metrics-port", o.MetricsPort, "metrics port of the first worker (the next ones follow)")
 	flag.BoolVar(&reset, "reset", false, "drop the cluster's databases and directory, then exit")
 	flag.Parse()

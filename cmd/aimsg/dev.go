@@ -18,6 +18,7 @@ import (
 	"github.com/aimsg/aimsg/domain"
 	"github.com/aimsg/aimsg/events"
 	"github.com/aimsg/aimsg/schema"
+	"github.com/aimsg/aimsg/webui"
 )
 
 func newDevCmd(p *program) *cobra.Command {
@@ -52,10 +53,17 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 	}
 	uiURL := ""
 	if !devserver.Listening(cfg.TemporalAddress) {
-		host, port, _ := net.SplitHostPort(cfg.TemporalAddress)
+		// The web app, the codec endpoint and the Web UI share one host
+		// name: the codec cookie is SameSite=Strict, and localhost and
+		// 127.0.0.1 are different sites to a browser.
+		_, port, _ := net.SplitHostPort(cfg.TemporalAddress)
 		p, _ := strconv.Atoi(port)
-		uiPort := strconv.Itoa(p + 1000)
-		uiURL = "http://" + net.JoinHostPort(displayHost(host), uiPort)
+		ui := webui.Options{
+			Path: filepath.Join(filepath.Dir(cfg.TemporalCLIPath), webui.Binary), Dir: filepath.Join(cfg.TemporalDataDir, "ui"),
+			Frontend: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Host: displayHost(cfg.Host), Port: p + 1000,
+			CodecEndpoint: "http://" + net.JoinHostPort(displayHost(cfg.Host), strconv.Itoa(cfg.Port)) + "/codec",
+		}
+		uiURL = ui.URL()
 		if len(cfg.CodecOrigins) == 0 {
 			cfg.CodecOrigins = []string{uiURL}
 		}
@@ -67,12 +75,18 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 		defer out.Close()
 		e.logs.Root.Info("starting the Temporal dev server", "cli", cfg.TemporalCLIPath,
 			"address", cfg.TemporalAddress, "log", logPath)
-		srv, err := devserver.Start(ctx, devserver.Options{
+		opts := devserver.Options{
 			CLIPath: cfg.TemporalCLIPath, HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			DBFile: filepath.Join(cfg.TemporalDataDir, "temporal.db"), UIPort: uiPort,
-			UICodecEndpoint: "http://" + net.JoinHostPort(displayHost(cfg.Host), strconv.Itoa(cfg.Port)) + "/codec",
-			Output:          out, Logger: e.logs.Root,
-		})
+			DBFile: filepath.Join(cfg.TemporalDataDir, "temporal.db"), Output: out, Logger: e.logs.Root,
+		}
+		separateUI := fileExists(ui.Path)
+		if !separateUI {
+			// The CLI's own UI decodes only once "include cross-origin
+			// credentials" is ticked in its codec settings.
+			e.logs.Root.Warn("temporal web ui server not found, using the CLI's (run `make temporal-ui` to decode payloads in it)", "path", ui.Path)
+			opts.UIPort, opts.UICodecEndpoint = strconv.Itoa(ui.Port), ui.CodecEndpoint
+		}
+		srv, err := devserver.Start(ctx, opts)
 		if err != nil {
 			return err
 		}
@@ -81,6 +95,13 @@ func runDev(ctx context.Context, e *env, _ []string) error {
 				e.logs.Root.Warn("stop temporal dev server", "error", err)
 			}
 		}()
+		if separateUI {
+			stopUI, err := webui.Start(ctx, ui, out)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = stopUI() }()
+		}
 	} else {
 		e.logs.Root.Info("using the Temporal server already running", "address", cfg.TemporalAddress)
 	}
@@ -153,6 +174,11 @@ func printURLs(e *env, cfg config.Config, port, uiURL, metricsAt string) {
 	}
 	fmt.Fprintf(e.stdout, "  Temporal:        %s (namespace %s, task queue %s)\n\n",
 		cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TemporalTaskQueue)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // displayHost turns a wildcard bind address into one a browser can open.
