@@ -82,7 +82,7 @@ func TestWebUIDecodesATurnForASuperuser(t *testing.T) {
 	require.Equal(t, "echo: "+question, answer)
 	s.turnOutcome(apitest.ID(q))
 	turn := workflows.TurnWorkflowID(apitest.ID(q))
-	desc, err := s.tc.DescribeWorkflowExecution(ctx, turn, "")
+	desc, err := s.tc.DescribeWorkflow(ctx, turn, "")
 	require.NoError(t, err)
 
 	shots := filepath.Join(dir, "screenshots")
@@ -91,7 +91,7 @@ func TestWebUIDecodesATurnForASuperuser(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"BASE_URL="+apiURL,
 		"UI_URL="+ui.URL(),
-		"WORKFLOW_PATH=/namespaces/default/workflows/"+url.PathEscape(turn)+"/"+desc.WorkflowExecutionInfo.Execution.RunId+"/history",
+		"WORKFLOW_PATH=/namespaces/default/workflows/"+url.PathEscape(turn)+"/"+desc.WorkflowExecution.RunID+"/history",
 		"QUESTION="+question,
 		"QUESTION_ID="+strconv.FormatInt(apitest.ID(q), 10),
 		"ANSWER="+answer,
