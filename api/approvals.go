@@ -63,7 +63,7 @@ func (s *Server) decideApproval(c *gin.Context) {
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), decisionTimeout)
 	defer cancel()
-	err = s.conversations.DecideApproval(dctx, ap.TurnID, d)
+	err = s.decideWhileRecorded(dctx, ap, d)
 	if errors.Is(err, dispatch.ErrNotWaiting) {
 		abort(c, http.StatusConflict, "The call is not waiting for a decision any more")
 		return
@@ -80,4 +80,33 @@ func (s *Server) decideApproval(c *gin.Context) {
 	s.audit(c, action, "tool_call", ap.CallID, map[string]any{"conversation_id": ap.ConversationID, "tool": ap.Tool,
 		"agent": ap.Agent, "arguments": ap.ArgumentsDigest(), "reason": d.Reason})
 	c.JSON(http.StatusOK, approvalDecided{ConversationID: ap.ConversationID, CallID: ap.CallID, Tool: ap.Tool, Status: status})
+}
+
+// replayGrace bounds how long a decision waits for a turn to reach its
+// call again.
+const replayGrace = 20 * time.Second
+
+// decideWhileRecorded gives the decision to the turn, again while the
+// call stays pending in the database but the turn does not wait on it
+// yet: a worker that replaced a killed one replays the turn up to the
+// request, and a decision that comes before it gets there is refused.
+// Once the call is settled (expired), the refusal stands.
+func (s *Server) decideWhileRecorded(ctx context.Context, ap *domain.ToolApproval, d workflows.ApprovalDecision) error {
+	// A turn a handoff cancelled leaves its call pending: not for long.
+	giveUp := time.Now().Add(replayGrace)
+	for {
+		err := s.conversations.DecideApproval(ctx, ap.TurnID, d)
+		if !errors.Is(err, dispatch.ErrNotWaiting) || time.Now().After(giveUp) {
+			return err
+		}
+		now, lookErr := domain.ApprovalOf(ctx, s.db, ap.ConversationID, ap.CallID)
+		if lookErr != nil || now.Status != domain.ApprovalPending {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

@@ -43,7 +43,7 @@ func TestTheDailyTokenBudgetStopsLLMCalls(t *testing.T) {
 		w := s.Call("GET", "/auth/me/usage", nil, u.AccessToken)
 		require.Equal(t, http.StatusOK, w.Code)
 		assert.Equal(t, map[string]any{"date": domain.Now().Format(time.DateOnly), "prompt_tokens": 40.0,
-			"completion_tokens": 16.0, "total_tokens": 2.0 * perCall, "daily_limit": 56.0, "remaining": 0.0},
+			"completion_tokens": 16.0, "total_tokens": 2.0 * perCall, "daily_limit": 56.0, "remaining": 0.0, "cost_usd": 0.0},
 			apitest.Decode(t, w))
 		var calls []domain.LLMCall
 		require.NoError(t, s.db.NewSelect().Model(&calls).Scan(context.Background()))
